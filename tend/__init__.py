@@ -1,0 +1,1 @@
+"""Tend: an open-source customer success platform."""

@@ -1,0 +1,1 @@
+"""Pure helpers with no models: shared by every app."""

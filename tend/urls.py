@@ -1,0 +1,12 @@
+"""URL assembly: the web shell, each app's pages, and the one API."""
+
+from django.urls import include, path
+
+from tend.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("tend.web.urls")),
+    path("", include("tend.workspaces.urls")),
+    path("accounts/", include("tend.accounts.urls")),
+]

@@ -1,0 +1,27 @@
+"""Template context for the layout: the actor and the navigation."""
+
+from django.urls import NoReverseMatch, reverse
+
+# (label, url name, right needed). Sections of later issues join this list as they land.
+NAVIGATION = [
+    ("Accounts", "accounts:list", "read"),
+    ("Data model", "accounts:data_model", "read"),
+    ("Settings", "workspaces:settings", "read"),
+]
+
+
+def navigation(request):
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        return {"actor": None, "nav": []}
+    path = request.path
+    items = []
+    for label, name, right in NAVIGATION:
+        if not actor.can(right):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": path.startswith(url)})
+    return {"actor": actor, "member": actor.member, "workspace": actor.workspace, "nav": items}
