@@ -8,7 +8,9 @@ from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 import orjson
 
-from tend.accounts.api import router as accounts_router
+from tend.accounts.api import accounts as accounts_api
+from tend.accounts.api import definitions as definitions_api
+from tend.accounts.api import people as people_api
 from tend.workspaces.auth import ActorAuth
 
 
@@ -61,4 +63,6 @@ def unauthenticated(request, exc):
     return response
 
 
-api.add_router("/", accounts_router)
+api.add_router("/", accounts_api.router)
+api.add_router("/", people_api.router)
+api.add_router("/", definitions_api.router)

@@ -50,3 +50,67 @@ def other_workspace(db):
 def outsider(other_workspace):
     """An admin of another workspace: must see nothing of ours."""
     return make_persona(other_workspace, Seat.ADMIN, "outsider@globex.test")
+
+
+# --- Browser tests: Playwright driving Debian's Chromium --------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the session. Missing Chromium fails loudly: a skipped test proves nothing."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Browser tests need Debian's Chromium at {CHROMIUM}: run 'make test' (it installs it) "
+            "or 'apt-get install chromium'.",
+            pytrace=False,
+        )
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
+    # between page actions are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context (no cookies) pointed at the live server."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    """Log a persona in through the real login form; returns the page."""
+    from tend.test import PASSWORD
+
+    def _login(persona):
+        page.goto("/login/")
+        page.fill("input[name=username]", persona.member.user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url)
+        return page
+
+    return _login

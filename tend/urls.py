@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),
     path("accounts/", include("tend.accounts.urls")),
+    path("data-model/", include("tend.accounts.data_model_urls")),
 ]

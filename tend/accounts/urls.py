@@ -1,10 +1,9 @@
 from django.urls import path
 
-from tend.accounts import views
+from tend.accounts.views import accounts as views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_list, name="list"),
-    path("data-model/", views.data_model, name="data_model"),
 ]

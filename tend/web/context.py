@@ -5,7 +5,7 @@ from django.urls import NoReverseMatch, reverse
 # (label, url name, right needed). Sections of later issues join this list as they land.
 NAVIGATION = [
     ("Accounts", "accounts:list", "read"),
-    ("Data model", "accounts:data_model", "read"),
+    ("Data model", "data_model:index", "read"),
     ("Settings", "workspaces:settings", "read"),
 ]
 

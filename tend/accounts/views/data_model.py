@@ -3,10 +3,5 @@ from django.shortcuts import render
 
 
 @login_required
-def account_list(request):
-    return render(request, "accounts/list.html", {})
-
-
-@login_required
 def data_model(request):
     return render(request, "accounts/data_model.html", {})

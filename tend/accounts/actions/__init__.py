@@ -1,0 +1,1 @@
+"""Every change to customer data: one module per concept (accounts, people, definitions)."""
