@@ -1,16 +1,17 @@
 """The one REST API, mounted at /api/v1/. Each app contributes one router."""
 
+import orjson
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
-import orjson
 
 from tend.accounts.api import accounts as accounts_api
 from tend.accounts.api import definitions as definitions_api
 from tend.accounts.api import people as people_api
+from tend.lib.errors import InvalidInput
 from tend.workspaces.auth import ActorAuth
 
 
@@ -42,14 +43,56 @@ api = NinjaAPI(
 )
 
 
+# Every 4xx answer has one shape: {"detail": summary, "errors": [{"field", "message"}]}.
+
+
+def error_response(request, status: int, detail: str, errors: list | None = None):
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+def field_of(loc) -> str:
+    """A pydantic error location as a dotted field path.
+
+    Ninja prefixes where the value came from (``body``, ``query``, …) and, for a body, the
+    handler's parameter name: ``("body", "payload", "attributes", "plan")`` → ``"attributes.plan"``.
+    """
+    parts = list(loc)
+    source = parts.pop(0) if parts else "body"
+    if source == "body" and parts:
+        parts.pop(0)
+    return ".".join(str(p) for p in parts) or source
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request, exc):
+    errors = [{"field": field_of(e.get("loc", ())), "message": e.get("msg", "is invalid")} for e in exc.errors]
+    detail = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "Invalid request."
+    return error_response(request, 422, detail, errors)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request, exc):
+    return error_response(request, 422, str(exc), [exc.as_dict()])
+
+
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
-    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+    return error_response(request, 403, str(exc) or "Forbidden.")
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+    return error_response(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    if exc.status_code == 400:
+        # The only 400s are bodies that are not JSON (Ninja's parser, or the bulk PUT's).
+        cause = exc.__cause__
+        message = f"is not valid JSON: {cause}" if isinstance(cause, orjson.JSONDecodeError) else "is not valid JSON"
+        return error_response(request, 400, "Malformed JSON in the request body.", [{"field": "body", "message": message}])
+    return error_response(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(AuthenticationError)
@@ -58,7 +101,7 @@ def unauthenticated(request, exc):
         detail = "The API token is unknown or revoked."
     else:
         detail = "Authentication required: send 'Authorization: Bearer <token>'."
-    response = api.create_response(request, {"detail": detail}, status=401)
+    response = error_response(request, 401, detail, [{"field": "Authorization", "message": detail}])
     response["WWW-Authenticate"] = 'Bearer realm="tend"'
     return response
 

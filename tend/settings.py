@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tend.workspaces.middleware.WorkspaceMiddleware",
+    # After WorkspaceMiddleware: both need to know the caller, and run inside its scope.
+    "tend.workspaces.ratelimit.RateLimitMiddleware",
+    "tend.workspaces.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "tend.urls"

@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "tend.accounts"
     label = "accounts"
     verbose_name = "Customer accounts and people"
+
+    def ready(self):
+        # A new workspace gets the usual stages and roles: workspaces announces it with a
+        # signal because it sits below accounts and may not import it.
+        from tend.accounts.actions.definitions import set_up_workspace
+        from tend.workspaces.actions import workspace_created
+
+        workspace_created.connect(set_up_workspace, dispatch_uid="accounts.set_up_workspace")

@@ -6,4 +6,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_list, name="list"),
+    path("new/", views.account_create, name="new"),
+    path("<int:account_id>/", views.account_profile, name="profile"),
+    path("<int:account_id>/edit/", views.account_edit, name="edit"),
+    path("<int:account_id>/delete/", views.account_delete, name="delete"),
+    path("<int:account_id>/attributes/<int:attribute_id>/", views.attribute_value, name="attribute"),
+    path("<int:account_id>/attributes/<int:attribute_id>/edit/", views.attribute_edit, name="attribute_edit"),
 ]

@@ -25,6 +25,7 @@ class RequestSizeLimitMiddleware:
                 {
                     "detail": f"Request body is {length} bytes; the limit is {limit} bytes.",
                     "field": "body",
+                    "errors": [{"field": "body", "message": f"is larger than {limit} bytes"}],
                 },
                 status=413,
             )

@@ -189,3 +189,29 @@ class ApiToken(models.Model):
         if scope == Scope.WRITE:
             return bool(granted & {Scope.WRITE, Scope.ADMIN})
         return scope in granted
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key`` header, replayed for repeats.
+
+    A row is written before the request runs (``status_code`` empty) so that a concurrent
+    repeat sees the key as taken; it is filled in with the response, or deleted when the
+    request fails with a server error so that the client may retry.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="idempotency_unique_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self):
+        return self.key

@@ -1,0 +1,136 @@
+"""The accounts list: search, filters, sorting and pages, swapped in place by htmx."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
+
+from tend.accounts import attributes
+from tend.accounts.forms import AccountFilterForm, members_of
+from tend.accounts.models import Account, AssignmentRole, AttributeType, Stage, Tag
+from tend.accounts.queries import (
+    DEFAULT_SORT,
+    PAGE_SIZE,
+    SORTS,
+    AccountFilters,
+    accounts_for_list,
+    list_attribute_columns,
+    primary_role_of,
+)
+from tend.accounts.views.accounts.common import member_required
+from tend.workspaces.access import WRITE
+
+NUMERIC = (AttributeType.NUMBER, AttributeType.CURRENCY)
+# Columns whose first click sorts newest first: that is what people look for.
+DESCENDING_FIRST = {"updated", "created"}
+
+
+@dataclass
+class Row:
+    account: Account
+    owner: object
+    cells: list[tuple[str, bool]]
+    tags: list
+    more_tags: int
+
+
+def list_url(filters: AccountFilters, **changes) -> str:
+    """The canonical address of a list view: only the parameters that differ from defaults."""
+    values = {**filters.__dict__, **changes}
+    params = {k: v for k, v in values.items() if v not in ("", None) and not (k == "sort" and v == DEFAULT_SORT)}
+    if str(params.get("page", "")) == "1":
+        params.pop("page")
+    query = urlencode(params)
+    return reverse("accounts:list") + (f"?{query}" if query else "")
+
+
+def sort_headers(filters: AccountFilters) -> dict:
+    """For each sortable column: the address that sorts by it and the arrow to show now."""
+    current = filters.sort
+    headers = {}
+    for key in SORTS:
+        if current == key:
+            target, arrow = f"-{key}", "▲"
+        elif current == f"-{key}":
+            target, arrow = key, "▼"
+        else:
+            target, arrow = (f"-{key}" if key in DESCENDING_FIRST else key), ""
+        headers[key] = {"url": list_url(filters, sort=target), "arrow": arrow}
+    return headers
+
+
+def make_rows(accounts, columns) -> list[Row]:
+    rows = []
+    for account in accounts:
+        held = getattr(account, "owner_assignments", [])
+        values = account.attributes or {}
+        tags = list(account.tags.all())
+        rows.append(
+            Row(
+                account=account,
+                owner=held[0].member if held else None,
+                cells=[(attributes.display(d, values.get(d.key)), d.type in NUMERIC) for d in columns],
+                tags=tags[:2],
+                more_tags=max(0, len(tags) - 2),
+            )
+        )
+    return rows
+
+
+def page_links(page, filters: AccountFilters) -> dict:
+    links = {}
+    if page.has_previous():
+        links["previous"] = list_url(filters, page=page.previous_page_number())
+    if page.has_next():
+        links["next"] = list_url(filters, page=page.next_page_number())
+    return links
+
+
+@member_required
+@require_GET
+def account_list(request):
+    actor = request.actor
+    workspace = actor.workspace
+    stages = list(Stage.objects.filter(workspace=workspace))
+    roles = list(AssignmentRole.objects.filter(workspace=workspace))
+    members = list(members_of(workspace))
+    tags = list(Tag.objects.filter(workspace=workspace))
+    form = AccountFilterForm(request.GET, workspace=workspace, stages=stages, roles=roles, members=members, tags=tags)
+    filters = form.filters()
+    owner_role = primary_role_of(roles)
+    columns = list_attribute_columns(workspace)
+
+    paginator = Paginator(accounts_for_list(workspace, filters, owner_role), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    total = paginator.count
+    # Tell "nothing matches" from "nothing yet" with one cheap query, only when it matters.
+    has_accounts = total > 0 or (filters.is_filtered and Account.objects.filter(workspace=workspace).exists())
+
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": make_rows(page.object_list, columns),
+        "columns": columns,
+        "owner_role": owner_role,
+        "total": total,
+        "has_accounts": has_accounts,
+        "sort_headers": sort_headers(filters),
+        "page_links": page_links(page, filters),
+        "clear_url": list_url(AccountFilters(sort=filters.sort)),
+        "can_create": actor.can(WRITE),
+    }
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    if partial:
+        response = render(request, "accounts/list.html#results", context)
+        # The address bar shows the canonical query, so a reload renders this same page.
+        push_url(response, list_url(filters, page=page.number))
+    else:
+        response = render(request, "accounts/list.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

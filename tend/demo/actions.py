@@ -1,0 +1,133 @@
+"""Building the Demo workspace: the demo app's one write path.
+
+``rebuild_demo_workspace`` removes any workspace with the demo slug and creates it again
+from :mod:`tend.demo.generate`, through the same actions and bulk upserts the API uses, so
+the demo exercises the real write path and cannot hold data the API would refuse.
+"""
+
+import datetime
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from tend.accounts.actions.definitions import create_attribute, create_tag
+from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_users
+from tend.accounts.models import Account, StageChange
+from tend.demo import generate
+from tend.demo import vocabulary as v
+from tend.workspaces.access import Actor
+from tend.workspaces.actions import create_member, create_workspace
+from tend.workspaces.models import Member, User, Workspace
+
+ACCOUNT_ATTRIBUTES = [
+    {"key": "plan", "label": "Plan", "type": "enum", "options": v.PLANS,
+     "description": "The subscription plan the customer is on."},
+    {"key": "company_size", "label": "Company size", "type": "enum",
+     "options": [s[0] for s in v.COMPANY_SIZES], "description": "Employees at the customer."},
+    {"key": "industry", "label": "Industry", "type": "enum", "options": sorted(v.INDUSTRIES)},
+    {"key": "region", "label": "Region", "type": "enum", "options": list(v.REGIONS)},
+    {"key": "licences", "label": "Licences", "type": "number",
+     "description": "Seats the customer pays for."},
+    {"key": "contract_value", "label": "Contract value", "type": "currency",
+     "description": "Annual contract value in USD."},
+    {"key": "renewal_date", "label": "Renewal date", "type": "date",
+     "description": "When the contract (or the trial) ends."},
+    {"key": "website", "label": "Website", "type": "url"},
+]
+END_USER_ATTRIBUTES = [{"key": "job_title", "label": "Job title", "type": "text"}]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    workspace: Workspace
+    admin_email: str
+    password: str
+    counts: dict
+    seconds: float
+
+
+class DemoBuildError(RuntimeError):
+    """The generated data was refused by an upsert: a bug in the generator, never user input."""
+
+
+def remove_demo_workspace() -> None:
+    """Delete the demo workspace and the demo people who belong to no other workspace."""
+    with scopes_disabled():
+        Workspace.objects.filter(slug=v.WORKSPACE_SLUG).delete()
+        demo_users = User.objects.filter(email__endswith=f"@{v.DOMAIN}")
+        demo_users.exclude(pk__in=Member.objects.values("user_id")).delete()
+
+
+def _check(kind: str, result) -> None:
+    failed = [r for r in result.results if r.get("status") == "error"]
+    if failed:
+        raise DemoBuildError(f"{len(failed)} demo {kind} were refused; first: {failed[0]}")
+
+
+def _backdate(workspace: Workspace, history: dict, today: datetime.date) -> None:
+    """Give accounts a customer-since date and a time in stage, as real data would have.
+
+    The upserts stamp everything "now"; a demo where every account entered its stage today
+    would make time-in-stage meaningless, so the generator's ages are applied here.
+    """
+    midday = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
+    accounts = list(Account.objects.filter(workspace=workspace).only("id", "external_id", "stage_id"))
+    for account in accounts:
+        age, in_stage = history[account.external_id]
+        account.created_at = midday - datetime.timedelta(days=age)
+        account.stage_entered_at = midday - datetime.timedelta(days=in_stage) if account.stage_id else None
+    Account.objects.bulk_update(accounts, ["created_at", "stage_entered_at"], batch_size=500)
+    entered = {a.pk: a.stage_entered_at for a in accounts if a.stage_entered_at}
+    changes = list(StageChange.objects.filter(workspace=workspace, account_id__in=list(entered)))
+    for change in changes:
+        change.changed_at = entered[change.account_id]
+    StageChange.objects.bulk_update(changes, ["changed_at"], batch_size=500)
+
+
+@transaction.atomic
+def rebuild_demo_workspace(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> DemoResult:
+    """Replace the Demo workspace with the one ``seed`` generates. Same seed, same data."""
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    data = generate.build(seed, today)
+    admin = data.admin
+    remove_demo_workspace()
+    workspace, owner = create_workspace(
+        v.WORKSPACE_NAME,
+        owner_email=admin.email,
+        owner_password=v.PASSWORD,
+        owner_name=admin.full_name,
+        slug=v.WORKSPACE_SLUG,
+    )
+    with scope(workspace=workspace.id):
+        actor = Actor(workspace=workspace, member=owner)
+        for person in data.members:
+            if person.email != admin.email:
+                create_member(actor, email=person.email, full_name=person.full_name,
+                              password=v.PASSWORD, seat=person.seat)
+        for spec in ACCOUNT_ATTRIBUTES:
+            create_attribute(actor, {"object_type": "account", "required": False, **spec})
+        for spec in END_USER_ATTRIBUTES:
+            create_attribute(actor, {"object_type": "user", "required": False, **spec})
+        for name, color in v.TAGS.items():
+            create_tag(actor, {"name": name, "color": color})
+
+        # Parents come first in the generated list; upsert them alone so children can point at them.
+        parents = [a for a in data.accounts if not a["parent_external_id"]]
+        children = [a for a in data.accounts if a["parent_external_id"]]
+        _check("accounts", upsert_accounts(actor, parents, source="demo"))
+        _check("accounts", upsert_accounts(actor, children, source="demo"))
+        _check("end users", upsert_end_users(actor, data.end_users))
+        _check("contacts", upsert_contacts(actor, data.contacts))
+        _backdate(workspace, data.history, today)
+
+    counts = {
+        "accounts": len(data.accounts),
+        "end_users": len(data.end_users),
+        "contacts": len(data.contacts),
+        "members": len(data.members),
+    }
+    return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

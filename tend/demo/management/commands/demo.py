@@ -1,0 +1,33 @@
+"""``tend demo``: build (or rebuild) the Demo workspace and print how to log in."""
+
+import os
+
+from django.core.management.base import BaseCommand
+
+from tend.demo import vocabulary as v
+from tend.demo.actions import rebuild_demo_workspace
+
+
+class Command(BaseCommand):
+    help = "Build the Demo workspace (slug 'demo') from a fixed seed, replacing any existing one."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=v.DEFAULT_SEED,
+                            help=f"Random seed; the same seed gives the same data (default {v.DEFAULT_SEED}).")
+
+    def handle(self, *args, seed, **options):
+        result = rebuild_demo_workspace(seed=seed)
+        counts = result.counts
+        self.stdout.write(
+            f"Built the {result.workspace.name} workspace in {result.seconds:.1f}s: "
+            f"{counts['accounts']} accounts, {counts['end_users']} end users, "
+            f"{counts['contacts']} contacts, {counts['members']} members."
+        )
+        self.stdout.write(
+            f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
+            f"maya.okafor@{v.DOMAIN} (practitioner)."
+        )
+        port = os.environ.get("PORT") or "8000"
+        self.stdout.write(self.style.SUCCESS(
+            f"Log in at http://127.0.0.1:{port} as {result.admin_email} / {result.password}"
+        ))

@@ -1,0 +1,116 @@
+"""``tend demo`` builds the Demo workspace through the real write path, the same every run."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tend.accounts.models import Account, Assignment, Contact, EndUser, StageChange
+from tend.demo import vocabulary as v
+from tend.workspaces.models import Member, User, Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Thirteen demo logins with the production hasher take seconds; the data is what we test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def run_demo(monkeypatch, port="8123") -> str:
+    monkeypatch.setenv("PORT", port)
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Everything a person sees of the demo, in a form two builds can be compared by."""
+    ws = Workspace.objects.get(slug="demo")
+    accounts = sorted(
+        (
+            a.external_id, a.name, a.status, a.parent.external_id if a.parent else None,
+            a.stage.name if a.stage else None, a.attributes, sorted(t.name for t in a.tags.all()),
+            a.created_at.date(), a.stage_entered_at.date() if a.stage_entered_at else None,
+        )
+        for a in Account.objects.filter(workspace=ws).select_related("parent", "stage").prefetch_related("tags")
+    )
+    assignments = sorted(
+        Assignment.objects.filter(workspace=ws).values_list("account__external_id", "role__key", "member__user__email")
+    )
+    users = sorted(EndUser.objects.filter(workspace=ws).values_list("external_id", "account__external_id", "email", "name"))
+    contacts = sorted(
+        Contact.objects.filter(workspace=ws).values_list("external_id", "name", "email", "role", "is_key_contact")
+    )
+    members = sorted(Member.objects.filter(workspace=ws).values_list("user__email", "seat"))
+    return {"accounts": accounts, "assignments": assignments, "users": users, "contacts": contacts, "members": members}
+
+
+def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(monkeypatch):
+    output = run_demo(monkeypatch)
+    ws = Workspace.objects.get(slug="demo")
+    accounts = Account.objects.filter(workspace=ws)
+    assert ws.name == "Demo"
+    assert accounts.count() == 500
+    assert set(accounts.values_list("status", flat=True)) == {"trial", "paying", "churned", "free"}
+    assert EndUser.objects.filter(workspace=ws).count() == 5000
+    assert Contact.objects.filter(workspace=ws).count() >= 500
+    assert "Log in at http://127.0.0.1:8123 as admin@demo.tend.dev / tend-demo" in output
+
+
+def test_it_builds_a_hierarchy_of_parents_with_children(monkeypatch):
+    run_demo(monkeypatch)
+    ws = Workspace.objects.get(slug="demo")
+    parents = Account.objects.filter(workspace=ws, children__isnull=False).distinct()
+    assert parents.count() == 15
+    assert Account.objects.filter(workspace=ws, parent__isnull=False).count() >= 30
+    for parent in parents:
+        assert all(child.name.startswith(parent.name) for child in parent.children.all())
+
+
+def test_accounts_have_owners_stages_and_a_time_in_stage(monkeypatch):
+    run_demo(monkeypatch)
+    ws = Workspace.objects.get(slug="demo")
+    csms = set(
+        Assignment.objects.filter(workspace=ws, role__key="success_manager").values_list("member__user__email", flat=True)
+    )
+    assert len(csms) == 9  # eight CSMs and the contributor's small book
+    assert Assignment.objects.filter(workspace=ws, role__key="sales_manager").exists()
+    staged = Account.objects.filter(workspace=ws, stage__isnull=False)
+    assert staged.count() > 400
+    assert max(a.days_in_stage() for a in staged) > 30
+    assert StageChange.objects.filter(workspace=ws).count() == staged.count()
+
+
+def test_running_it_twice_gives_identical_data(monkeypatch):
+    run_demo(monkeypatch)
+    first = snapshot()
+    first_workspace = Workspace.objects.get(slug="demo").pk
+    run_demo(monkeypatch)
+    assert Workspace.objects.get(slug="demo").pk != first_workspace
+    assert Workspace.objects.filter(slug="demo").count() == 1
+    assert snapshot() == first
+    assert User.objects.filter(email__endswith="@demo.tend.dev").count() == 13
+
+
+def test_it_leaves_other_workspaces_alone(monkeypatch, owner):
+    run_demo(monkeypatch)
+    run_demo(monkeypatch)
+    assert Workspace.objects.filter(pk=owner.workspace.pk).exists()
+    assert Member.objects.filter(pk=owner.member.pk).exists()
+
+
+def test_the_printed_login_and_the_other_seats_work(monkeypatch):
+    run_demo(monkeypatch)
+    for email, landing in [
+        ("admin@demo.tend.dev", "admin"),
+        ("viewer@demo.tend.dev", "viewer"),
+        ("contributor@demo.tend.dev", "contributor"),
+    ]:
+        client = Client()
+        response = client.post("/login/", {"username": email, "password": v.PASSWORD})
+        assert response.status_code == 302, email
+        assert Member.objects.get(user__email=email, workspace__slug="demo").seat == landing
+        assert client.get("/accounts/").status_code == 200

@@ -1,0 +1,14 @@
+"""Periodic work, listed once. ``tend scheduler`` (and ``tend serve``) enqueue each entry's job
+on its rhythm: ``every=timedelta(...)``, or ``at="HH:MM"`` daily in UTC. Adding periodic work
+is one line here plus a ``@job`` in the owning app's ``jobs.py``. Per-workspace work is one
+entry whose job enqueues a job per workspace.
+"""
+
+from datetime import timedelta
+
+from tend.jobs.scheduling import Periodic
+
+SCHEDULE = [
+    Periodic("purge-finished-jobs", "jobs.purge_finished", every=timedelta(hours=1)),
+    Periodic("purge-idempotency-keys", "workspaces.purge_idempotency_keys", every=timedelta(hours=1)),
+]

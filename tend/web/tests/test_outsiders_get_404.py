@@ -1,0 +1,183 @@
+"""Generated from the URL configuration: every route that takes an object id answers 404 to a
+member (or token) of another workspace, for every method, and changes nothing.
+
+A new route whose parameter is not in ``PARAM_OBJECTS`` fails this test until it is mapped,
+so no route can escape the walk.
+"""
+
+import pytest
+from django.core import serializers
+from django.utils import timezone
+
+from tend.accounts.models import (
+    Account,
+    AccountStatus,
+    Assignment,
+    AssignmentRole,
+    AttributeDefinition,
+    Contact,
+    EndUser,
+    Stage,
+    StageChange,
+    Tag,
+)
+from tend.test import make_member, make_token
+from tend.web.routes import all_routes
+from tend.workspaces.models import ApiToken, Member, Team
+
+# Route parameter name → the kind of victim object whose id goes there.
+PARAM_OBJECTS = {
+    "account_id": "account",
+    "user_id": "end_user",
+    "end_user_id": "end_user",
+    "contact_id": "contact",
+    "attribute_id": "attribute",
+    "definition_id": "attribute",
+    "stage_id": "stage",
+    "role_id": "role",
+    "tag_id": "tag",
+    "member_id": "member",
+    "team_id": "team",
+    "token_id": "token",
+    "job_id": "job",
+}
+# API routes name their parameter ``id``; the collection in the path says what it is.
+API_COLLECTIONS = {
+    "accounts": "account",
+    "users": "end_user",
+    "contacts": "contact",
+    "attributes": "attribute",
+    "stages": "stage",
+    "roles": "role",
+    "tags": "tag",
+    "members": "member",
+    "teams": "team",
+    "tokens": "token",
+    "jobs": "job",
+}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def build_victim_world(workspace):
+    """One of every kind of object, in the victim's workspace."""
+    stage = Stage.objects.create(workspace=workspace, name="Onboarding")
+    role = AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
+    tag = Tag.objects.create(workspace=workspace, name="strategic")
+    attribute = AttributeDefinition.objects.create(workspace=workspace, key="plan", label="Plan")
+    parent = Account.objects.create(workspace=workspace, external_id="parent", name="Parent Co")
+    account = Account.objects.create(
+        workspace=workspace,
+        external_id="victim",
+        name="Victim Co",
+        status=AccountStatus.PAYING,
+        parent=parent,
+        stage=stage,
+        stage_entered_at=timezone.now(),
+        attributes={"plan": "gold"},
+    )
+    account.tags.add(tag)
+    member = make_member(workspace, "viewer", "victim-viewer@acme.test")
+    Assignment.objects.create(workspace=workspace, account=account, role=role, member=member)
+    StageChange.objects.create(workspace=workspace, account=account, to_stage=stage)
+    end_user = EndUser.objects.create(workspace=workspace, external_id="u-1", account=account, name="Vic")
+    contact = Contact.objects.create(workspace=workspace, external_id="c-1", account=account, name="Vera")
+    team = Team.objects.create(workspace=workspace, name="EMEA")
+    team.members.add(member)
+    make_token(workspace, ("read",), name="victim token")
+    token = ApiToken.objects.filter(workspace=workspace).latest("id")
+    objects = {
+        "account": account,
+        "end_user": end_user,
+        "contact": contact,
+        "attribute": attribute,
+        "stage": stage,
+        "role": role,
+        "tag": tag,
+        "member": member,
+        "team": team,
+        "token": token,
+    }
+    try:
+        from tend.jobs.models import Job
+    except ImportError:
+        pass
+    else:
+        objects["job"] = Job.objects.create(
+            workspace=workspace, kind="test.victim", status="failed", due_at=timezone.now()
+        )
+    return objects
+
+
+def snapshot(workspace) -> str:
+    """Everything the victim's workspace holds, serialised, to prove nothing changed."""
+    querysets = [
+        Account.objects.filter(workspace=workspace),
+        EndUser.objects.filter(workspace=workspace),
+        Contact.objects.filter(workspace=workspace),
+        AttributeDefinition.objects.filter(workspace=workspace),
+        Stage.objects.filter(workspace=workspace),
+        AssignmentRole.objects.filter(workspace=workspace),
+        Tag.objects.filter(workspace=workspace),
+        Assignment.objects.filter(workspace=workspace),
+        Member.objects.filter(workspace=workspace),
+        Team.objects.filter(workspace=workspace),
+        ApiToken.objects.filter(workspace=workspace).exclude(last_used_at__isnull=False),
+    ]
+    try:
+        from tend.jobs.models import Job
+    except ImportError:
+        pass
+    else:
+        querysets.append(Job.objects.filter(workspace=workspace))
+    return "\n".join(serializers.serialize("json", qs.order_by("pk")) for qs in querysets)
+
+
+def object_for(route, param, objects):
+    kind = PARAM_OBJECTS.get(param)
+    if kind is None and param in ("id", "pk"):
+        parts = [p for p in route.route.split("/") if p and not p.startswith("<")]
+        kind = next((API_COLLECTIONS[p] for p in reversed(parts) if p in API_COLLECTIONS), None)
+    if kind is None:
+        return None
+    return objects.get(kind)
+
+
+def routes_with_ids():
+    return [r for r in all_routes() if r.params]
+
+
+def test_every_route_with_an_id_is_walked():
+    unmapped = []
+    for route in routes_with_ids():
+        for param in route.params:
+            if param not in PARAM_OBJECTS and not (
+                param in ("id", "pk") and any(p in API_COLLECTIONS for p in route.route.split("/"))
+            ):
+                unmapped.append(f"{route.route} ({param})")
+    assert not unmapped, "map these route parameters in PARAM_OBJECTS: " + ", ".join(unmapped)
+
+
+@pytest.mark.django_db
+def test_outsiders_get_404_on_every_route_and_nothing_changes(owner, outsider):
+    objects = build_victim_world(owner.workspace)
+    before = snapshot(owner.workspace)
+    checked = 0
+    failures = []
+    for route in routes_with_ids():
+        values = {}
+        for param in route.params:
+            obj = object_for(route, param, objects)
+            if obj is None:
+                break
+            values[param] = obj.pk
+        else:
+            url = route.fill(values)
+            client = outsider.api if url.startswith("/api/") else outsider.browser
+            for method in METHODS:
+                response = getattr(client, method)(url, data=b"{}", content_type="application/json")
+                checked += 1
+                if response.status_code not in (404, 405):
+                    failures.append(f"{method.upper()} {url} → {response.status_code}")
+    assert checked > 0
+    assert not failures, "outsider was not refused with 404:\n" + "\n".join(failures)
+    assert snapshot(owner.workspace) == before
