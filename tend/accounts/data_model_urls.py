@@ -6,7 +6,10 @@ app_name = "data_model"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("attributes/<slug:object_type>/", views.attributes, name="attributes"),
+    # One route per object type rather than a <slug> parameter, so every URL parameter is an
+    # object id; reverse("data_model:attributes", kwargs={"object_type": …}) picks the route.
+    path("attributes/user/", views.attributes, {"object_type": "user"}, name="attributes"),
+    path("attributes/contact/", views.attributes, {"object_type": "contact"}, name="attributes"),
     path("attributes/<int:attribute_id>/edit/", views.attribute_edit, name="attribute_edit"),
     path("attributes/<int:attribute_id>/delete/", views.attribute_delete, name="attribute_delete"),
     path("stages/", views.stages, name="stages"),

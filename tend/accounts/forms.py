@@ -7,7 +7,7 @@ bad value reaches the action and the person sees the same message the API would 
 from django import forms
 
 from tend.accounts.models import AccountStatus, AssignmentRole, AttributeType, Stage, Tag
-from tend.accounts.queries import DEFAULT_SORT, NONE, SORTS, AccountFilters
+from tend.accounts.queries import DEFAULT_SORT, NONE, AccountFilters
 from tend.lib.errors import InvalidInput
 from tend.workspaces.models import Member, Workspace
 
@@ -16,14 +16,18 @@ def members_of(workspace: Workspace):
     return Member.objects.filter(workspace=workspace, is_active=True).select_related("user")
 
 
-def sort_choices() -> list[tuple[str, str]]:
-    choices = []
-    for key, (label, _ordering) in SORTS.items():
-        if key in ("updated", "created"):
-            choices += [(f"-{key}", f"{label}: newest"), (key, f"{label}: oldest")]
-        else:
-            choices += [(key, f"{label}: A → Z" if key == "name" else label), (f"-{key}", f"{label}: reversed")]
-    return choices
+SORT_CHOICES = [
+    ("name", "Name A → Z"),
+    ("-name", "Name Z → A"),
+    ("status", "Status"),
+    ("-status", "Status, reversed"),
+    ("stage", "Stage"),
+    ("-stage", "Stage, reversed"),
+    ("-updated", "Recently updated"),
+    ("updated", "Least recently updated"),
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+]
 
 
 class AccountFilterForm(forms.Form):
@@ -43,7 +47,11 @@ class AccountFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "Name or external id", "autocomplete": "off"}
         )
         self.fields["status"].choices = [("", "Any status"), *AccountStatus.choices]
-        self.fields["stage"].choices = [("", "Any stage"), *[(str(s.pk), s.name) for s in stages], (NONE, "No stage")]
+        self.fields["stage"].choices = [
+            ("", "Any stage"),
+            *[(str(s.pk), s.name) for s in stages],
+            (NONE, "No stage"),
+        ]
         self.fields["owner"].choices = [
             ("", "Anyone"),
             *[(str(m.pk), m.name) for m in members],
@@ -51,21 +59,30 @@ class AccountFilterForm(forms.Form):
         ]
         self.fields["role"].choices = [("", "Any role"), *[(str(r.pk), r.name) for r in roles]]
         self.fields["tag"].choices = [("", "Any tag"), *[(str(t.pk), t.name) for t in tags]]
-        self.fields["sort"].choices = sort_choices()
+        self.fields["sort"].choices = SORT_CHOICES
 
     def filters(self) -> AccountFilters:
         self.is_valid()
-        values = {name: self.cleaned_data.get(name) or "" for name in self.fields if name not in self.errors}
+        values = {
+            name: self.cleaned_data.get(name) or ""
+            for name in self.fields
+            if name not in self.errors
+        }
         values["q"] = values.get("q", "").strip()
         values["sort"] = values.get("sort") or DEFAULT_SORT
         return AccountFilters(**values)
 
 
 def stage_choices(workspace: Workspace) -> list[tuple[str, str]]:
-    return [("", "— No stage —"), *[(str(s.pk), s.name) for s in Stage.objects.filter(workspace=workspace)]]
+    return [
+        ("", "— No stage —"),
+        *[(str(s.pk), s.name) for s in Stage.objects.filter(workspace=workspace)],
+    ]
 
 
-def add_invalid_input(form: forms.Form, exc: InvalidInput, fields: dict[str, str] | None = None) -> None:
+def add_invalid_input(
+    form: forms.Form, exc: InvalidInput, fields: dict[str, str] | None = None
+) -> None:
     """Show an action's error beside the form field it names, or above the form."""
     name = (fields or {}).get(exc.field, exc.field)
     if name in form.fields:
@@ -87,7 +104,10 @@ class AccountFieldsForm(forms.Form):
     status = forms.ChoiceField(choices=AccountStatus.choices)
     stage = forms.ChoiceField(required=False, label="Journey stage")
     parent_external_id = forms.CharField(
-        required=False, max_length=255, label="Parent account", help_text="The parent's external id, if any."
+        required=False,
+        max_length=255,
+        label="Parent account",
+        help_text="The parent's external id, if any.",
     )
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
@@ -104,7 +124,9 @@ class AccountFieldsForm(forms.Form):
             "stage": None,
         }
         if self.cleaned_data["stage"]:
-            data["stage"] = Stage.objects.get(workspace=self.workspace, pk=self.cleaned_data["stage"])
+            data["stage"] = Stage.objects.get(
+                workspace=self.workspace, pk=self.cleaned_data["stage"]
+            )
         return data
 
 
@@ -121,7 +143,9 @@ class AccountCreateForm(AccountFieldsForm):
 
     def account_data(self) -> dict:
         data = super().account_data()
-        attributes = {key: normalise(self.cleaned_data.get(name)) for name, key in self.attribute_keys.items()}
+        attributes = {
+            key: normalise(self.cleaned_data.get(name)) for name, key in self.attribute_keys.items()
+        }
         if attributes:
             data["attributes"] = attributes
         return data
@@ -134,7 +158,9 @@ class AccountEditForm(AccountFieldsForm):
     """Name, key, status, stage, parent, tags and one owner per assignment role."""
 
     tags = forms.CharField(
-        required=False, max_length=2000, help_text="Separate tags with commas; new tags are created."
+        required=False,
+        max_length=2000,
+        help_text="Separate tags with commas; new tags are created.",
     )
 
     def __init__(self, *args, workspace: Workspace, roles, members, **kwargs):
@@ -144,7 +170,9 @@ class AccountEditForm(AccountFieldsForm):
         member_choices = [("", "— Nobody —"), *[(pk, m.name) for pk, m in self.members.items()]]
         for role in roles:
             name = f"role_{role.pk}"
-            self.fields[name] = forms.ChoiceField(required=False, label=role.name, choices=member_choices)
+            self.fields[name] = forms.ChoiceField(
+                required=False, label=role.name, choices=member_choices
+            )
             self.roles[name] = role
         self.fields["tags"].widget.attrs["list"] = "tag-names"
 
@@ -154,13 +182,18 @@ class AccountEditForm(AccountFieldsForm):
 
     @property
     def detail_fields(self):
-        return [self[name] for name in ("name", "external_id", "status", "stage", "parent_external_id", "tags")]
+        return [
+            self[name]
+            for name in ("name", "external_id", "status", "stage", "parent_external_id", "tags")
+        ]
 
     def account_data(self) -> dict:
         data = super().account_data()
         data["tags"] = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
         data["assignments"] = {
-            role.key: self.members[self.cleaned_data[name]].user.email if self.cleaned_data[name] else None
+            role.key: self.members[self.cleaned_data[name]].user.email
+            if self.cleaned_data[name]
+            else None
             for name, role in self.roles.items()
         }
         return data

@@ -80,9 +80,9 @@ def primary_role_of(roles: list[AssignmentRole]) -> AssignmentRole | None:
 
 def list_attribute_columns(workspace: Workspace) -> list[AttributeDefinition]:
     return list(
-        AttributeDefinition.objects.filter(workspace=workspace, object_type=ObjectType.ACCOUNT).order_by(
-            "position", "label", "id"
-        )[:LIST_ATTRIBUTE_COLUMNS]
+        AttributeDefinition.objects.filter(
+            workspace=workspace, object_type=ObjectType.ACCOUNT
+        ).order_by("position", "label", "id")[:LIST_ATTRIBUTE_COLUMNS]
     )
 
 
@@ -104,11 +104,15 @@ def filter_accounts(qs: QuerySet, filters: AccountFilters) -> QuerySet:
         else:
             qs = qs.filter(Exists(held.filter(member_id=filters.owner)))
     if filters.tag:
-        qs = qs.filter(Exists(AccountTag.objects.filter(account=OuterRef("pk"), tag_id=filters.tag)))
+        qs = qs.filter(
+            Exists(AccountTag.objects.filter(account=OuterRef("pk"), tag_id=filters.tag))
+        )
     return qs
 
 
-def accounts_for_list(workspace: Workspace, filters: AccountFilters, owner_role: AssignmentRole | None) -> QuerySet:
+def accounts_for_list(
+    workspace: Workspace, filters: AccountFilters, owner_role: AssignmentRole | None
+) -> QuerySet:
     """The filtered, sorted accounts of ``workspace`` with what each table row shows."""
     qs = Account.objects.filter(workspace=workspace)
     qs = filter_accounts(qs, filters)
@@ -121,4 +125,8 @@ def accounts_for_list(workspace: Workspace, filters: AccountFilters, owner_role:
                 to_attr="owner_assignments",
             )
         )
-    return qs.select_related("stage").prefetch_related(*prefetches).order_by(*sort_ordering(filters.sort))
+    return (
+        qs.select_related("stage")
+        .prefetch_related(*prefetches)
+        .order_by(*sort_ordering(filters.sort))
+    )

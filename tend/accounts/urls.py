@@ -10,6 +10,12 @@ urlpatterns = [
     path("<int:account_id>/", views.account_profile, name="profile"),
     path("<int:account_id>/edit/", views.account_edit, name="edit"),
     path("<int:account_id>/delete/", views.account_delete, name="delete"),
-    path("<int:account_id>/attributes/<int:attribute_id>/", views.attribute_value, name="attribute"),
-    path("<int:account_id>/attributes/<int:attribute_id>/edit/", views.attribute_edit, name="attribute_edit"),
+    path(
+        "<int:account_id>/attributes/<int:attribute_id>/", views.attribute_value, name="attribute"
+    ),
+    path(
+        "<int:account_id>/attributes/<int:attribute_id>/edit/",
+        views.attribute_edit,
+        name="attribute_edit",
+    ),
 ]

@@ -266,16 +266,16 @@ class Worker:
         return self._stopping.is_set()
 
     def run(self) -> WorkerStats:
-        from django.db import close_old_connections
-
         while not self.stopping:
-            close_old_connections()
+            refresh_connection()
             try:
                 job = claim_next(self.worker_id)
             except Exception:
+                if self.burst:
+                    raise
                 # A database restart or a long lock must not kill the worker: wait and retry.
                 log.exception("worker %s could not claim a job", self.worker_id)
-                connection.close()
+                drop_connection()
                 self._stopping.wait(self.poll_seconds)
                 continue
             if job is None:
@@ -286,9 +286,11 @@ class Worker:
             try:
                 outcome = run_job(job, self.worker_id)
             except Exception:
+                if self.burst:
+                    raise
                 # Recording the outcome failed (database gone?); the lease brings the job back.
                 log.exception("worker %s lost track of job %s", self.worker_id, job.pk)
-                connection.close()
+                drop_connection()
                 self._stopping.wait(self.poll_seconds)
                 continue
             if outcome == JobStatus.SUCCEEDED:
@@ -297,5 +299,21 @@ class Worker:
                 self.stats.failed += 1
             else:
                 self.stats.retried += 1
-        connection.close()
+        drop_connection()
         return self.stats
+
+
+def refresh_connection() -> None:
+    """Between jobs, do what Django does between requests: drop a broken or aged connection.
+
+    Skipped inside an atomic block (a test's transaction), where closing would abort it.
+    """
+    from django.db import close_old_connections
+
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def drop_connection() -> None:
+    if not connection.in_atomic_block:
+        connection.close()

@@ -147,20 +147,22 @@ class Scheduler:
         self._stopping.set()
 
     def run(self, once: bool = False) -> None:
-        from django.db import close_old_connections, connection
+        from tend.jobs.runner import drop_connection, refresh_connection
 
         sync_entries(self.schedule)
         while not self._stopping.is_set():
-            close_old_connections()
+            refresh_connection()
             try:
                 run_due(self.schedule)
                 wait = seconds_until_next(self.schedule, self.poll_seconds)
             except Exception:
+                if once:
+                    raise
                 log.exception("scheduler pass failed; retrying")
-                connection.close()
+                drop_connection()
                 wait = self.poll_seconds
             if once:
                 break
             # Wake a little after the due time rather than spinning on it.
             self._stopping.wait(max(wait, 0.05))
-        connection.close()
+        drop_connection()

@@ -74,7 +74,12 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def create_workspace(
-    name: str, *, owner_email: str, owner_password: str, owner_name: str = "", slug: str | None = None
+    name: str,
+    *,
+    owner_email: str,
+    owner_password: str,
+    owner_name: str = "",
+    slug: str | None = None,
 ) -> tuple[Workspace, Member]:
     """Create a workspace with its first admin and its starting data model.
 
@@ -109,7 +114,9 @@ def _require_own(actor: Actor, obj) -> None:
 
 
 @transaction.atomic
-def create_member(actor: Actor, *, email: str, full_name: str = "", password: str | None = None, seat: str) -> Member:
+def create_member(
+    actor: Actor, *, email: str, full_name: str = "", password: str | None = None, seat: str
+) -> Member:
     """Give someone a seat. An existing login joins as is (their password is not changed);
     a new person gets a login with ``password``."""
     actor.require(ADMIN)
@@ -149,8 +156,15 @@ def change_seat(actor: Actor, member: Member, seat: str) -> Member:
     _require_own(actor, member)
     seat = _seat(seat)
     member = Member.objects.select_for_update().get(pk=member.pk)
-    if member.seat == Seat.ADMIN and seat != Seat.ADMIN and member.is_active and not _other_active_admins(member):
-        raise InvalidInput("seat", "this is the last active admin: make someone else an admin first")
+    if (
+        member.seat == Seat.ADMIN
+        and seat != Seat.ADMIN
+        and member.is_active
+        and not _other_active_admins(member)
+    ):
+        raise InvalidInput(
+            "seat", "this is the last active admin: make someone else an admin first"
+        )
     member.seat = seat
     member.save(update_fields=["seat"])
     return member
@@ -163,7 +177,9 @@ def deactivate_member(actor: Actor, member: Member) -> Member:
     _require_own(actor, member)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.seat == Seat.ADMIN and member.is_active and not _other_active_admins(member):
-        raise InvalidInput("member", "this is the last active admin: make someone else an admin first")
+        raise InvalidInput(
+            "member", "this is the last active admin: make someone else an admin first"
+        )
     member.is_active = False
     member.save(update_fields=["is_active"])
     return member
@@ -183,7 +199,11 @@ def reactivate_member(actor: Actor, member: Member) -> Member:
 
 def _team_name(actor: Actor, name, exclude_pk=None) -> str:
     name = _name(name)
-    if Team.objects.filter(workspace=actor.workspace, name__iexact=name).exclude(pk=exclude_pk).exists():
+    if (
+        Team.objects.filter(workspace=actor.workspace, name__iexact=name)
+        .exclude(pk=exclude_pk)
+        .exists()
+    ):
         raise InvalidInput("name", f"a team named {name!r} already exists")
     return name
 

@@ -45,18 +45,25 @@ class TeamForm(forms.Form):
 
 class TeamMembersForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
-        queryset=Member.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label="Members"
+        queryset=Member.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Members",
     )
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["members"]
-        field.queryset = Member.objects.filter(workspace=workspace, is_active=True).select_related("user")
+        field.queryset = Member.objects.filter(workspace=workspace, is_active=True).select_related(
+            "user"
+        )
         field.label_from_instance = lambda m: f"{m.name} ({m.user.email})"
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=120, help_text="What uses it, e.g. “Warehouse sync”.")
+    name = forms.CharField(
+        label="Name", max_length=120, help_text="What uses it, e.g. “Warehouse sync”."
+    )
     scopes = forms.MultipleChoiceField(
         label="Scopes",
         choices=[(s.value, s.label) for s in Scope],

@@ -39,7 +39,9 @@ def fingerprint(request) -> str:
 
 
 def _error(status: int, detail: str, message: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "errors": [{"field": HEADER, "message": message}]}, status=status)
+    return JsonResponse(
+        {"detail": detail, "errors": [{"field": HEADER, "message": message}]}, status=status
+    )
 
 
 def _claim(workspace, key: str, digest: str) -> tuple[IdempotencyKey | None, IdempotencyKey | None]:
@@ -47,7 +49,9 @@ def _claim(workspace, key: str, digest: str) -> tuple[IdempotencyKey | None, Ide
     for _ in range(2):
         try:
             with transaction.atomic():
-                return IdempotencyKey.objects.create(workspace=workspace, key=key, fingerprint=digest), None
+                return IdempotencyKey.objects.create(
+                    workspace=workspace, key=key, fingerprint=digest
+                ), None
         except IntegrityError:
             held = IdempotencyKey.objects.filter(workspace=workspace, key=key).first()
             if held is None:
@@ -72,7 +76,9 @@ def replay(held: IdempotencyKey, digest: str) -> HttpResponse:
             f"A request with this {HEADER} is still being processed.",
             "the first request with this key has not finished; retry shortly",
         )
-    response = HttpResponse(bytes(held.body), status=held.status_code, content_type=held.content_type)
+    response = HttpResponse(
+        bytes(held.body), status=held.status_code, content_type=held.content_type
+    )
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -86,7 +92,12 @@ class IdempotencyMiddleware:
     def __call__(self, request):
         key = request.headers.get(HEADER)
         actor = getattr(request, "actor", None)
-        if request.method != "POST" or key is None or actor is None or not request.path.startswith("/api/"):
+        if (
+            request.method != "POST"
+            or key is None
+            or actor is None
+            or not request.path.startswith("/api/")
+        ):
             return self.get_response(request)
         # A cookie-authenticated call must pass CSRF before anything is replayed to it; the
         # API itself answers 403 when it does not.

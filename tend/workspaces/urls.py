@@ -18,14 +18,24 @@ urlpatterns = [
     ),
     path(
         "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="workspaces/password_change_done.html"),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="workspaces/password_change_done.html"
+        ),
         name="password_change_done",
     ),
     path("settings/", views.settings_index, name="settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:member_id>/seat/", views.member_seat, name="member_seat"),
-    path("settings/members/<int:member_id>/deactivate/", views.member_deactivate, name="member_deactivate"),
-    path("settings/members/<int:member_id>/reactivate/", views.member_reactivate, name="member_reactivate"),
+    path(
+        "settings/members/<int:member_id>/deactivate/",
+        views.member_deactivate,
+        name="member_deactivate",
+    ),
+    path(
+        "settings/members/<int:member_id>/reactivate/",
+        views.member_reactivate,
+        name="member_reactivate",
+    ),
     path("settings/teams/", views.teams, name="teams"),
     path("settings/teams/<int:team_id>/", views.team, name="team"),
     path("settings/teams/<int:team_id>/delete/", views.team_delete, name="team_delete"),

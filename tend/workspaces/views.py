@@ -18,7 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tend.lib.errors import InvalidInput
 from tend.workspaces import actions
 from tend.workspaces.access import ADMIN, get_for
-from tend.workspaces.forms import SCOPE_HELP, MemberForm, SeatForm, TeamForm, TeamMembersForm, TokenForm, show_error
+from tend.workspaces.forms import (
+    SCOPE_HELP,
+    MemberForm,
+    SeatForm,
+    TeamForm,
+    TeamMembersForm,
+    TokenForm,
+    show_error,
+)
 from tend.workspaces.models import SEAT_HELP, ApiToken, Member, Seat, Team
 
 PAGE_SIZE = 50
@@ -81,14 +89,18 @@ def members(request):
         except InvalidInput as error:
             show_error(form, error)
         else:
-            messages.success(request, f"{member.user.email} now has a {member.get_seat_display()} seat.")
+            messages.success(
+                request, f"{member.user.email} now has a {member.get_seat_display()} seat."
+            )
             return redirect("workspaces:members")
     if request.method == "POST":
         status = 422
     queryset = (
         Member.objects.filter(workspace=actor.workspace)
         .select_related("user")
-        .prefetch_related(Prefetch("teams", queryset=Team.objects.filter(workspace=actor.workspace)))
+        .prefetch_related(
+            Prefetch("teams", queryset=Team.objects.filter(workspace=actor.workspace))
+        )
         .order_by("-is_active", "user__full_name", "user__email")
     )
     context = {
@@ -129,7 +141,10 @@ def member_seat(request, member_id: int):
 @require_POST
 def member_deactivate(request, member_id: int):
     return _member_action(
-        request, member_id, lambda m: actions.deactivate_member(request.actor, m), "{email} can no longer sign in here."
+        request,
+        member_id,
+        lambda m: actions.deactivate_member(request.actor, m),
+        "{email} can no longer sign in here.",
     )
 
 
@@ -137,7 +152,10 @@ def member_deactivate(request, member_id: int):
 @require_POST
 def member_reactivate(request, member_id: int):
     return _member_action(
-        request, member_id, lambda m: actions.reactivate_member(request.actor, m), "{email} is active again."
+        request,
+        member_id,
+        lambda m: actions.reactivate_member(request.actor, m),
+        "{email} is active again.",
     )
 
 
@@ -176,7 +194,9 @@ def team(request, team_id: int):
     actor = request.actor
     team = get_for(actor, Team, ADMIN, pk=team_id)
     rename = TeamForm(initial={"name": team.name}, prefix="rename")
-    people = TeamMembersForm(initial={"members": list(team.members.all())}, workspace=actor.workspace, prefix="people")
+    people = TeamMembersForm(
+        initial={"members": list(team.members.all())}, workspace=actor.workspace, prefix="people"
+    )
     status = 200
     if request.method == "POST":
         if "rename-name" in request.POST:
@@ -184,7 +204,10 @@ def team(request, team_id: int):
             form, change = rename, lambda data: actions.rename_team(actor, team, data["name"])
         else:
             people = TeamMembersForm(request.POST, workspace=actor.workspace, prefix="people")
-            form, change = people, lambda data: actions.set_team_members(actor, team, data["members"])
+            form, change = (
+                people,
+                lambda data: actions.set_team_members(actor, team, data["members"]),
+            )
         if form.is_valid():
             try:
                 change(form.cleaned_data)
@@ -246,7 +269,11 @@ def token_created(request, token_id: int):
     if shown.get("id") == token.pk:
         raw = shown["raw"]
         del request.session[NEW_TOKEN_SESSION_KEY]
-    response = render(request, "workspaces/token_created.html", {"token": token, "raw": raw, "settings_tab": "tokens"})
+    response = render(
+        request,
+        "workspaces/token_created.html",
+        {"token": token, "raw": raw, "settings_tab": "tokens"},
+    )
     response["Cache-Control"] = "no-store"
     return response
 

@@ -29,7 +29,11 @@ from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, WRITE, Actor
 
 OBJECT_MODELS = {ObjectType.ACCOUNT: Account, ObjectType.USER: EndUser, ObjectType.CONTACT: Contact}
-OBJECT_NOUNS = {ObjectType.ACCOUNT: "account", ObjectType.USER: "end user", ObjectType.CONTACT: "contact"}
+OBJECT_NOUNS = {
+    ObjectType.ACCOUNT: "account",
+    ObjectType.USER: "end user",
+    ObjectType.CONTACT: "contact",
+}
 ENUM_TYPES = (AttributeType.ENUM, AttributeType.MULTI_ENUM)
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 # New stages and tags take the next colour of this palette unless one is given.
@@ -83,7 +87,10 @@ def _text(data: Mapping, field: str, *, max_length: int, required: bool = True) 
 def _key(data: Mapping, field: str = "key") -> str:
     value = _text(data, field, max_length=63)
     if not re.match(KEY_PATTERN, value):
-        raise InvalidInput(field, "use lower-case letters, digits and _, starting with a letter (e.g. renewal_date)")
+        raise InvalidInput(
+            field,
+            "use lower-case letters, digits and _, starting with a letter (e.g. renewal_date)",
+        )
     return value
 
 
@@ -155,7 +162,9 @@ def _stored_values(actor: Actor, definition: AttributeDefinition):
         yield pk, attributes[definition.key]
 
 
-def _check_type_change(actor: Actor, definition: AttributeDefinition, new: AttributeDefinition) -> list:
+def _check_type_change(
+    actor: Actor, definition: AttributeDefinition, new: AttributeDefinition
+) -> list:
     """Return (pk, converted value) for stored values whose form changes under ``new``.
 
     Raises when any stored value does not fit the new type, saying how many do not.
@@ -179,7 +188,9 @@ def _check_type_change(actor: Actor, definition: AttributeDefinition, new: Attri
     return changed
 
 
-def _check_removed_options(actor: Actor, definition: AttributeDefinition, options: list[str]) -> None:
+def _check_removed_options(
+    actor: Actor, definition: AttributeDefinition, options: list[str]
+) -> None:
     removed = set(definition.options or []) - set(options)
     if not removed:
         return
@@ -199,7 +210,11 @@ def _check_removed_options(actor: Actor, definition: AttributeDefinition, option
 
 
 def _check_required(actor: Actor, definition: AttributeDefinition) -> None:
-    missing = objects_of(actor, definition.object_type).exclude(attributes__has_key=definition.key).count()
+    missing = (
+        objects_of(actor, definition.object_type)
+        .exclude(attributes__has_key=definition.key)
+        .count()
+    )
     if missing:
         noun = OBJECT_NOUNS[definition.object_type]
         raise InvalidInput(
@@ -231,7 +246,9 @@ def create_attribute(actor: Actor, data: Mapping) -> AttributeDefinition:
     kind = data.get("type") or AttributeType.TEXT
     if kind not in AttributeType.values:
         raise InvalidInput("type", f"must be one of {', '.join(AttributeType.values)}")
-    existing = AttributeDefinition.objects.filter(workspace=actor.workspace, object_type=object_type)
+    existing = AttributeDefinition.objects.filter(
+        workspace=actor.workspace, object_type=object_type
+    )
     if existing.filter(key=key).exists():
         noun = OBJECT_NOUNS[object_type]
         raise InvalidInput("key", f"an {noun} attribute with key {key!r} already exists")
@@ -253,14 +270,18 @@ def create_attribute(actor: Actor, data: Mapping) -> AttributeDefinition:
 
 
 @transaction.atomic
-def update_attribute(actor: Actor, definition: AttributeDefinition, data: Mapping) -> AttributeDefinition:
+def update_attribute(
+    actor: Actor, definition: AttributeDefinition, data: Mapping
+) -> AttributeDefinition:
     """Change label, type, options, required or description. Key and object type are fixed:
     every stored value and API client refers to them."""
     actor.require(ADMIN)
     _unknown(data, ATTRIBUTE_FIELDS)
     definition = AttributeDefinition.objects.select_for_update().get(pk=definition.pk)
     if "key" in data and data["key"] != definition.key:
-        raise InvalidInput("key", "cannot be changed: create a new attribute and delete this one instead")
+        raise InvalidInput(
+            "key", "cannot be changed: create a new attribute and delete this one instead"
+        )
     if "object_type" in data and data["object_type"] != definition.object_type:
         raise InvalidInput("object_type", "cannot be changed")
     new = AttributeDefinition(
@@ -281,7 +302,7 @@ def update_attribute(actor: Actor, definition: AttributeDefinition, data: Mappin
     )
     if new.type not in AttributeType.values:
         raise InvalidInput("type", f"must be one of {', '.join(AttributeType.values)}")
-    new.options = _options(data["options"] if "options" in data else definition.options, new.type)
+    new.options = _options(data.get("options", definition.options), new.type)
     changed = []
     if new.type != definition.type:
         changed = _check_type_change(actor, definition, new)
@@ -318,7 +339,9 @@ def _strip_key(actor: Actor, object_type: str, key: str) -> int:
 
 def count_values(actor: Actor, definition: AttributeDefinition) -> int:
     """How many objects hold a value for this attribute (what deleting it would remove)."""
-    return objects_of(actor, definition.object_type).filter(attributes__has_key=definition.key).count()
+    return (
+        objects_of(actor, definition.object_type).filter(attributes__has_key=definition.key).count()
+    )
 
 
 @transaction.atomic
@@ -337,7 +360,9 @@ STAGE_FIELDS = {"name", "color", "description", "position"}
 
 def _stage_name(actor: Actor, data: Mapping, exclude_pk=None) -> str:
     name = _text(data, "name", max_length=80)
-    clash = Stage.objects.filter(workspace=actor.workspace, name__iexact=name).exclude(pk=exclude_pk)
+    clash = Stage.objects.filter(workspace=actor.workspace, name__iexact=name).exclude(
+        pk=exclude_pk
+    )
     if clash.exists():
         raise InvalidInput("name", f"a stage named {name!r} already exists")
     return name
@@ -385,7 +410,11 @@ def _renumber(ordered: list[Stage]) -> None:
 def move_stage(actor: Actor, stage: Stage, new_position: int) -> Stage:
     """Move ``stage`` to ``new_position`` (0 is first) and renumber the others around it."""
     actor.require(ADMIN)
-    ordered = list(Stage.objects.select_for_update().filter(workspace=actor.workspace).order_by("position", "id"))
+    ordered = list(
+        Stage.objects.select_for_update()
+        .filter(workspace=actor.workspace)
+        .order_by("position", "id")
+    )
     if isinstance(new_position, bool) or not isinstance(new_position, int):
         raise InvalidInput("position", "must be a whole number")
     if not 0 <= new_position < len(ordered):
@@ -416,7 +445,9 @@ ROLE_FIELDS = {"key", "name"}
 
 def _role_fields(actor: Actor, data: Mapping, role: AssignmentRole | None) -> dict:
     clean = {}
-    roles = AssignmentRole.objects.filter(workspace=actor.workspace).exclude(pk=role.pk if role else None)
+    roles = AssignmentRole.objects.filter(workspace=actor.workspace).exclude(
+        pk=role.pk if role else None
+    )
     if role is None or "key" in data:
         clean["key"] = _key(data)
         if roles.filter(key=clean["key"]).exists():
@@ -461,7 +492,11 @@ TAG_FIELDS = {"name", "color"}
 
 def _tag_name(actor: Actor, data: Mapping, exclude_pk=None) -> str:
     name = _text(data, "name", max_length=80)
-    if Tag.objects.filter(workspace=actor.workspace, name__iexact=name).exclude(pk=exclude_pk).exists():
+    if (
+        Tag.objects.filter(workspace=actor.workspace, name__iexact=name)
+        .exclude(pk=exclude_pk)
+        .exists()
+    ):
         raise InvalidInput("name", f"a tag named {name!r} already exists")
     return name
 
@@ -471,7 +506,9 @@ def create_tag(actor: Actor, data: Mapping) -> Tag:
     actor.require(WRITE)
     _unknown(data, TAG_FIELDS)
     name = _tag_name(actor, data)
-    return Tag.objects.create(workspace=actor.workspace, name=name, color=_color(data, DEFAULT_TAG_COLOR))
+    return Tag.objects.create(
+        workspace=actor.workspace, name=name, color=_color(data, DEFAULT_TAG_COLOR)
+    )
 
 
 @transaction.atomic

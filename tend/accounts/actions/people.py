@@ -143,6 +143,14 @@ def clean_attribute_values(
     before = len(errors)
     for key, raw in incoming.items():
         definition = definitions.get(key)
+        stored = current.get(key)
+        if (
+            definition is not None
+            and stored is not None
+            and type(raw) is type(stored)
+            and raw == stored
+        ):
+            continue  # already in its stored (checked) form: most keys of a re-sent item
         if definition is None:
             errors.append(
                 {

@@ -34,7 +34,9 @@ def paginate(queryset, page: Page, order: tuple[str, str]) -> dict:
             values = (after[first], after[second])
         except (InvalidCursor, KeyError) as exc:
             raise InvalidInput("cursor", "is not a cursor this API issued") from exc
-        queryset = queryset.filter(Q(**{f"{first}__gt": values[0]}) | Q(**{first: values[0], f"{second}__gt": values[1]}))
+        queryset = queryset.filter(
+            Q(**{f"{first}__gt": values[0]}) | Q(**{first: values[0], f"{second}__gt": values[1]})
+        )
     rows = list(queryset[: page.limit + 1])
     more = len(rows) > page.limit
     rows = rows[: page.limit]
@@ -104,7 +106,9 @@ def list_attributes(request, filters: Query[AttributeFilters]):
     return paginate(queryset, filters, ("position", "id"))
 
 
-@router.get("/attributes/{int:definition_id}", response=AttributeOut, summary="Get an attribute definition")
+@router.get(
+    "/attributes/{int:definition_id}", response=AttributeOut, summary="Get an attribute definition"
+)
 def get_attribute(request, definition_id: int):
     return get_for(request.auth, AttributeDefinition, READ, pk=definition_id)
 
@@ -114,13 +118,21 @@ def create_attribute(request, payload: AttributeIn):
     return Status(201, actions.create_attribute(request.auth, payload.dict()))
 
 
-@router.patch("/attributes/{int:definition_id}", response=AttributeOut, summary="Change an attribute definition")
+@router.patch(
+    "/attributes/{int:definition_id}",
+    response=AttributeOut,
+    summary="Change an attribute definition",
+)
 def update_attribute(request, definition_id: int, payload: AttributePatch):
     definition = get_for(request.auth, AttributeDefinition, ADMIN, pk=definition_id)
     return actions.update_attribute(request.auth, definition, _changes(payload))
 
 
-@router.delete("/attributes/{int:definition_id}", response={204: None}, summary="Delete an attribute definition")
+@router.delete(
+    "/attributes/{int:definition_id}",
+    response={204: None},
+    summary="Delete an attribute definition",
+)
 def delete_attribute(request, definition_id: int):
     """Deletes the definition and removes its values from every object of its type."""
     definition = get_for(request.auth, AttributeDefinition, ADMIN, pk=definition_id)
@@ -150,7 +162,9 @@ class StagePatch(Schema):
     name: str | None = None
     color: str | None = None
     description: str | None = None
-    position: int | None = Field(None, description="0 is the first stage; the others move around it.")
+    position: int | None = Field(
+        None, description="0 is the first stage; the others move around it."
+    )
 
 
 class StageList(Schema):

@@ -107,6 +107,12 @@ def load_by_external_id(
     rows = {}
     keys = list(keys)
     for part in chunks(keys):
-        for row in queryset.filter(workspace=workspace, external_id__in=part).values_list(*fields):
+        # order_by(): a model's default ordering (accounts sort by name) would make the
+        # planner walk the name index over the whole workspace instead of the unique key.
+        for row in (
+            queryset.filter(workspace=workspace, external_id__in=part)
+            .order_by()
+            .values_list(*fields)
+        ):
             rows[row[0]] = row
     return rows

@@ -23,12 +23,22 @@ def model(workspace, owner):
     """A small data model: two stages, a role, three typed attributes."""
     Stage.objects.create(workspace=workspace, name="Onboarding", position=1)
     Stage.objects.create(workspace=workspace, name="Adoption", position=2)
-    AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
-    AttributeDefinition.objects.create(
-        workspace=workspace, key="plan", label="Plan", type=AttributeType.ENUM, options=["basic", "pro"]
+    AssignmentRole.objects.create(
+        workspace=workspace, key="success_manager", name="Success Manager"
     )
-    AttributeDefinition.objects.create(workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER)
-    AttributeDefinition.objects.create(workspace=workspace, key="renewal", label="Renewal", type=AttributeType.DATE)
+    AttributeDefinition.objects.create(
+        workspace=workspace,
+        key="plan",
+        label="Plan",
+        type=AttributeType.ENUM,
+        options=["basic", "pro"],
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="renewal", label="Renewal", type=AttributeType.DATE
+    )
     return workspace
 
 
@@ -73,7 +83,9 @@ def test_it_creates_an_account_with_every_field(owner, model):
 
 
 def test_it_gets_one_account(owner, model):
-    account = Account.objects.create(workspace=model, external_id="a1", name="A1", attributes={"plan": "basic"})
+    account = Account.objects.create(
+        workspace=model, external_id="a1", name="A1", attributes={"plan": "basic"}
+    )
     response = owner.api.get(f"{URL}/{account.pk}")
     assert response.status_code == 200
     assert response.json()["attributes"] == {"plan": "basic"}
@@ -82,9 +94,15 @@ def test_it_gets_one_account(owner, model):
 
 def test_it_patches_only_the_fields_sent(owner, model):
     account = Account.objects.create(
-        workspace=model, external_id="a1", name="A1", status="trial", attributes={"plan": "basic", "seats": 3}
+        workspace=model,
+        external_id="a1",
+        name="A1",
+        status="trial",
+        attributes={"plan": "basic", "seats": 3},
     )
-    response = patch(owner.api, f"{URL}/{account.pk}", {"status": "paying", "attributes": {"seats": None}})
+    response = patch(
+        owner.api, f"{URL}/{account.pk}", {"status": "paying", "attributes": {"seats": None}}
+    )
     assert response.status_code == 200, response.json()
     account.refresh_from_db()
     assert account.status == "paying"
@@ -108,8 +126,14 @@ def test_it_deletes_an_account(owner, model):
         ({"external_id": "x", "name": "X", "stage": "Nowhere"}, "stage"),
         ({"external_id": "x", "name": "X", "status": "lapsed"}, "status"),
         ({"external_id": "x", "name": "X", "parent_external_id": "ghost"}, "parent_external_id"),
-        ({"external_id": "x", "name": "X", "assignments": {"ghost_role": None}}, "assignments.ghost_role"),
-        ({"external_id": "x", "name": "X", "assignments": {"success_manager": "no@one.test"}}, "assignments.success_manager"),
+        (
+            {"external_id": "x", "name": "X", "assignments": {"ghost_role": None}},
+            "assignments.ghost_role",
+        ),
+        (
+            {"external_id": "x", "name": "X", "assignments": {"success_manager": "no@one.test"}},
+            "assignments.success_manager",
+        ),
         ({"external_id": "x", "name": 5}, "name"),
         ({"name": "X"}, "external_id"),
         ({"external_id": "x", "name": "X", "colour": "red"}, "colour"),
@@ -147,7 +171,10 @@ def test_it_rejects_a_parent_that_makes_a_cycle(owner, model):
 
 def test_cursor_pagination_walks_every_row_once_without_a_cap(owner, workspace):
     Account.objects.bulk_create(
-        [Account(workspace=workspace, external_id=f"acc-{n:05d}", name=f"Account {n}") for n in range(2500)]
+        [
+            Account(workspace=workspace, external_id=f"acc-{n:05d}", name=f"Account {n}")
+            for n in range(2500)
+        ]
     )
     seen, cursor, pages = [], None, 0
     while True:
@@ -166,7 +193,10 @@ def test_cursor_pagination_walks_every_row_once_without_a_cap(owner, workspace):
 
 def test_the_default_page_is_100_and_the_maximum_1000(owner, workspace):
     Account.objects.bulk_create(
-        [Account(workspace=workspace, external_id=f"acc-{n}", name=f"Account {n}") for n in range(150)]
+        [
+            Account(workspace=workspace, external_id=f"acc-{n}", name=f"Account {n}")
+            for n in range(150)
+        ]
     )
     assert len(owner.api.get(URL).json()["items"]) == 100
     response = owner.api.get(URL, {"limit": 1001})
@@ -195,12 +225,19 @@ def test_filters_narrow_the_list(owner, model):
     vip = Tag.objects.create(workspace=model, name="vip")
     parent = Account.objects.create(workspace=model, external_id="p", name="Parent")
     a = Account.objects.create(
-        workspace=model, external_id="a", name="Alpha Corp", status="paying", stage=onboarding, parent=parent
+        workspace=model,
+        external_id="a",
+        name="Alpha Corp",
+        status="paying",
+        stage=onboarding,
+        parent=parent,
     )
     b = Account.objects.create(workspace=model, external_id="b", name="Beta Ltd", status="churned")
     AccountTag.objects.create(account=a, tag=vip)
     Assignment.objects.create(workspace=model, account=b, role=role, member=owner.member)
-    Account.objects.filter(pk=parent.pk).update(updated_at=timezone.now() - timezone.timedelta(days=30))
+    Account.objects.filter(pk=parent.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(days=30)
+    )
 
     def names(**params):
         response = owner.api.get(URL, params)
@@ -267,7 +304,9 @@ def test_a_contributor_edits_only_the_accounts_assigned_to_them(contributor, mod
     mine = Account.objects.create(workspace=model, external_id="mine", name="Mine")
     theirs = Account.objects.create(workspace=model, external_id="theirs", name="Theirs")
     Assignment.objects.create(workspace=model, account=mine, role=role, member=contributor.member)
-    assert patch(contributor.browser, f"{URL}/{mine.pk}", {"name": "Mine, renamed"}).status_code == 200
+    assert (
+        patch(contributor.browser, f"{URL}/{mine.pk}", {"name": "Mine, renamed"}).status_code == 200
+    )
     assert patch(contributor.browser, f"{URL}/{theirs.pk}", {"name": "Nope"}).status_code == 403
     mine.refresh_from_db()
     theirs.refresh_from_db()

@@ -22,7 +22,9 @@ def assert_error_shape(response, status, field=None):
 
 
 def test_malformed_json_is_a_400_naming_the_body(owner):
-    assert_error_shape(owner.api.post(URL, b'{"external_id": ', content_type="application/json"), 400, "body")
+    assert_error_shape(
+        owner.api.post(URL, b'{"external_id": ', content_type="application/json"), 400, "body"
+    )
     assert_error_shape(owner.api.put(URL, b"[{,]", content_type="application/json"), 400, "body")
     assert not Account.objects.exists()
 
@@ -33,7 +35,9 @@ def test_a_wrong_type_is_a_422_with_the_dotted_field(owner):
     )
     assert_error_shape(response, 422, "tags")
     response = owner.api.post(
-        URL, {"external_id": "a", "name": "A", "assignments": {"x": 5}}, content_type="application/json"
+        URL,
+        {"external_id": "a", "name": "A", "assignments": {"x": 5}},
+        content_type="application/json",
     )
     assert_error_shape(response, 422, "assignments.x")
 
@@ -81,7 +85,10 @@ def test_a_session_write_without_the_csrf_token_is_refused(owner):
     client.get("/", follow=True)  # sets the CSRF cookie, as any page of the app does
     token = client.cookies["csrftoken"].value
     response = client.post(
-        URL, {"external_id": "a", "name": "A"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+        URL,
+        {"external_id": "a", "name": "A"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
     )
     assert response.status_code == 201, response.content
     assert Account.objects.filter(external_id="a").exists()

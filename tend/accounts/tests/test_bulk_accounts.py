@@ -23,11 +23,19 @@ URL = "/api/v1/accounts"
 def model(workspace):
     Stage.objects.create(workspace=workspace, name="Onboarding", position=1)
     Stage.objects.create(workspace=workspace, name="Adoption", position=2)
-    AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
-    AttributeDefinition.objects.create(
-        workspace=workspace, key="plan", label="Plan", type=AttributeType.ENUM, options=["basic", "pro"]
+    AssignmentRole.objects.create(
+        workspace=workspace, key="success_manager", name="Success Manager"
     )
-    AttributeDefinition.objects.create(workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER)
+    AttributeDefinition.objects.create(
+        workspace=workspace,
+        key="plan",
+        label="Plan",
+        type=AttributeType.ENUM,
+        options=["basic", "pro"],
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER
+    )
     return workspace
 
 
@@ -65,7 +73,10 @@ def test_ten_thousand_accounts_upserted_twice_make_no_duplicates(owner, model):
     assert Account.objects.filter(workspace=model).count() == 10_000
     assert AccountTag.objects.filter(account__workspace=model).count() == 1_000
     assert StageChange.objects.filter(workspace=model).count() == changes
-    assert dict(Account.objects.filter(workspace=model).values_list("external_id", "updated_at")) == stamps
+    assert (
+        dict(Account.objects.filter(workspace=model).values_list("external_id", "updated_at"))
+        == stamps
+    )
     ids = [r["id"] for r in first.json()["results"]]
     assert ids == [r["id"] for r in second.json()["results"]]
 
@@ -91,7 +102,9 @@ def test_it_reports_created_updated_and_unchanged_per_item(owner, model):
 
 def test_items_with_errors_are_not_written_and_the_rest_are(owner, model):
     Account.objects.create(workspace=model, external_id="a", name="A", parent=None)
-    Account.objects.create(workspace=model, external_id="b", name="B", parent=Account.objects.get(external_id="a"))
+    Account.objects.create(
+        workspace=model, external_id="b", name="B", parent=Account.objects.get(external_id="a")
+    )
     items = [
         {"external_id": "ok", "name": "Fine", "attributes": {"plan": "pro"}},
         {"external_id": "unknown-attr", "name": "X", "attributes": {"colour": "red"}},
@@ -118,7 +131,10 @@ def test_items_with_errors_are_not_written_and_the_rest_are(owner, model):
     assert fields[3] == ["external_id"] and "index 4" in body["results"][3]["errors"][0]["message"]
     assert fields[4] == ["external_id"] and "index 3" in body["results"][4]["errors"][0]["message"]
     assert fields[5] == ["parent_external_id"]
-    assert fields[6] == ["parent_external_id"] and "cycle" in body["results"][6]["errors"][0]["message"]
+    assert (
+        fields[6] == ["parent_external_id"]
+        and "cycle" in body["results"][6]["errors"][0]["message"]
+    )
     assert fields[7] == ["stage"]
     assert fields[8] == ["assignments.ghost"]
     assert fields[9] == ["assignments.success_manager"]
@@ -127,7 +143,11 @@ def test_items_with_errors_are_not_written_and_the_rest_are(owner, model):
     assert fields[12] == ["item"]
     assert fields[13] == ["external_id"]
     assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "error": 13}
-    assert set(Account.objects.filter(workspace=model).values_list("external_id", flat=True)) == {"a", "b", "ok"}
+    assert set(Account.objects.filter(workspace=model).values_list("external_id", flat=True)) == {
+        "a",
+        "b",
+        "ok",
+    }
     assert Account.objects.get(external_id="a").parent_id is None
 
 
@@ -171,7 +191,11 @@ def test_a_stage_change_writes_history_and_only_then(owner, model):
     response = put(owner.api, [{"external_id": "a", "stage": "Adoption"}])
     assert response.json()["results"][0]["status"] == "updated"
     change = StageChange.objects.filter(account=account).first()
-    assert (change.from_stage.name, change.to_stage.name, change.source) == ("Onboarding", "Adoption", "api")
+    assert (change.from_stage.name, change.to_stage.name, change.source) == (
+        "Onboarding",
+        "Adoption",
+        "api",
+    )
     account.refresh_from_db()
     assert account.stage.name == "Adoption"
     assert account.stage_entered_at > entered
@@ -181,13 +205,26 @@ def test_tags_and_assignments_are_synced(owner, practitioner, model):
     Tag.objects.create(workspace=model, name="old")
     put(
         owner.api,
-        [{"external_id": "a", "name": "A", "tags": ["old", "keep"], "assignments": {"success_manager": "owner@acme.test"}}],
+        [
+            {
+                "external_id": "a",
+                "name": "A",
+                "tags": ["old", "keep"],
+                "assignments": {"success_manager": "owner@acme.test"},
+            }
+        ],
     )
     account = Account.objects.get(external_id="a")
     assert set(account.tags.values_list("name", flat=True)) == {"old", "keep"}
     response = put(
         owner.api,
-        [{"external_id": "a", "tags": ["keep", "new"], "assignments": {"success_manager": "practitioner@acme.test"}}],
+        [
+            {
+                "external_id": "a",
+                "tags": ["keep", "new"],
+                "assignments": {"success_manager": "practitioner@acme.test"},
+            }
+        ],
     )
     assert response.json()["results"][0]["status"] == "updated"
     assert set(account.tags.values_list("name", flat=True)) == {"keep", "new"}
@@ -195,7 +232,10 @@ def test_tags_and_assignments_are_synced(owner, practitioner, model):
     response = put(owner.api, [{"external_id": "a", "assignments": {"success_manager": None}}])
     assert response.json()["results"][0]["status"] == "updated"
     assert not Assignment.objects.filter(account=account).exists()
-    response = put(owner.api, [{"external_id": "a", "tags": ["new", "keep"], "assignments": {"success_manager": None}}])
+    response = put(
+        owner.api,
+        [{"external_id": "a", "tags": ["new", "keep"], "assignments": {"success_manager": None}}],
+    )
     assert response.json()["results"][0]["status"] == "unchanged"
 
 
@@ -238,3 +278,18 @@ def test_the_outsider_upserts_into_their_own_workspace_only(outsider, owner, mod
     response = put(outsider.api, [{"external_id": "shared-key", "name": "Theirs"}])
     assert response.json()["results"][0]["status"] == "created"
     assert Account.objects.get(workspace=model, external_id="shared-key").name == "Ours"
+
+
+def test_a_long_chain_of_new_parents_in_one_request_is_created(owner, model):
+    items = [
+        {"external_id": f"n{n}", "name": f"N{n}", "parent_external_id": f"n{n - 1}" if n else None}
+        for n in range(1500)
+    ]
+    items.reverse()
+    response = put(owner.api, items)
+    assert response.json()["counts"]["created"] == 1500
+    parents = dict(
+        Account.objects.filter(workspace=model).values_list("external_id", "parent__external_id")
+    )
+    assert parents["n1499"] == "n1498"
+    assert parents["n0"] is None

@@ -2,7 +2,14 @@
 
 import orjson
 
-from tend.accounts.models import Account, AttributeDefinition, AttributeType, Contact, EndUser, ObjectType
+from tend.accounts.models import (
+    Account,
+    AttributeDefinition,
+    AttributeType,
+    Contact,
+    EndUser,
+    ObjectType,
+)
 
 
 def put(client, url, items):
@@ -12,10 +19,19 @@ def put(client, url, items):
 def test_end_users_upserted_twice_make_no_duplicates(owner, workspace):
     Account.objects.create(workspace=workspace, external_id="acme", name="Acme")
     AttributeDefinition.objects.create(
-        workspace=workspace, object_type=ObjectType.USER, key="logins", label="Logins", type=AttributeType.NUMBER
+        workspace=workspace,
+        object_type=ObjectType.USER,
+        key="logins",
+        label="Logins",
+        type=AttributeType.NUMBER,
     )
     items = [
-        {"external_id": f"u{n}", "account_external_id": "acme", "email": f"u{n}@acme.test", "attributes": {"logins": n}}
+        {
+            "external_id": f"u{n}",
+            "account_external_id": "acme",
+            "email": f"u{n}@acme.test",
+            "attributes": {"logins": n},
+        }
         for n in range(2000)
     ]
     first = put(owner.api, "/api/v1/users", items)
@@ -39,7 +55,12 @@ def test_people_items_with_errors_are_not_written(owner, workspace):
             {"external_id": "c1", "account_external_id": "acme", "name": "Carl"},
             {"external_id": "c2", "account_external_id": "ghost", "name": "Ghost"},
             {"external_id": "c3", "account_external_id": "acme"},
-            {"external_id": "c4", "account_external_id": "acme", "name": "D", "attributes": {"x": 1}},
+            {
+                "external_id": "c4",
+                "account_external_id": "acme",
+                "name": "D",
+                "attributes": {"x": 1},
+            },
             {"external_id": "c1", "account_external_id": "acme", "name": "Twin"},
         ],
     )

@@ -17,10 +17,18 @@ def patch(client, url, body):
 
 
 def test_an_admin_token_creates_reads_changes_and_deletes_an_attribute(owner, workspace):
-    response = post(owner.api, "/api/v1/attributes", {"key": "plan", "label": "Plan", "type": "enum", "options": ["Gold"]})
+    response = post(
+        owner.api,
+        "/api/v1/attributes",
+        {"key": "plan", "label": "Plan", "type": "enum", "options": ["Gold"]},
+    )
     assert response.status_code == 201, response.content
     created = response.json()
-    assert created["key"] == "plan" and created["options"] == ["Gold"] and created["object_type"] == "account"
+    assert (
+        created["key"] == "plan"
+        and created["options"] == ["Gold"]
+        and created["object_type"] == "account"
+    )
 
     url = f"/api/v1/attributes/{created['id']}"
     assert owner.api.get(url).json()["label"] == "Plan"
@@ -28,7 +36,9 @@ def test_an_admin_token_creates_reads_changes_and_deletes_an_attribute(owner, wo
     assert changed.status_code == 200
     assert changed.json()["options"] == ["Gold", "Silver"]
 
-    Account.objects.create(workspace=workspace, external_id="a", name="A", attributes={"plan": "Gold"})
+    Account.objects.create(
+        workspace=workspace, external_id="a", name="A", attributes={"plan": "Gold"}
+    )
     assert owner.api.delete(url).status_code == 204
     assert Account.objects.get().attributes == {}
     assert owner.api.get(url).status_code == 404
@@ -39,7 +49,9 @@ def test_bad_attribute_input_gets_422_naming_the_field(owner):
     response = post(owner.api, "/api/v1/attributes", {"key": "plan", "label": "Plan"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "key"
-    response = post(owner.api, "/api/v1/attributes", {"key": "tier", "label": "Tier", "type": "enum"})
+    response = post(
+        owner.api, "/api/v1/attributes", {"key": "tier", "label": "Tier", "type": "enum"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "options"
 
@@ -52,7 +64,9 @@ def test_lists_filter_and_page_with_a_cursor(owner, workspace, django_assert_max
     with django_assert_max_num_queries(6):
         first = owner.api.get("/api/v1/attributes", {"object_type": "account", "limit": 3}).json()
     assert [a["key"] for a in first["items"]] == ["a0", "a1", "a2"]
-    second = owner.api.get("/api/v1/attributes", {"object_type": "account", "limit": 3, "cursor": first["next_cursor"]}).json()
+    second = owner.api.get(
+        "/api/v1/attributes", {"object_type": "account", "limit": 3, "cursor": first["next_cursor"]}
+    ).json()
     assert [a["key"] for a in second["items"]] == ["a3", "a4"]
     assert second["next_cursor"] is None
     only = owner.api.get("/api/v1/attributes", {"key": "seats"}).json()["items"]
@@ -61,12 +75,16 @@ def test_lists_filter_and_page_with_a_cursor(owner, workspace, django_assert_max
 
 
 def test_stages_list_in_journey_order_and_move_with_patch(owner):
-    ids = [post(owner.api, "/api/v1/stages", {"name": name}).json()["id"] for name in ("A", "B", "C")]
+    ids = [
+        post(owner.api, "/api/v1/stages", {"name": name}).json()["id"] for name in ("A", "B", "C")
+    ]
     response = patch(owner.api, f"/api/v1/stages/{ids[2]}", {"position": 0})
     assert response.status_code == 200 and response.json()["position"] == 0
     items = owner.api.get("/api/v1/stages").json()["items"]
     assert [s["name"] for s in items] == ["C", "A", "B"]
-    assert [s["name"] for s in owner.api.get("/api/v1/stages", {"name": "B"}).json()["items"]] == ["B"]
+    assert [s["name"] for s in owner.api.get("/api/v1/stages", {"name": "B"}).json()["items"]] == [
+        "B"
+    ]
     assert owner.api.delete(f"/api/v1/stages/{ids[0]}").status_code == 204
 
 
@@ -74,7 +92,10 @@ def test_roles_crud(owner):
     response = post(owner.api, "/api/v1/roles", {"key": "csm", "name": "CSM"})
     assert response.status_code == 201
     url = f"/api/v1/roles/{response.json()['id']}"
-    assert patch(owner.api, url, {"name": "Customer Success Manager"}).json()["name"] == "Customer Success Manager"
+    assert (
+        patch(owner.api, url, {"name": "Customer Success Manager"}).json()["name"]
+        == "Customer Success Manager"
+    )
     assert owner.api.get("/api/v1/roles", {"key": "csm"}).json()["items"][0]["key"] == "csm"
     assert owner.api.delete(url).status_code == 204
 
@@ -83,10 +104,19 @@ def test_a_write_token_manages_tags_but_not_definitions(practitioner):
     response = post(practitioner.api, "/api/v1/tags", {"name": "VIP"})
     assert response.status_code == 201
     tag_id = response.json()["id"]
-    assert patch(practitioner.api, f"/api/v1/tags/{tag_id}", {"name": "Strategic"}).json()["name"] == "Strategic"
-    assert practitioner.api.get("/api/v1/tags", {"name": "Strategic"}).json()["items"][0]["id"] == tag_id
+    assert (
+        patch(practitioner.api, f"/api/v1/tags/{tag_id}", {"name": "Strategic"}).json()["name"]
+        == "Strategic"
+    )
+    assert (
+        practitioner.api.get("/api/v1/tags", {"name": "Strategic"}).json()["items"][0]["id"]
+        == tag_id
+    )
     assert post(practitioner.api, "/api/v1/stages", {"name": "A"}).status_code == 403
-    assert post(practitioner.api, "/api/v1/attributes", {"key": "plan", "label": "Plan"}).status_code == 403
+    assert (
+        post(practitioner.api, "/api/v1/attributes", {"key": "plan", "label": "Plan"}).status_code
+        == 403
+    )
     assert practitioner.api.delete(f"/api/v1/tags/{tag_id}").status_code == 204
 
 
@@ -104,7 +134,9 @@ def test_a_read_token_reads_but_cannot_write(viewer, owner):
 @pytest.mark.parametrize("kind", ["attributes", "stages", "roles", "tags"])
 def test_an_outsider_gets_404_and_changes_nothing(owner, outsider, kind):
     create = {
-        "attributes": lambda: actions.create_attribute(owner.actor, {"key": "plan", "label": "Plan"}),
+        "attributes": lambda: actions.create_attribute(
+            owner.actor, {"key": "plan", "label": "Plan"}
+        ),
         "stages": lambda: actions.create_stage(owner.actor, {"name": "A"}),
         "roles": lambda: actions.create_role(owner.actor, {"key": "csm", "name": "CSM"}),
         "tags": lambda: actions.create_tag(owner.actor, {"name": "VIP"}),
@@ -117,7 +149,9 @@ def test_an_outsider_gets_404_and_changes_nothing(owner, outsider, kind):
     assert outsider.api.get(f"/api/v1/{kind}").json()["items"] == []
     model = type(obj)
     assert model.objects.filter(pk=obj.pk).exists()
-    assert not model.objects.filter(**{("label" if model is AttributeDefinition else "name"): "Hacked"}).exists()
+    assert not model.objects.filter(
+        **{("label" if model is AttributeDefinition else "name"): "Hacked"}
+    ).exists()
 
 
 def test_an_ingest_only_token_cannot_read_definitions(workspace):

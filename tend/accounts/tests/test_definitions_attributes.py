@@ -13,12 +13,20 @@ def attribute(owner, **data):
 
 
 def account(workspace, n, **attributes):
-    return Account.objects.create(workspace=workspace, external_id=f"a{n}", name=f"Account {n}", attributes=attributes)
+    return Account.objects.create(
+        workspace=workspace, external_id=f"a{n}", name=f"Account {n}", attributes=attributes
+    )
 
 
 def test_it_creates_an_attribute_with_the_given_fields(owner):
-    definition = attribute(owner, type="enum", options=["Gold", "Silver"], description="The plan sold")
-    assert (definition.key, definition.type, definition.options) == ("plan", "enum", ["Gold", "Silver"])
+    definition = attribute(
+        owner, type="enum", options=["Gold", "Silver"], description="The plan sold"
+    )
+    assert (definition.key, definition.type, definition.options) == (
+        "plan",
+        "enum",
+        ["Gold", "Silver"],
+    )
     assert definition.object_type == "account"
     assert definition.description == "The plan sold"
 
@@ -108,7 +116,9 @@ def test_removing_an_option_in_use_is_refused_with_a_count(owner, workspace):
 
 
 def test_removing_a_multi_enum_option_in_use_is_refused(owner, workspace):
-    definition = attribute(owner, key="modules", label="Modules", type="multi_enum", options=["CRM", "Billing"])
+    definition = attribute(
+        owner, key="modules", label="Modules", type="multi_enum", options=["CRM", "Billing"]
+    )
     account(workspace, 1, modules=["CRM", "Billing"])
     with pytest.raises(InvalidInput) as error:
         actions.update_attribute(owner.actor, definition, {"options": ["CRM"]})
@@ -139,7 +149,9 @@ def test_deleting_an_attribute_strips_its_key_from_every_object(owner, workspace
     for n in range(4):
         account(workspace, n, plan="Gold", region="EU")
     account(workspace, 9, region="US")
-    foreign = Account.objects.create(workspace=other_workspace, external_id="x", name="X", attributes={"plan": "Gold"})
+    foreign = Account.objects.create(
+        workspace=other_workspace, external_id="x", name="X", attributes={"plan": "Gold"}
+    )
 
     removed = actions.delete_attribute(owner.actor, definition)
 
@@ -155,9 +167,15 @@ def test_deleting_an_attribute_strips_its_key_from_every_object(owner, workspace
 def test_deleting_a_contact_attribute_leaves_accounts_and_end_users_alone(owner, workspace):
     definition = attribute(owner, object_type="contact")
     holder = account(workspace, 1, plan="Gold")
-    user = EndUser.objects.create(workspace=workspace, external_id="u1", attributes={"plan": "Gold"})
+    user = EndUser.objects.create(
+        workspace=workspace, external_id="u1", attributes={"plan": "Gold"}
+    )
     contact = Contact.objects.create(
-        workspace=workspace, external_id="c1", account=holder, name="Ann", attributes={"plan": "Gold", "x": 1}
+        workspace=workspace,
+        external_id="c1",
+        account=holder,
+        name="Ann",
+        attributes={"plan": "Gold", "x": 1},
     )
     actions.delete_attribute(owner.actor, definition)
     contact.refresh_from_db()

@@ -9,7 +9,11 @@ from tend.lib.errors import InvalidInput
 
 
 def names(workspace):
-    return list(Stage.objects.filter(workspace=workspace).order_by("position").values_list("name", flat=True))
+    return list(
+        Stage.objects.filter(workspace=workspace)
+        .order_by("position")
+        .values_list("name", flat=True)
+    )
 
 
 def test_new_stages_go_at_the_end_with_a_colour(owner, workspace):
@@ -39,7 +43,12 @@ def test_moving_a_stage_renumbers_the_others(owner, workspace):
     d = Stage.objects.get(name="D")
     actions.move_stage(owner.actor, d, 1)
     assert names(workspace) == ["A", "D", "B", "C"]
-    assert list(Stage.objects.order_by("position").values_list("position", flat=True)) == [0, 1, 2, 3]
+    assert list(Stage.objects.order_by("position").values_list("position", flat=True)) == [
+        0,
+        1,
+        2,
+        3,
+    ]
     with pytest.raises(InvalidInput) as error:
         actions.move_stage(owner.actor, d, 4)
     assert error.value.field == "position"

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tend.accounts.actions.accounts import create_account
+from tend.accounts.forms import SORT_CHOICES
 from tend.accounts.models import (
     Account,
     AccountTag,
@@ -18,6 +19,7 @@ from tend.accounts.models import (
     Stage,
     Tag,
 )
+from tend.accounts.queries import SORTS
 from tend.test import make_member
 
 URL = "/accounts/"
@@ -28,14 +30,29 @@ def world(owner, workspace):
     """Three accounts with stages, owners in two roles, tags and attribute values."""
     onboarding = Stage.objects.create(workspace=workspace, name="Onboarding", position=0)
     adoption = Stage.objects.create(workspace=workspace, name="Adoption", position=1)
-    csm = AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
-    sales = AssignmentRole.objects.create(workspace=workspace, key="sales_manager", name="Sales Manager", position=1)
-    AttributeDefinition.objects.create(
-        workspace=workspace, key="plan", label="Plan", type="enum", options=["Gold", "Silver"], position=0
+    csm = AssignmentRole.objects.create(
+        workspace=workspace, key="success_manager", name="Success Manager"
     )
-    AttributeDefinition.objects.create(workspace=workspace, key="arr", label="ARR", type="currency", position=1)
-    AttributeDefinition.objects.create(workspace=workspace, key="renewal", label="Renewal", type="date", position=2)
-    AttributeDefinition.objects.create(workspace=workspace, key="hidden", label="Fourth", type="text", position=3)
+    sales = AssignmentRole.objects.create(
+        workspace=workspace, key="sales_manager", name="Sales Manager", position=1
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace,
+        key="plan",
+        label="Plan",
+        type="enum",
+        options=["Gold", "Silver"],
+        position=0,
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="arr", label="ARR", type="currency", position=1
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="renewal", label="Renewal", type="date", position=2
+    )
+    AttributeDefinition.objects.create(
+        workspace=workspace, key="hidden", label="Fourth", type="text", position=3
+    )
     alice = make_member(workspace, "practitioner", "alice@acme.test", "Alice Anders")
     bob = make_member(workspace, "practitioner", "bob@acme.test", "Bob Brown")
     actor = owner.actor
@@ -48,8 +65,16 @@ def world(owner, workspace):
                 "status": "paying",
                 "stage": "Onboarding",
                 "tags": ["enterprise", "emea"],
-                "attributes": {"plan": "Gold", "arr": 120000, "renewal": "2027-03-01", "hidden": "secret-col"},
-                "assignments": {"success_manager": alice.user.email, "sales_manager": bob.user.email},
+                "attributes": {
+                    "plan": "Gold",
+                    "arr": 120000,
+                    "renewal": "2027-03-01",
+                    "hidden": "secret-col",
+                },
+                "assignments": {
+                    "success_manager": alice.user.email,
+                    "sales_manager": bob.user.email,
+                },
             },
         ),
         "globex": create_account(
@@ -64,7 +89,13 @@ def world(owner, workspace):
             },
         ),
         "initech": create_account(
-            actor, {"external_id": "INI-7", "name": "Initech", "status": "churned", "attributes": {"plan": "Silver"}}
+            actor,
+            {
+                "external_id": "INI-7",
+                "name": "Initech",
+                "status": "churned",
+                "attributes": {"plan": "Silver"},
+            },
         ),
     }
     return {
@@ -78,10 +109,14 @@ def world(owner, workspace):
 
 def names(response) -> list[str]:
     """Account names in table order, read from the profile links."""
-    return re.findall(r'<td class="account-name"><a href="/accounts/\d+/">([^<]+)</a>', response.content.decode())
+    return re.findall(
+        r'<td class="account-name"><a href="/accounts/\d+/">([^<]+)</a>', response.content.decode()
+    )
 
 
-def test_the_list_shows_each_account_with_status_stage_owner_tags_and_three_attribute_columns(owner, world):
+def test_the_list_shows_each_account_with_status_stage_owner_tags_and_three_attribute_columns(
+    owner, world
+):
     response = owner.browser.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
@@ -122,9 +157,15 @@ def test_filters_narrow_the_list(owner, world, params, expected):
     assert names(response) == expected
 
 
-def test_a_filter_value_from_another_workspace_is_ignored_rather_than_used(owner, world, other_workspace):
+def test_a_filter_value_from_another_workspace_is_ignored_rather_than_used(
+    owner, world, other_workspace
+):
     foreign_tag = Tag.objects.create(workspace=other_workspace, name="foreign")
-    assert names(owner.browser.get(URL, {"tag": foreign_tag.pk})) == ["Acme Corp", "Globex", "Initech"]
+    assert names(owner.browser.get(URL, {"tag": foreign_tag.pk})) == [
+        "Acme Corp",
+        "Globex",
+        "Initech",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -147,14 +188,18 @@ def test_sorting_orders_by_the_chosen_column_both_ways(owner, world, sort, expec
     accounts = world["accounts"]
     for key, created, updated in (("acme", 2, 9), ("globex", 3, 1), ("initech", 1, 5)):
         Account.objects.filter(pk=accounts[key].pk).update(
-            created_at=base + datetime.timedelta(days=created), updated_at=base + datetime.timedelta(days=updated)
+            created_at=base + datetime.timedelta(days=created),
+            updated_at=base + datetime.timedelta(days=updated),
         )
     assert names(owner.browser.get(URL, {"sort": sort})) == expected
 
 
 def test_pages_hold_fifty_accounts_and_link_to_the_next(owner, workspace):
     Account.objects.bulk_create(
-        [Account(workspace=workspace, external_id=f"a{i:03}", name=f"Account {i:03}") for i in range(120)]
+        [
+            Account(workspace=workspace, external_id=f"a{i:03}", name=f"Account {i:03}")
+            for i in range(120)
+        ]
     )
     first = owner.browser.get(URL)
     assert len(names(first)) == 50
@@ -169,14 +214,23 @@ def test_pages_hold_fifty_accounts_and_link_to_the_next(owner, workspace):
 
 def test_pager_links_keep_the_filters_and_sort(owner, workspace):
     Account.objects.bulk_create(
-        [Account(workspace=workspace, external_id=f"a{i:03}", name=f"Account {i:03}", status="paying") for i in range(60)]
+        [
+            Account(
+                workspace=workspace, external_id=f"a{i:03}", name=f"Account {i:03}", status="paying"
+            )
+            for i in range(60)
+        ]
     )
-    html = owner.browser.get(URL, {"status": "paying", "sort": "-name", "q": "Account"}).content.decode()
+    html = owner.browser.get(
+        URL, {"status": "paying", "sort": "-name", "q": "Account"}
+    ).content.decode()
     assert 'href="/accounts/?q=Account&amp;status=paying&amp;sort=-name&amp;page=2"' in html
 
 
 def test_an_htmx_request_gets_only_the_results_and_the_address_to_push(owner, world):
-    response = owner.browser.get(URL, {"q": "glob", "status": "", "sort": "name"}, headers={"HX-Request": "true"})
+    response = owner.browser.get(
+        URL, {"q": "glob", "status": "", "sort": "name"}, headers={"HX-Request": "true"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert names(response) == ["Globex"]
@@ -214,12 +268,19 @@ def _make_page_of_accounts(workspace, owner_member, role, n):
     )
     AccountTag.objects.bulk_create([AccountTag(account=a, tag=t) for a in accounts for t in tags])
     Assignment.objects.bulk_create(
-        [Assignment(workspace=workspace, account=a, role=role, member=owner_member) for a in accounts]
+        [
+            Assignment(workspace=workspace, account=a, role=role, member=owner_member)
+            for a in accounts
+        ]
     )
 
 
-def test_the_number_of_queries_does_not_grow_with_the_page(owner, workspace, django_assert_max_num_queries):
-    role = AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
+def test_the_number_of_queries_does_not_grow_with_the_page(
+    owner, workspace, django_assert_max_num_queries
+):
+    role = AssignmentRole.objects.create(
+        workspace=workspace, key="success_manager", name="Success Manager"
+    )
     Stage.objects.create(workspace=workspace, name="Onboarding")
     AttributeDefinition.objects.create(workspace=workspace, key="plan", label="Plan")
     _make_page_of_accounts(workspace, owner.member, role, 3)
@@ -245,7 +306,10 @@ def test_no_match_offers_to_clear_the_filters(owner, world):
     html = owner.browser.get(URL, {"q": "nothing like this", "sort": "-name"}).content.decode()
     assert "No accounts match these filters" in html
     assert "No accounts yet" not in html
-    assert 'href="/accounts/?sort=-name">Clear filters' in html or 'href="/accounts/?sort=-name"' in html
+    assert (
+        'href="/accounts/?sort=-name">Clear filters' in html
+        or 'href="/accounts/?sort=-name"' in html
+    )
 
 
 def test_a_viewer_sees_the_list_without_the_new_account_button(viewer, world):
@@ -270,3 +334,8 @@ def test_names_typed_by_users_are_escaped(owner, workspace):
 def test_the_list_requires_login(client, db):
     response = client.get(URL)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_sort_select_offers_every_sortable_column_both_ways(owner, world):
+    offered = {value for value, _label in SORT_CHOICES}
+    assert offered == set(SORTS) | {f"-{key}" for key in SORTS}

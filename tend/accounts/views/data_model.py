@@ -12,13 +12,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tend.accounts.actions import definitions as actions
-from tend.accounts.models import AssignmentRole, AttributeDefinition, AttributeType, ObjectType, Stage, Tag
+from tend.accounts.models import (
+    AssignmentRole,
+    AttributeDefinition,
+    AttributeType,
+    ObjectType,
+    Stage,
+    Tag,
+)
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, WRITE, get_for
 
@@ -55,7 +61,13 @@ def page_of(request, queryset):
 
 
 def tab_context(request, tab: str, **extra) -> dict:
-    return {"tabs": TABS, "tab": tab, "can_admin": request.actor.can(ADMIN), "can_write": request.actor.can(WRITE), **extra}
+    return {
+        "tabs": TABS,
+        "tab": tab,
+        "can_admin": request.actor.can(ADMIN),
+        "can_write": request.actor.can(WRITE),
+        **extra,
+    }
 
 
 # --- Forms (parse only: the actions validate) --------------------------------------------------
@@ -92,18 +104,24 @@ class AttributeForm(forms.Form):
 
 class StageForm(forms.Form):
     name = forms.CharField(max_length=80)
-    color = forms.CharField(max_length=7, required=False, widget=forms.TextInput(attrs={"type": "color"}))
+    color = forms.CharField(
+        max_length=7, required=False, widget=forms.TextInput(attrs={"type": "color"})
+    )
     description = forms.CharField(max_length=300, required=False)
 
 
 class RoleForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="e.g. “Implementation Lead”.")
-    key = forms.CharField(max_length=63, help_text="Used by the API: lower-case letters, digits and _.")
+    key = forms.CharField(
+        max_length=63, help_text="Used by the API: lower-case letters, digits and _."
+    )
 
 
 class TagForm(forms.Form):
     name = forms.CharField(max_length=80)
-    color = forms.CharField(max_length=7, required=False, widget=forms.TextInput(attrs={"type": "color"}))
+    color = forms.CharField(
+        max_length=7, required=False, widget=forms.TextInput(attrs={"type": "color"})
+    )
 
 
 def _create(request, form, create, success):
@@ -131,10 +149,6 @@ def index(request):
 @member_required
 @require_http_methods(["GET", "POST"])
 def attributes(request, object_type: str):
-    if object_type not in ObjectType.values:
-        raise Http404("No such kind of object.")
-    if object_type == ObjectType.ACCOUNT:
-        return redirect("data_model:index")
     return _attributes(request, object_type)
 
 
@@ -146,12 +160,16 @@ def _attributes(request, object_type: str):
         done = _create(
             request,
             form,
-            lambda data: actions.create_attribute(actor, {**form.data_for_action(), "object_type": object_type}),
+            lambda data: actions.create_attribute(
+                actor, {**form.data_for_action(), "object_type": object_type}
+            ),
             "Attribute “{obj.label}” added.",
         )
         if done:
             return done
-    queryset = AttributeDefinition.objects.filter(workspace=actor.workspace, object_type=object_type)
+    queryset = AttributeDefinition.objects.filter(
+        workspace=actor.workspace, object_type=object_type
+    )
     context = tab_context(
         request,
         object_type,
@@ -160,7 +178,9 @@ def _attributes(request, object_type: str):
         object_label=dict(ObjectType.choices)[object_type].lower(),
         object_type=object_type,
     )
-    return render(request, "accounts/data_model/attributes.html", context, status=422 if form.errors else 200)
+    return render(
+        request, "accounts/data_model/attributes.html", context, status=422 if form.errors else 200
+    )
 
 
 def _definition(request, attribute_id: int, right: str = ADMIN) -> AttributeDefinition:
@@ -194,8 +214,19 @@ def attribute_edit(request, attribute_id: int):
         else:
             messages.success(request, f"Attribute “{form.cleaned_data['label']}” saved.")
             return redirect(_attributes_url(definition))
-    context = tab_context(request, definition.object_type, definition=definition, form=form, back=_attributes_url(definition))
-    return render(request, "accounts/data_model/attribute_edit.html", context, status=422 if form.errors else 200)
+    context = tab_context(
+        request,
+        definition.object_type,
+        definition=definition,
+        form=form,
+        back=_attributes_url(definition),
+    )
+    return render(
+        request,
+        "accounts/data_model/attribute_edit.html",
+        context,
+        status=422 if form.errors else 200,
+    )
 
 
 @member_required
@@ -205,7 +236,9 @@ def attribute_delete(request, attribute_id: int):
     back = _attributes_url(definition)
     if request.method == "POST":
         removed = actions.delete_attribute(request.actor, definition)
-        messages.success(request, f"Attribute “{definition.label}” deleted; {removed} stored values removed.")
+        messages.success(
+            request, f"Attribute “{definition.label}” deleted; {removed} stored values removed."
+        )
         return redirect(back)
     count = actions.count_values(request.actor, definition)
     noun = actions.OBJECT_NOUNS[definition.object_type]
@@ -233,23 +266,41 @@ def attribute_delete(request, attribute_id: int):
 def stages(request):
     actor = request.actor
     count = Stage.objects.filter(workspace=actor.workspace).count()
-    form = StageForm(request.POST or None, initial={"color": actions.PALETTE[count % len(actions.PALETTE)]})
+    form = StageForm(
+        request.POST or None, initial={"color": actions.PALETTE[count % len(actions.PALETTE)]}
+    )
     if request.method == "POST":
         actor.require(ADMIN)
-        done = _create(request, form, lambda data: actions.create_stage(actor, data), "Stage “{obj.name}” added at the end.")
+        done = _create(
+            request,
+            form,
+            lambda data: actions.create_stage(actor, data),
+            "Stage “{obj.name}” added at the end.",
+        )
         if done:
             return done
-    queryset = Stage.objects.filter(workspace=actor.workspace).annotate(account_count=Count("accounts")).order_by("position", "id")
+    queryset = (
+        Stage.objects.filter(workspace=actor.workspace)
+        .annotate(account_count=Count("accounts"))
+        .order_by("position", "id")
+    )
     page = page_of(request, queryset)
-    context = tab_context(request, "stages", page=page, form=form, last_position=page.paginator.count - 1)
-    return render(request, "accounts/data_model/stages.html", context, status=422 if form.errors else 200)
+    context = tab_context(
+        request, "stages", page=page, form=form, last_position=page.paginator.count - 1
+    )
+    return render(
+        request, "accounts/data_model/stages.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
 @require_http_methods(["GET", "POST"])
 def stage_edit(request, stage_id: int):
     stage = get_for(request.actor, Stage, ADMIN, pk=stage_id)
-    form = StageForm(request.POST or None, initial={"name": stage.name, "color": stage.color, "description": stage.description})
+    form = StageForm(
+        request.POST or None,
+        initial={"name": stage.name, "color": stage.color, "description": stage.description},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_stage(request.actor, stage, form.cleaned_data)
@@ -258,8 +309,16 @@ def stage_edit(request, stage_id: int):
         else:
             messages.success(request, f"Stage “{stage.name}” saved.")
             return redirect("data_model:stages")
-    context = tab_context(request, "stages", form=form, title=f"Edit stage “{stage.name}”", back=reverse("data_model:stages"))
-    return render(request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200)
+    context = tab_context(
+        request,
+        "stages",
+        form=form,
+        title=f"Edit stage “{stage.name}”",
+        back=reverse("data_model:stages"),
+    )
+    return render(
+        request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
@@ -284,7 +343,10 @@ def stage_delete(request, stage_id: int):
     stage = get_for(request.actor, Stage, ADMIN, pk=stage_id)
     if request.method == "POST":
         moved = actions.delete_stage(request.actor, stage)
-        messages.success(request, f"Stage “{stage.name}” deleted; {actions.plural(moved, 'account')} now have no stage.")
+        messages.success(
+            request,
+            f"Stage “{stage.name}” deleted; {actions.plural(moved, 'account')} now have no stage.",
+        )
         return redirect("data_model:stages")
     count = stage.accounts.count()
     consequence = (
@@ -292,7 +354,13 @@ def stage_delete(request, stage_id: int):
         if count
         else "No account is in this stage."
     )
-    context = tab_context(request, "stages", thing=f"the stage “{stage.name}”", consequence=consequence, back=reverse("data_model:stages"))
+    context = tab_context(
+        request,
+        "stages",
+        thing=f"the stage “{stage.name}”",
+        consequence=consequence,
+        back=reverse("data_model:stages"),
+    )
     return render(request, "accounts/data_model/confirm_delete.html", context)
 
 
@@ -306,12 +374,20 @@ def roles(request):
     form = RoleForm(request.POST or None)
     if request.method == "POST":
         actor.require(ADMIN)
-        done = _create(request, form, lambda data: actions.create_role(actor, data), "Role “{obj.name}” added.")
+        done = _create(
+            request, form, lambda data: actions.create_role(actor, data), "Role “{obj.name}” added."
+        )
         if done:
             return done
-    queryset = AssignmentRole.objects.filter(workspace=actor.workspace).annotate(assignment_count=Count("assignments")).order_by("position", "id")
+    queryset = (
+        AssignmentRole.objects.filter(workspace=actor.workspace)
+        .annotate(assignment_count=Count("assignments"))
+        .order_by("position", "id")
+    )
     context = tab_context(request, "roles", page=page_of(request, queryset), form=form)
-    return render(request, "accounts/data_model/roles.html", context, status=422 if form.errors else 200)
+    return render(
+        request, "accounts/data_model/roles.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
@@ -327,8 +403,16 @@ def role_edit(request, role_id: int):
         else:
             messages.success(request, f"Role “{role.name}” saved.")
             return redirect("data_model:roles")
-    context = tab_context(request, "roles", form=form, title=f"Edit role “{role.name}”", back=reverse("data_model:roles"))
-    return render(request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200)
+    context = tab_context(
+        request,
+        "roles",
+        form=form,
+        title=f"Edit role “{role.name}”",
+        back=reverse("data_model:roles"),
+    )
+    return render(
+        request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
@@ -346,7 +430,13 @@ def role_delete(request, role_id: int):
         if count
         else "No account has anyone in this role."
     )
-    context = tab_context(request, "roles", thing=f"the role “{role.name}”", consequence=consequence, back=reverse("data_model:roles"))
+    context = tab_context(
+        request,
+        "roles",
+        thing=f"the role “{role.name}”",
+        consequence=consequence,
+        back=reverse("data_model:roles"),
+    )
     return render(request, "accounts/data_model/confirm_delete.html", context)
 
 
@@ -360,12 +450,20 @@ def tags(request):
     form = TagForm(request.POST or None, initial={"color": actions.DEFAULT_TAG_COLOR})
     if request.method == "POST":
         actor.require(WRITE)
-        done = _create(request, form, lambda data: actions.create_tag(actor, data), "Tag “{obj.name}” added.")
+        done = _create(
+            request, form, lambda data: actions.create_tag(actor, data), "Tag “{obj.name}” added."
+        )
         if done:
             return done
-    queryset = Tag.objects.filter(workspace=actor.workspace).annotate(account_count=Count("accounts")).order_by("name", "id")
+    queryset = (
+        Tag.objects.filter(workspace=actor.workspace)
+        .annotate(account_count=Count("accounts"))
+        .order_by("name", "id")
+    )
     context = tab_context(request, "tags", page=page_of(request, queryset), form=form)
-    return render(request, "accounts/data_model/tags.html", context, status=422 if form.errors else 200)
+    return render(
+        request, "accounts/data_model/tags.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
@@ -381,8 +479,16 @@ def tag_edit(request, tag_id: int):
         else:
             messages.success(request, f"Tag “{tag.name}” saved.")
             return redirect("data_model:tags")
-    context = tab_context(request, "tags", form=form, title=f"Rename tag “{tag.name}”", back=reverse("data_model:tags"))
-    return render(request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200)
+    context = tab_context(
+        request,
+        "tags",
+        form=form,
+        title=f"Rename tag “{tag.name}”",
+        back=reverse("data_model:tags"),
+    )
+    return render(
+        request, "accounts/data_model/edit.html", context, status=422 if form.errors else 200
+    )
 
 
 @member_required
@@ -399,6 +505,11 @@ def tag_delete(request, tag_id: int):
         if count
         else "No account carries this tag."
     )
-    context = tab_context(request, "tags", thing=f"the tag “{tag.name}”", consequence=consequence, back=reverse("data_model:tags"))
+    context = tab_context(
+        request,
+        "tags",
+        thing=f"the tag “{tag.name}”",
+        consequence=consequence,
+        back=reverse("data_model:tags"),
+    )
     return render(request, "accounts/data_model/confirm_delete.html", context)
-

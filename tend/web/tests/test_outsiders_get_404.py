@@ -174,7 +174,10 @@ def test_outsiders_get_404_on_every_route_and_nothing_changes(owner, outsider):
             url = route.fill(values)
             client = outsider.api if url.startswith("/api/") else outsider.browser
             for method in METHODS:
-                response = getattr(client, method)(url, data=b"{}", content_type="application/json")
+                if method == "get":
+                    response = client.get(url)
+                else:
+                    response = getattr(client, method)(url, data=b"{}", content_type="application/json")
                 checked += 1
                 if response.status_code not in (404, 405):
                     failures.append(f"{method.upper()} {url} → {response.status_code}")

@@ -27,12 +27,16 @@ def test_unknown_or_missing_scopes_are_refused(owner, scopes):
 
 
 def test_the_raw_token_is_shown_once_on_the_next_page(owner):
-    response = owner.browser.post("/settings/tokens/", {"name": "Warehouse", "scopes": ["read", "write"]})
+    response = owner.browser.post(
+        "/settings/tokens/", {"name": "Warehouse", "scopes": ["read", "write"]}
+    )
     token = ApiToken.objects.get(name="Warehouse")
     assert response["Location"] == f"/settings/tokens/{token.pk}/created/"
 
     shown = owner.browser.get(response["Location"]).content.decode()
-    start = shown.index('class="secret-box" id="new-token-value">') + len('class="secret-box" id="new-token-value">')
+    start = shown.index('class="secret-box" id="new-token-value">') + len(
+        'class="secret-box" id="new-token-value">'
+    )
     raw = shown[start : shown.index("<", start)]
     assert hash_token(raw) == token.token_hash
     assert "shown only this once" in shown

@@ -16,14 +16,25 @@ def run(*args) -> list[str]:
 
 
 def test_workspace_create_prints_the_slug_last(db):
-    lines = run("workspace_create", "Initech CS", "--owner", "boss@initech.test", "--password", PASSWORD)
+    lines = run(
+        "workspace_create", "Initech CS", "--owner", "boss@initech.test", "--password", PASSWORD
+    )
     assert lines[-1] == "initech-cs"
     workspace = Workspace.objects.get(slug="initech-cs")
     assert Member.objects.get(workspace=workspace).seat == Seat.ADMIN
 
 
 def test_workspace_create_takes_a_slug(db):
-    lines = run("workspace_create", "Initech CS", "--owner", "boss@initech.test", "--password", PASSWORD, "--slug", "initech")
+    lines = run(
+        "workspace_create",
+        "Initech CS",
+        "--owner",
+        "boss@initech.test",
+        "--password",
+        PASSWORD,
+        "--slug",
+        "initech",
+    )
     assert lines[-1] == "initech"
 
 
@@ -34,7 +45,9 @@ def test_workspace_create_refuses_a_weak_password(db):
 
 
 def test_token_create_prints_a_working_token_last(db):
-    slug = run("workspace_create", "Initech", "--owner", "boss@initech.test", "--password", PASSWORD)[-1]
+    slug = run(
+        "workspace_create", "Initech", "--owner", "boss@initech.test", "--password", PASSWORD
+    )[-1]
     lines = run("token_create", "--workspace", slug, "--scopes", "read,write", "--name", "ETL")
     raw = lines[-1]
     token = ApiToken.objects.get(token_hash=hash_token(raw))
@@ -47,7 +60,9 @@ def test_token_create_prints_a_working_token_last(db):
 def test_token_create_refuses_an_unknown_workspace_and_bad_scopes(db):
     with pytest.raises(CommandError, match="No workspace"):
         run("token_create", "--workspace", "nope", "--scopes", "read")
-    slug = run("workspace_create", "Initech", "--owner", "boss@initech.test", "--password", PASSWORD)[-1]
+    slug = run(
+        "workspace_create", "Initech", "--owner", "boss@initech.test", "--password", PASSWORD
+    )[-1]
     with pytest.raises(CommandError, match="scope"):
         run("token_create", "--workspace", slug, "--scopes", "read,root")
     assert not ApiToken.objects.exists()

@@ -26,7 +26,12 @@ def test_an_admin_sees_each_settings_page(owner, viewer, url, django_assert_max_
 def test_other_seats_get_403(request, persona, url):
     client = request.getfixturevalue(persona).browser
     assert client.get(url).status_code == 403
-    assert client.post(url, {"name": "x", "email": "x@acme.test", "seat": "admin", "password": PASSWORD}).status_code == 403
+    assert (
+        client.post(
+            url, {"name": "x", "email": "x@acme.test", "seat": "admin", "password": PASSWORD}
+        ).status_code
+        == 403
+    )
     assert not Team.objects.exists()
     assert not User.objects.filter(email="x@acme.test").exists()
 
@@ -40,15 +45,21 @@ def test_an_admin_adds_a_member_who_can_then_log_in(owner):
     from django.test import Client
 
     response = owner.browser.post(
-        "/settings/members/", {"email": "new@acme.test", "full_name": "New", "seat": "contributor", "password": PASSWORD}
+        "/settings/members/",
+        {"email": "new@acme.test", "full_name": "New", "seat": "contributor", "password": PASSWORD},
     )
     assert response.status_code == 302
     assert Member.objects.get(user__email="new@acme.test").seat == Seat.CONTRIBUTOR
-    assert Client().post("/login/", {"username": "new@acme.test", "password": PASSWORD}).status_code == 302
+    assert (
+        Client().post("/login/", {"username": "new@acme.test", "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_a_weak_password_is_shown_beside_the_field(owner):
-    response = owner.browser.post("/settings/members/", {"email": "new@acme.test", "seat": "viewer", "password": "abc"})
+    response = owner.browser.post(
+        "/settings/members/", {"email": "new@acme.test", "seat": "viewer", "password": "abc"}
+    )
     assert response.status_code == 422
     assert b"too short" in response.content
     assert not User.objects.filter(email="new@acme.test").exists()
@@ -103,7 +114,10 @@ def test_an_outsider_gets_404_on_every_object_url(owner, viewer, outsider):
         f"/settings/tokens/{token.pk}/revoke/",
     ]
     for url in urls:
-        assert outsider.browser.post(url, {"seat": "admin", "rename-name": "Hacked"}).status_code == 404, url
+        assert (
+            outsider.browser.post(url, {"seat": "admin", "rename-name": "Hacked"}).status_code
+            == 404
+        ), url
     viewer.member.refresh_from_db()
     team.refresh_from_db()
     token.refresh_from_db()

@@ -3,25 +3,24 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from tend.accounts.models import AssignmentRole, Stage
 from tend.lib.errors import InvalidInput
 from tend.test import PASSWORD
 from tend.workspaces import actions
 from tend.workspaces.models import Member, Seat, Team, User, Workspace
 
 
-def test_a_new_workspace_gets_an_admin_owner_and_the_default_data_model(db):
+def test_a_new_workspace_gets_an_admin_owner(db):
     workspace, owner = actions.create_workspace(
-        "Initech Success", owner_email="Boss@Initech.test", owner_password=PASSWORD, owner_name="Bill"
+        "Initech Success",
+        owner_email="Boss@Initech.test",
+        owner_password=PASSWORD,
+        owner_name="Bill",
     )
     assert workspace.slug == "initech-success"
     assert owner.seat == Seat.ADMIN
     assert owner.user.email == "boss@initech.test"
+    assert owner.user.full_name == "Bill"
     assert owner.user.check_password(PASSWORD)
-    stages = list(Stage.objects.filter(workspace=workspace).order_by("position").values_list("name", flat=True))
-    assert stages == ["Onboarding", "Adoption", "Value realisation", "Renewal", "Advocate"]
-    roles = dict(AssignmentRole.objects.filter(workspace=workspace).values_list("key", "name"))
-    assert roles == {"success_manager": "Success Manager", "sales_manager": "Sales Manager"}
 
 
 def test_slugs_are_made_unique(db):
@@ -31,10 +30,14 @@ def test_slugs_are_made_unique(db):
 
 
 def test_a_taken_or_malformed_slug_is_refused(db):
-    actions.create_workspace("Acme", owner_email="a@acme.test", owner_password=PASSWORD, slug="acme")
+    actions.create_workspace(
+        "Acme", owner_email="a@acme.test", owner_password=PASSWORD, slug="acme"
+    )
     for slug in ("acme", "Not A Slug"):
         with pytest.raises(InvalidInput) as error:
-            actions.create_workspace("Acme", owner_email="b@acme.test", owner_password=PASSWORD, slug=slug)
+            actions.create_workspace(
+                "Acme", owner_email="b@acme.test", owner_password=PASSWORD, slug=slug
+            )
         assert error.value.field == "slug"
     assert Workspace.objects.count() == 1
 
@@ -49,14 +52,20 @@ def test_a_weak_owner_password_is_refused_and_nothing_is_created(db):
 
 def test_an_admin_creates_a_member_who_can_log_in(owner, workspace):
     member = actions.create_member(
-        owner.actor, email="new@acme.test", full_name="New Person", password=PASSWORD, seat=Seat.VIEWER
+        owner.actor,
+        email="new@acme.test",
+        full_name="New Person",
+        password=PASSWORD,
+        seat=Seat.VIEWER,
     )
     assert member.workspace == workspace and member.seat == Seat.VIEWER
     assert member.user.check_password(PASSWORD)
 
 
 def test_an_existing_login_joins_without_its_password_changing(owner, outsider):
-    member = actions.create_member(owner.actor, email="outsider@globex.test", password="ignored-Pa55word!", seat="viewer")
+    member = actions.create_member(
+        owner.actor, email="outsider@globex.test", password="ignored-Pa55word!", seat="viewer"
+    )
     member.user.refresh_from_db()
     assert member.user.check_password(PASSWORD)
     assert Member.objects.filter(user=member.user).count() == 2
@@ -86,7 +95,9 @@ def test_bad_member_input_names_the_field(owner, fields, field):
 
 def test_only_admins_manage_members(practitioner):
     with pytest.raises(PermissionDenied):
-        actions.create_member(practitioner.actor, email="x@acme.test", password=PASSWORD, seat="viewer")
+        actions.create_member(
+            practitioner.actor, email="x@acme.test", password=PASSWORD, seat="viewer"
+        )
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted(owner, viewer):

@@ -7,7 +7,7 @@ field, and nothing saved.
 """
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tend.accounts import attributes
@@ -16,19 +16,24 @@ from tend.accounts.forms import AttributeValueForm, attribute_initial
 from tend.accounts.models import AttributeDefinition, ObjectType
 from tend.accounts.views.accounts.common import account_for, editable_account_for, member_required
 from tend.lib.errors import InvalidInput
+from tend.workspaces.access import READ, get_for
 
 
-def definition_for(account, attribute_id: int) -> AttributeDefinition:
-    return get_object_or_404(
-        AttributeDefinition, workspace=account.workspace, object_type=ObjectType.ACCOUNT, pk=attribute_id
-    )
+def definition_for(request, attribute_id: int) -> AttributeDefinition:
+    """An account attribute of the actor's workspace; end-user and contact attributes are 404."""
+    accounts_only = AttributeDefinition.objects.filter(object_type=ObjectType.ACCOUNT)
+    return get_for(request.actor, accounts_only, READ, pk=attribute_id)
 
 
 def row_context(request, account, definition) -> dict:
     value = (account.attributes or {}).get(definition.key)
     return {
         "account": account,
-        "row": {"definition": definition, "value": value, "display": attributes.display(definition, value)},
+        "row": {
+            "definition": definition,
+            "value": value,
+            "display": attributes.display(definition, value),
+        },
         "can_edit": can_edit_account(request.actor, account),
     }
 
@@ -43,9 +48,11 @@ def render_form(request, account, definition, form, status=200):
 @require_GET
 def attribute_edit(request, account_id: int, attribute_id: int):
     account = editable_account_for(request, account_id)
-    definition = definition_for(account, attribute_id)
+    definition = definition_for(request, attribute_id)
     value = (account.attributes or {}).get(definition.key)
-    form = AttributeValueForm(definition=definition, initial={"value": attribute_initial(definition, value)})
+    form = AttributeValueForm(
+        definition=definition, initial={"value": attribute_initial(definition, value)}
+    )
     return render_form(request, account, definition, form)
 
 
@@ -55,18 +62,26 @@ def attribute_value(request, account_id: int, attribute_id: int):
     """GET: the row showing the value (Cancel). POST: save a new value."""
     if request.method == "GET":
         account = account_for(request, account_id)
-        definition = definition_for(account, attribute_id)
-        return render(request, "accounts/_attribute_row.html", row_context(request, account, definition))
+        definition = definition_for(request, attribute_id)
+        return render(
+            request, "accounts/_attribute_row.html", row_context(request, account, definition)
+        )
 
     account = editable_account_for(request, account_id)
-    definition = definition_for(account, attribute_id)
+    definition = definition_for(request, attribute_id)
     form = AttributeValueForm(request.POST, definition=definition)
     if not form.is_valid():
         return render_form(request, account, definition, form, status=422)
     try:
-        account = update_account(request.actor, account, {"attributes": {definition.key: form.value()}})
+        account = update_account(
+            request.actor, account, {"attributes": {definition.key: form.value()}}
+        )
     except InvalidInput as exc:
-        message = exc.message if exc.field == f"attributes.{definition.key}" else f"{exc.field}: {exc.message}"
+        message = (
+            exc.message
+            if exc.field == f"attributes.{definition.key}"
+            else f"{exc.field}: {exc.message}"
+        )
         form.add_error("value", message)
         return render_form(request, account, definition, form, status=422)
     if request.htmx:

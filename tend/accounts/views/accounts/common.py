@@ -25,7 +25,12 @@ def member_required(view):
 
 def account_for(request, account_id: int, queryset=None) -> Account:
     """The account of the actor's workspace (404 otherwise), readable by every member."""
-    return get_for(request.actor, queryset if queryset is not None else Account.objects.all(), READ, pk=account_id)
+    return get_for(
+        request.actor,
+        queryset if queryset is not None else Account.objects.all(),
+        READ,
+        pk=account_id,
+    )
 
 
 def editable_account_for(request, account_id: int, queryset=None) -> Account:

@@ -32,7 +32,10 @@ def account_create(request):
     required = [d for d in attribute_definitions(actor.workspace).values() if d.required]
     required.sort(key=lambda d: (d.position, d.label))
     form = AccountCreateForm(
-        request.POST or None, workspace=actor.workspace, required_definitions=required, initial={"status": "trial"}
+        request.POST if request.method == "POST" else None,
+        workspace=actor.workspace,
+        required_definitions=required,
+        initial={"status": "trial"},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -56,7 +59,7 @@ def account_edit(request, account_id: int):
     account = editable_account_for(request, account_id, queryset)
     roles = list(AssignmentRole.objects.filter(workspace=actor.workspace))
     form = AccountEditForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         workspace=actor.workspace,
         roles=roles,
         members=members_of(actor.workspace),

@@ -42,7 +42,11 @@ class Row:
 def list_url(filters: AccountFilters, **changes) -> str:
     """The canonical address of a list view: only the parameters that differ from defaults."""
     values = {**filters.__dict__, **changes}
-    params = {k: v for k, v in values.items() if v not in ("", None) and not (k == "sort" and v == DEFAULT_SORT)}
+    params = {
+        k: v
+        for k, v in values.items()
+        if v not in ("", None) and not (k == "sort" and v == DEFAULT_SORT)
+    }
     if str(params.get("page", "")) == "1":
         params.pop("page")
     query = urlencode(params)
@@ -74,7 +78,9 @@ def make_rows(accounts, columns) -> list[Row]:
             Row(
                 account=account,
                 owner=held[0].member if held else None,
-                cells=[(attributes.display(d, values.get(d.key)), d.type in NUMERIC) for d in columns],
+                cells=[
+                    (attributes.display(d, values.get(d.key)), d.type in NUMERIC) for d in columns
+                ],
                 tags=tags[:2],
                 more_tags=max(0, len(tags) - 2),
             )
@@ -100,7 +106,9 @@ def account_list(request):
     roles = list(AssignmentRole.objects.filter(workspace=workspace))
     members = list(members_of(workspace))
     tags = list(Tag.objects.filter(workspace=workspace))
-    form = AccountFilterForm(request.GET, workspace=workspace, stages=stages, roles=roles, members=members, tags=tags)
+    form = AccountFilterForm(
+        request.GET, workspace=workspace, stages=stages, roles=roles, members=members, tags=tags
+    )
     filters = form.filters()
     owner_role = primary_role_of(roles)
     columns = list_attribute_columns(workspace)
@@ -109,7 +117,9 @@ def account_list(request):
     page = paginator.get_page(request.GET.get("page"))
     total = paginator.count
     # Tell "nothing matches" from "nothing yet" with one cheap query, only when it matters.
-    has_accounts = total > 0 or (filters.is_filtered and Account.objects.filter(workspace=workspace).exists())
+    has_accounts = total > 0 or (
+        filters.is_filtered and Account.objects.filter(workspace=workspace).exists()
+    )
 
     context = {
         "form": form,

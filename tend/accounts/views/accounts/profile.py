@@ -33,17 +33,23 @@ def ancestors(account: Account) -> tuple[list[Account], bool]:
     while current is not None and current.pk not in seen and len(chain) < MAX_BREADCRUMB_DEPTH:
         chain.append(current)
         seen.add(current.pk)
-        current = Account.objects.filter(pk=current.parent_id).first() if current.parent_id else None
+        current = (
+            Account.objects.filter(pk=current.parent_id).first() if current.parent_id else None
+        )
     return list(reversed(chain)), current is not None and current.pk not in seen
 
 
 def attribute_rows(account: Account) -> list[dict]:
     definitions = AttributeDefinition.objects.filter(
-        workspace=account.workspace, object_type=ObjectType.ACCOUNT
+        workspace_id=account.workspace_id, object_type=ObjectType.ACCOUNT
     ).order_by("position", "label", "id")
     values = account.attributes or {}
     return [
-        {"definition": d, "value": values.get(d.key), "display": attributes.display(d, values.get(d.key))}
+        {
+            "definition": d,
+            "value": values.get(d.key),
+            "display": attributes.display(d, values.get(d.key)),
+        }
         for d in definitions
     ]
 
@@ -54,7 +60,7 @@ def owners(account: Account) -> list[dict]:
         a.role_id: a.member
         for a in Assignment.objects.filter(account=account).select_related("member__user")
     }
-    roles = AssignmentRole.objects.filter(workspace=account.workspace)
+    roles = AssignmentRole.objects.filter(workspace_id=account.workspace_id)
     return [{"role": role, "member": held.get(role.pk)} for role in roles]
 
 

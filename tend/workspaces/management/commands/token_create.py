@@ -14,13 +14,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--workspace", required=True, metavar="SLUG")
-        parser.add_argument("--scopes", required=True, help="Comma-separated: read, write, admin, ingest")
+        parser.add_argument(
+            "--scopes", required=True, help="Comma-separated: read, write, admin, ingest"
+        )
         parser.add_argument("--name", default="CLI token")
 
     def handle(self, *args, workspace, scopes, name, **options):
         found = Workspace.objects.filter(slug=workspace).first()
         if found is None:
-            raise CommandError(f"No workspace with slug {workspace!r}: see 'tend workspace create'.")
+            raise CommandError(
+                f"No workspace with slug {workspace!r}: see 'tend workspace create'."
+            )
         try:
             with scope(workspace=found.pk):
                 token, raw = create_api_token(system_actor(found), name=name, scopes=scopes)

@@ -11,12 +11,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="The workspace's display name")
-        parser.add_argument("--owner", required=True, metavar="EMAIL", help="Email of the first admin")
         parser.add_argument(
-            "--password", required=True, help="The admin's password (ignored when the email already has a login)"
+            "--owner", required=True, metavar="EMAIL", help="Email of the first admin"
+        )
+        parser.add_argument(
+            "--password",
+            required=True,
+            help="The admin's password (ignored when the email already has a login)",
         )
         parser.add_argument("--owner-name", default="", help="The admin's full name")
-        parser.add_argument("--slug", default=None, help="URL-safe id (default: made from the name)")
+        parser.add_argument(
+            "--slug", default=None, help="URL-safe id (default: made from the name)"
+        )
 
     def handle(self, *args, name, owner, password, owner_name, slug, **options):
         try:
