@@ -42,11 +42,11 @@ demo: install
 	$(BIN)/tend manage migrate --no-input
 	$(BIN)/tend demo
 	@echo "Starting Tend on http://127.0.0.1:$${PORT:-8000} (Ctrl-C stops it)"
-	PORT=$${PORT:-8000} exec $(BIN)/tend serve
+	@PORT=$${PORT:-8000} exec $(BIN)/tend serve
 
 serve: install
 	$(BIN)/tend manage migrate --no-input
-	PORT=$${PORT:-8000} exec $(BIN)/tend serve
+	@PORT=$${PORT:-8000} exec $(BIN)/tend serve
 
 # Browser tests drive Debian's Chromium; without it they would prove nothing, so say so and stop.
 chromium:

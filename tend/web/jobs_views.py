@@ -16,6 +16,12 @@ from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, get_for
 
 PAGE_SIZE = 50
+EMPTY_BY_STATUS = {
+    JobStatus.QUEUED: "No job is waiting to run.",
+    JobStatus.RUNNING: "No job is running right now.",
+    JobStatus.SUCCEEDED: "No job has succeeded in the last week (finished jobs are kept for 7 days).",
+    JobStatus.FAILED: "No job has failed in the last 30 days, or every failure has been retried.",
+}
 
 
 def _admin_actor(request):
@@ -43,6 +49,7 @@ def job_list(request):
         "status": status,
         "filters": [("", "All", sum(counts.values()))]
         + [(value, label, counts.get(value, 0)) for value, label in JobStatus.choices],
+        "empty_message": EMPTY_BY_STATUS.get(status, ""),
         "query": urlencode({"status": status}) if status else "",
     }
     template = "web/jobs.html#job-table" if request.htmx else "web/jobs.html"

@@ -18,7 +18,7 @@ def record_effect(job_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {EFFECT_TABLE} (job_id) VALUES (%s) "  # noqa: S608 (constant table name)
-            "ON CONFLICT (job_id) DO UPDATE SET runs = runs + 1",
+            f"ON CONFLICT (job_id) DO UPDATE SET runs = {EFFECT_TABLE}.runs + 1",
             [job_id],
         )
 

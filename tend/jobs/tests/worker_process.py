@@ -8,7 +8,8 @@ if __name__ == "__main__":
     import django
 
     django.setup()
-    import tend.jobs.tests.sample_jobs  # noqa: F401  (registers the tests.* kinds)
     from django.core.management import execute_from_command_line
+
+    import tend.jobs.tests.sample_jobs  # noqa: F401  (registers the tests.* kinds)
 
     execute_from_command_line(["tend", "worker", *sys.argv[1:]])
