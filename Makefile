@@ -27,13 +27,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps record that the venv holds what pyproject.toml asks for; editing it reinstalls.
+# -qq: the machine's extra package indexes make pip warn about every package they lack.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "Installing Tend into $(VENV)"
+	$(BIN)/python -m pip install -qq -e .
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+	@echo "Installing Tend and its test tools into $(VENV)"
+	$(BIN)/python -m pip install -qq -e '.[test]'
+	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

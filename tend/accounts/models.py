@@ -183,6 +183,9 @@ class AccountTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "tag"], name="account_tag_unique")]
         indexes = [models.Index(fields=["tag", "account"], name="account_tag_by_tag")]
 
+    def __str__(self):
+        return f"{self.account_id} tagged {self.tag_id}"
+
 
 class StageChange(models.Model):
     """One move of an account between journey stages: the history behind time in stage."""
@@ -201,6 +204,9 @@ class StageChange(models.Model):
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["account", "changed_at"], name="stage_change_account")]
 
+    def __str__(self):
+        return f"account {self.account_id}: stage {self.from_stage_id} → {self.to_stage_id}"
+
 
 class Assignment(models.Model):
     """The member who holds an assignment role on an account (one per role)."""
@@ -216,6 +222,9 @@ class Assignment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "role"], name="assignment_unique_role")]
         indexes = [models.Index(fields=["member", "role"], name="assignment_by_member")]
+
+    def __str__(self):
+        return f"account {self.account_id}: {self.role_id} → member {self.member_id}"
 
 
 class EndUser(models.Model):

@@ -23,18 +23,40 @@ from tend.workspaces.actions import create_member, create_workspace
 from tend.workspaces.models import Member, User, Workspace
 
 ACCOUNT_ATTRIBUTES = [
-    {"key": "plan", "label": "Plan", "type": "enum", "options": v.PLANS,
-     "description": "The subscription plan the customer is on."},
-    {"key": "company_size", "label": "Company size", "type": "enum",
-     "options": [s[0] for s in v.COMPANY_SIZES], "description": "Employees at the customer."},
+    {
+        "key": "plan",
+        "label": "Plan",
+        "type": "enum",
+        "options": v.PLANS,
+        "description": "The subscription plan the customer is on.",
+    },
+    {
+        "key": "company_size",
+        "label": "Company size",
+        "type": "enum",
+        "options": [s[0] for s in v.COMPANY_SIZES],
+        "description": "Employees at the customer.",
+    },
     {"key": "industry", "label": "Industry", "type": "enum", "options": sorted(v.INDUSTRIES)},
     {"key": "region", "label": "Region", "type": "enum", "options": list(v.REGIONS)},
-    {"key": "licences", "label": "Licences", "type": "number",
-     "description": "Seats the customer pays for."},
-    {"key": "contract_value", "label": "Contract value", "type": "currency",
-     "description": "Annual contract value in USD."},
-    {"key": "renewal_date", "label": "Renewal date", "type": "date",
-     "description": "When the contract (or the trial) ends."},
+    {
+        "key": "licences",
+        "label": "Licences",
+        "type": "number",
+        "description": "Seats the customer pays for.",
+    },
+    {
+        "key": "contract_value",
+        "label": "Contract value",
+        "type": "currency",
+        "description": "Annual contract value in USD.",
+    },
+    {
+        "key": "renewal_date",
+        "label": "Renewal date",
+        "type": "date",
+        "description": "When the contract (or the trial) ends.",
+    },
     {"key": "website", "label": "Website", "type": "url"},
 ]
 END_USER_ATTRIBUTES = [{"key": "job_title", "label": "Job title", "type": "text"}]
@@ -74,11 +96,15 @@ def _backdate(workspace: Workspace, history: dict, today: datetime.date) -> None
     would make time-in-stage meaningless, so the generator's ages are applied here.
     """
     midday = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
-    accounts = list(Account.objects.filter(workspace=workspace).only("id", "external_id", "stage_id"))
+    accounts = list(
+        Account.objects.filter(workspace=workspace).only("id", "external_id", "stage_id")
+    )
     for account in accounts:
         age, in_stage = history[account.external_id]
         account.created_at = midday - datetime.timedelta(days=age)
-        account.stage_entered_at = midday - datetime.timedelta(days=in_stage) if account.stage_id else None
+        account.stage_entered_at = (
+            midday - datetime.timedelta(days=in_stage) if account.stage_id else None
+        )
     Account.objects.bulk_update(accounts, ["created_at", "stage_entered_at"], batch_size=500)
     entered = {a.pk: a.stage_entered_at for a in accounts if a.stage_entered_at}
     changes = list(StageChange.objects.filter(workspace=workspace, account_id__in=list(entered)))
@@ -88,7 +114,9 @@ def _backdate(workspace: Workspace, history: dict, today: datetime.date) -> None
 
 
 @transaction.atomic
-def rebuild_demo_workspace(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> DemoResult:
+def rebuild_demo_workspace(
+    seed: int = v.DEFAULT_SEED, today: datetime.date | None = None
+) -> DemoResult:
     """Replace the Demo workspace with the one ``seed`` generates. Same seed, same data."""
     started = time.monotonic()
     today = today or timezone.localdate()
@@ -106,8 +134,13 @@ def rebuild_demo_workspace(seed: int = v.DEFAULT_SEED, today: datetime.date | No
         actor = Actor(workspace=workspace, member=owner)
         for person in data.members:
             if person.email != admin.email:
-                create_member(actor, email=person.email, full_name=person.full_name,
-                              password=v.PASSWORD, seat=person.seat)
+                create_member(
+                    actor,
+                    email=person.email,
+                    full_name=person.full_name,
+                    password=v.PASSWORD,
+                    seat=person.seat,
+                )
         for spec in ACCOUNT_ATTRIBUTES:
             create_attribute(actor, {"object_type": "account", "required": False, **spec})
         for spec in END_USER_ATTRIBUTES:

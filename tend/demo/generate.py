@@ -59,7 +59,10 @@ def build_members() -> list[DemoMember]:
         return f"{ascii_slug(name)}@{v.DOMAIN}"
 
     # The seat names double as the login names: admin@, viewer@, contributor@.
-    members = [DemoMember(f"{seat}@{v.DOMAIN}", name, seat, title) for seat, name, title in (v.ADMIN, v.VIEWER, v.CONTRIBUTOR)]
+    members = [
+        DemoMember(f"{seat}@{v.DOMAIN}", name, seat, title)
+        for seat, name, title in (v.ADMIN, v.VIEWER, v.CONTRIBUTOR)
+    ]
     members += [DemoMember(email(n), n, "practitioner", "Customer Success Manager") for n in v.CSMS]
     members += [DemoMember(email(n), n, "practitioner", "Sales Manager") for n in v.SALES_MANAGERS]
     return members
@@ -205,8 +208,13 @@ def build(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> Dem
     for _ in range(PARENT_COUNT):
         industry = rng.choice(list(v.INDUSTRIES))
         region = weighted(rng, v.REGIONS)
-        parent = account(names.company(industry), industry, region, "paying",
-                         size=rng.choice(["201–1000", "1000+"]))
+        parent = account(
+            names.company(industry),
+            industry,
+            region,
+            "paying",
+            size=rng.choice(["201–1000", "1000+"]),
+        )
         data.accounts.append(parent)
         places = set()
         for _ in range(rng.randint(2, 5)):
@@ -224,7 +232,9 @@ def build(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> Dem
     while len(data.accounts) < ACCOUNT_COUNT:
         industry = rng.choice(list(v.INDUSTRIES))
         status = weighted(rng, v.STATUSES)
-        data.accounts.append(account(names.company(industry), industry, weighted(rng, v.REGIONS), status))
+        data.accounts.append(
+            account(names.company(industry), industry, weighted(rng, v.REGIONS), status)
+        )
 
     # A contributor seat edits only what it is assigned: give it a small book of accounts.
     for item in rng.sample([a for a in data.accounts if a["status"] == "paying"], 12):
@@ -259,7 +269,8 @@ def _person_email(first: str, last: str, domain: str, used: set) -> str:
 def _end_users(rng, fake, accounts, account_domains, new_id) -> list[dict]:
     # Seats in use follow licences; churned accounts keep a few lingering users.
     weights = [
-        a["attributes"]["licences"] * (0.05 if a["status"] == "churned" else rng.uniform(0.35, 0.95))
+        a["attributes"]["licences"]
+        * (0.05 if a["status"] == "churned" else rng.uniform(0.35, 0.95))
         for a in accounts
     ]
     counts = _allocate(END_USER_COUNT, weights)
@@ -268,13 +279,15 @@ def _end_users(rng, fake, accounts, account_domains, new_id) -> list[dict]:
         domain = account_domains[item["external_id"]]
         for _ in range(count):
             first, last = fake.first_name(), fake.last_name()
-            users.append({
-                "external_id": new_id("usr"),
-                "account_external_id": item["external_id"],
-                "email": _person_email(first, last, domain, used),
-                "name": f"{first} {last}",
-                "attributes": {"job_title": rng.choice(v.JOB_TITLES)},
-            })
+            users.append(
+                {
+                    "external_id": new_id("usr"),
+                    "account_external_id": item["external_id"],
+                    "email": _person_email(first, last, domain, used),
+                    "name": f"{first} {last}",
+                    "attributes": {"job_title": rng.choice(v.JOB_TITLES)},
+                }
+            )
     return users
 
 
@@ -285,13 +298,15 @@ def _contacts(rng, fake, accounts, account_domains, new_id) -> list[dict]:
         roles = rng.sample(v.CONTACT_ROLES, rng.randint(1, 4))
         for i, role in enumerate(roles):
             first, last = fake.first_name(), fake.last_name()
-            contacts.append({
-                "external_id": new_id("con"),
-                "account_external_id": item["external_id"],
-                "name": f"{first} {last}",
-                "email": _person_email(first, last, domain, used),
-                "phone": fake.numerify(v.PHONE_FORMATS[item["attributes"]["region"]]),
-                "role": role,
-                "is_key_contact": i == 0,
-            })
+            contacts.append(
+                {
+                    "external_id": new_id("con"),
+                    "account_external_id": item["external_id"],
+                    "name": f"{first} {last}",
+                    "email": _person_email(first, last, domain, used),
+                    "phone": fake.numerify(v.PHONE_FORMATS[item["attributes"]["region"]]),
+                    "role": role,
+                    "is_key_contact": i == 0,
+                }
+            )
     return contacts

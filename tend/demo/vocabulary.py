@@ -39,15 +39,8 @@ INDUSTRIES = {
 }
 
 # Invented brand stems, joined in pairs ("Brightpath", "Northwind") for a share of names.
-STEMS_A = [
-    "Blue", "Bright", "North", "Silver", "Clear", "Red", "Iron", "Green", "Stone", "Swift",
-    "Sun", "Oak", "River", "Summit", "Cedar", "Harbor", "Pine", "Gold", "Star", "True",
-    "Open", "Wild", "Bold", "Maple", "Ever", "Cobalt", "Amber", "Crystal", "Falcon", "Lunar",
-]
-STEMS_B = [
-    "path", "wind", "peak", "field", "bridge", "line", "stack", "wave", "forge", "point",
-    "gate", "light", "works", "rock", "haven", "ridge", "view", "spring", "brook", "leaf",
-]
+STEMS_A = ["Blue", "Bright", "North", "Silver", "Clear", "Red", "Iron", "Green", "Stone", "Swift", "Sun", "Oak", "River", "Summit", "Cedar", "Harbor", "Pine", "Gold", "Star", "True", "Open", "Wild", "Bold", "Maple", "Ever", "Cobalt", "Amber", "Crystal", "Falcon", "Lunar"]
+STEMS_B = ["path", "wind", "peak", "field", "bridge", "line", "stack", "wave", "forge", "point", "gate", "light", "works", "rock", "haven", "ridge", "view", "spring", "brook", "leaf"]
 
 SUBSIDIARY_PLACES = {
     "North America": ["US", "Canada", "West", "East"],
@@ -60,7 +53,13 @@ STATUSES = {"paying": 0.72, "trial": 0.12, "churned": 0.10, "free": 0.06}
 
 STAGES = ["Onboarding", "Adoption", "Value realisation", "Renewal", "Advocate"]
 # Where paying accounts sit on the journey; trials onboard, free accounts adopt.
-PAYING_STAGE_WEIGHTS = {"Onboarding": 1, "Adoption": 3, "Value realisation": 4, "Renewal": 2, "Advocate": 1}
+PAYING_STAGE_WEIGHTS = {
+    "Onboarding": 1,
+    "Adoption": 3,
+    "Value realisation": 4,
+    "Renewal": 2,
+    "Advocate": 1,
+}
 
 TAGS = {
     "strategic": "#7c3aed",
@@ -78,15 +77,32 @@ PHONE_FORMATS = {
 
 CONTACT_ROLES = ["Champion", "Economic buyer", "Admin", "Executive sponsor"]
 JOB_TITLES = [
-    "Analyst", "Account Executive", "Operations Manager", "Product Manager", "Engineer",
-    "Designer", "Support Specialist", "Marketing Manager", "Finance Manager", "Team Lead",
-    "Data Scientist", "Project Coordinator", "HR Partner", "Sales Representative",
+    "Analyst",
+    "Account Executive",
+    "Operations Manager",
+    "Product Manager",
+    "Engineer",
+    "Designer",
+    "Support Specialist",
+    "Marketing Manager",
+    "Finance Manager",
+    "Team Lead",
+    "Data Scientist",
+    "Project Coordinator",
+    "HR Partner",
+    "Sales Representative",
 ]
 
 # The people of the demo CS team: (full name, seat, title).
 CSMS = [
-    "Maya Okafor", "Daniel Brooks", "Priya Raman", "Lucas Fernández",
-    "Hannah Weber", "Tom Gallagher", "Aiko Tanaka", "Sofia Costa",
+    "Maya Okafor",
+    "Daniel Brooks",
+    "Priya Raman",
+    "Lucas Fernández",
+    "Hannah Weber",
+    "Tom Gallagher",
+    "Aiko Tanaka",
+    "Sofia Costa",
 ]
 SALES_MANAGERS = ["Marcus Reid", "Elena Petrova"]
 ADMIN = ("admin", "Jordan Avery", "Head of Customer Success")

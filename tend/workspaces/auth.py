@@ -23,7 +23,7 @@ class ActorAuth(AuthBase):
         actor = getattr(request, "actor", None)
         if actor is None:
             return None
-        if not actor.is_token and request.method in UNSAFE_METHODS:
-            if check_csrf(request) is not None:
-                raise HttpError(403, "CSRF check failed: send the X-CSRFToken header with a session call.")
+        needs_csrf = not actor.is_token and request.method in UNSAFE_METHODS
+        if needs_csrf and check_csrf(request) is not None:
+            raise HttpError(403, "CSRF check failed: send the X-CSRFToken header with a session call.")
         return actor

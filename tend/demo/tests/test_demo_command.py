@@ -31,21 +31,43 @@ def snapshot() -> dict:
     ws = Workspace.objects.get(slug="demo")
     accounts = sorted(
         (
-            a.external_id, a.name, a.status, a.parent.external_id if a.parent else None,
-            a.stage.name if a.stage else None, a.attributes, sorted(t.name for t in a.tags.all()),
-            a.created_at.date(), a.stage_entered_at.date() if a.stage_entered_at else None,
+            a.external_id,
+            a.name,
+            a.status,
+            a.parent.external_id if a.parent else None,
+            a.stage.name if a.stage else None,
+            a.attributes,
+            sorted(t.name for t in a.tags.all()),
+            a.created_at.date(),
+            a.stage_entered_at.date() if a.stage_entered_at else None,
         )
-        for a in Account.objects.filter(workspace=ws).select_related("parent", "stage").prefetch_related("tags")
+        for a in Account.objects.filter(workspace=ws)
+        .select_related("parent", "stage")
+        .prefetch_related("tags")
     )
     assignments = sorted(
-        Assignment.objects.filter(workspace=ws).values_list("account__external_id", "role__key", "member__user__email")
+        Assignment.objects.filter(workspace=ws).values_list(
+            "account__external_id", "role__key", "member__user__email"
+        )
     )
-    users = sorted(EndUser.objects.filter(workspace=ws).values_list("external_id", "account__external_id", "email", "name"))
+    users = sorted(
+        EndUser.objects.filter(workspace=ws).values_list(
+            "external_id", "account__external_id", "email", "name"
+        )
+    )
     contacts = sorted(
-        Contact.objects.filter(workspace=ws).values_list("external_id", "name", "email", "role", "is_key_contact")
+        Contact.objects.filter(workspace=ws).values_list(
+            "external_id", "name", "email", "role", "is_key_contact"
+        )
     )
     members = sorted(Member.objects.filter(workspace=ws).values_list("user__email", "seat"))
-    return {"accounts": accounts, "assignments": assignments, "users": users, "contacts": contacts, "members": members}
+    return {
+        "accounts": accounts,
+        "assignments": assignments,
+        "users": users,
+        "contacts": contacts,
+        "members": members,
+    }
 
 
 def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(monkeypatch):
@@ -74,7 +96,9 @@ def test_accounts_have_owners_stages_and_a_time_in_stage(monkeypatch):
     run_demo(monkeypatch)
     ws = Workspace.objects.get(slug="demo")
     csms = set(
-        Assignment.objects.filter(workspace=ws, role__key="success_manager").values_list("member__user__email", flat=True)
+        Assignment.objects.filter(workspace=ws, role__key="success_manager").values_list(
+            "member__user__email", flat=True
+        )
     )
     assert len(csms) == 9  # eight CSMs and the contributor's small book
     assert Assignment.objects.filter(workspace=ws, role__key="sales_manager").exists()

@@ -32,7 +32,9 @@ def test_most_accounts_pay_and_every_status_appears():
 def test_parents_come_before_their_children_and_have_two_to_five_of_them():
     accounts = build().accounts
     position = {a["external_id"]: i for i, a in enumerate(accounts)}
-    children = collections.Counter(a["parent_external_id"] for a in accounts if a["parent_external_id"])
+    children = collections.Counter(
+        a["parent_external_id"] for a in accounts if a["parent_external_id"]
+    )
     assert len(children) == generate.PARENT_COUNT
     assert all(1 <= n <= 5 for n in children.values())
     assert sum(n >= 2 for n in children.values()) >= 10
@@ -55,19 +57,26 @@ def test_paying_accounts_renew_in_the_coming_year_and_churned_ones_did_not():
     for item in build().accounts:
         renewal = item["attributes"].get("renewal_date")
         if item["status"] == "paying":
-            assert TODAY < datetime.date.fromisoformat(renewal) <= TODAY + datetime.timedelta(days=366)
+            assert (
+                TODAY < datetime.date.fromisoformat(renewal) <= TODAY + datetime.timedelta(days=366)
+            )
         elif item["status"] == "churned":
             assert datetime.date.fromisoformat(renewal) < TODAY
 
 
 def test_people_use_the_company_domain_and_every_account_has_one_key_contact():
     data = build()
-    domains = {a["external_id"]: a["attributes"]["website"].removeprefix("https://www.") for a in data.accounts}
+    domains = {
+        a["external_id"]: a["attributes"]["website"].removeprefix("https://www.")
+        for a in data.accounts
+    }
     assert 4500 <= len(data.end_users) <= 5500
     assert len({u["email"] for u in data.end_users}) == len(data.end_users)
     for user in data.end_users:
         assert user["email"].endswith("@" + domains[user["account_external_id"]])
-    key_contacts = collections.Counter(c["account_external_id"] for c in data.contacts if c["is_key_contact"])
+    key_contacts = collections.Counter(
+        c["account_external_id"] for c in data.contacts if c["is_key_contact"]
+    )
     assert set(key_contacts) == set(domains)
     assert set(key_contacts.values()) == {1}
     assert {c["role"] for c in data.contacts} == set(v.CONTACT_ROLES)

@@ -12,8 +12,12 @@ class Command(BaseCommand):
     help = "Build the Demo workspace (slug 'demo') from a fixed seed, replacing any existing one."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=v.DEFAULT_SEED,
-                            help=f"Random seed; the same seed gives the same data (default {v.DEFAULT_SEED}).")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=v.DEFAULT_SEED,
+            help=f"Random seed; the same seed gives the same data (default {v.DEFAULT_SEED}).",
+        )
 
     def handle(self, *args, seed, **options):
         result = rebuild_demo_workspace(seed=seed)
@@ -28,6 +32,8 @@ class Command(BaseCommand):
             f"maya.okafor@{v.DOMAIN} (practitioner)."
         )
         port = os.environ.get("PORT") or "8000"
-        self.stdout.write(self.style.SUCCESS(
-            f"Log in at http://127.0.0.1:{port} as {result.admin_email} / {result.password}"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Log in at http://127.0.0.1:{port} as {result.admin_email} / {result.password}"
+            )
+        )
