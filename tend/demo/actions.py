@@ -22,6 +22,7 @@ from tend.workspaces.access import Actor
 from tend.workspaces.actions import create_member, create_workspace
 from tend.workspaces.models import Member, User, Workspace
 
+# The first three are the account list's default columns: what a CSM scans for first.
 ACCOUNT_ATTRIBUTES = [
     {
         "key": "plan",
@@ -29,6 +30,18 @@ ACCOUNT_ATTRIBUTES = [
         "type": "enum",
         "options": v.PLANS,
         "description": "The subscription plan the customer is on.",
+    },
+    {
+        "key": "contract_value",
+        "label": "Contract value",
+        "type": "currency",
+        "description": "Annual contract value in USD.",
+    },
+    {
+        "key": "renewal_date",
+        "label": "Renewal date",
+        "type": "date",
+        "description": "When the contract (or the trial) ends.",
     },
     {
         "key": "company_size",
@@ -44,18 +57,6 @@ ACCOUNT_ATTRIBUTES = [
         "label": "Licences",
         "type": "number",
         "description": "Seats the customer pays for.",
-    },
-    {
-        "key": "contract_value",
-        "label": "Contract value",
-        "type": "currency",
-        "description": "Annual contract value in USD.",
-    },
-    {
-        "key": "renewal_date",
-        "label": "Renewal date",
-        "type": "date",
-        "description": "When the contract (or the trial) ends.",
     },
     {"key": "website", "label": "Website", "type": "url"},
 ]
