@@ -7,6 +7,19 @@ from tend.test import make_persona, make_workspace
 from tend.workspaces.models import Seat
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_connections():
+    """The live server answers each request in a thread of its own; with persistent
+    connections those threads would keep PostgreSQL sessions open past the test run, and the
+    test database could not be dropped."""
+    from django.db import connections
+
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
+        connections[alias].settings_dict["CONN_MAX_AGE"] = 0
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _test_code_runs_unscoped():
     """Test bodies set up and inspect data across workspaces; requests scope themselves."""

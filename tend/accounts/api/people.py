@@ -57,6 +57,17 @@ def _one(actor, model, pk: int, fields) -> dict:
     ]
 
 
+def _patch(actor, model, pk: int, payload, update, fields) -> dict:
+    # Fetched with READ: the update action itself requires WRITE.
+    update(actor, get_for(actor, model, READ, pk=pk), payload.model_dump(exclude_unset=True))
+    return _one(actor, model, pk, fields)
+
+
+def _remove(actor, model, pk: int, delete):
+    delete(actor, get_for(actor, model, WRITE, pk=pk))
+    return Status(204, None)
+
+
 # --- end users -----------------------------------------------------------------------------
 
 
@@ -78,18 +89,12 @@ def post_end_user(request, payload: EndUserIn):
 
 @router.patch("/users/{int:id}", response={200: EndUserOut, **ERRORS}, summary="Update an end user")
 def patch_end_user(request, id: int, payload: EndUserPatch):
-    actor = request.auth
-    update_end_user(
-        actor, get_for(actor, EndUser, READ, pk=id), payload.model_dump(exclude_unset=True)
-    )
-    return _one(actor, EndUser, id, PERSON_FIELDS)
+    return _patch(request.auth, EndUser, id, payload, update_end_user, PERSON_FIELDS)
 
 
 @router.delete("/users/{int:id}", response={204: None, **ERRORS}, summary="Delete an end user")
 def remove_end_user(request, id: int):
-    actor = request.auth
-    delete_end_user(actor, get_for(actor, EndUser, WRITE, pk=id))
-    return Status(204, None)
+    return _remove(request.auth, EndUser, id, delete_end_user)
 
 
 @router.put(
@@ -125,18 +130,12 @@ def post_contact(request, payload: ContactIn):
     "/contacts/{int:id}", response={200: ContactOut, **ERRORS}, summary="Update a contact"
 )
 def patch_contact(request, id: int, payload: ContactPatch):
-    actor = request.auth
-    update_contact(
-        actor, get_for(actor, Contact, READ, pk=id), payload.model_dump(exclude_unset=True)
-    )
-    return _one(actor, Contact, id, CONTACT_FIELDS)
+    return _patch(request.auth, Contact, id, payload, update_contact, CONTACT_FIELDS)
 
 
 @router.delete("/contacts/{int:id}", response={204: None, **ERRORS}, summary="Delete a contact")
 def remove_contact(request, id: int):
-    actor = request.auth
-    delete_contact(actor, get_for(actor, Contact, WRITE, pk=id))
-    return Status(204, None)
+    return _remove(request.auth, Contact, id, delete_contact)
 
 
 @router.put(
