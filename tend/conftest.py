@@ -80,9 +80,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the session. Missing Chromium fails loudly: a skipped test proves nothing."""
+    """One Chromium per test module. Missing Chromium fails loudly: a skipped test proves nothing.
+
+    Not per session: while Playwright's sync API is running it keeps an event loop in this
+    thread, and later non-browser tests then leave a PostgreSQL session open that stops the
+    test database from being dropped.
+    """
     import os
 
     if not os.path.exists(CHROMIUM):
