@@ -30,6 +30,7 @@ from tend.accounts.bulk.common import (
     chunks,
     load_by_external_id,
 )
+from tend.accounts.bulk.sql import upsert_returning_ids
 from tend.accounts.models import (
     Account,
     AccountStatus,
@@ -477,11 +478,8 @@ class _Upsert:
                     plan.obj.parent_id = plans[-plan.parent - 1].obj.pk
                 elif plan.row is None and plan.parent not in (UNSET, None):
                     plan.obj.parent_id = plan.parent
-            Account.objects.bulk_create(
-                [plan.obj for plan in batch],
-                update_conflicts=True,
-                unique_fields=["workspace", "external_id"],
-                update_fields=UPDATE_FIELDS,
+            upsert_returning_ids(
+                Account, [plan.obj for plan in batch], ["workspace", "external_id"], UPDATE_FIELDS
             )
 
     def _write_stage_changes(self, moves: list[tuple[Plan, int | None]]) -> None:

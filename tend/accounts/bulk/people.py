@@ -17,6 +17,7 @@ from tend.accounts.bulk.common import (
     BulkResult,
     load_by_external_id,
 )
+from tend.accounts.bulk.sql import upsert_returning_ids
 from tend.accounts.models import Account
 from tend.workspaces.access import WRITE, Actor
 
@@ -118,11 +119,8 @@ def _upsert(actor: Actor, kind: PersonKind, items: list[dict]) -> BulkResult:
         )
 
     if writes:
-        kind.model.objects.bulk_create(
-            [obj for _index, obj in writes],
-            update_conflicts=True,
-            unique_fields=["workspace", "external_id"],
-            update_fields=UPDATE_FIELDS[kind],
+        upsert_returning_ids(
+            kind.model, [obj for _index, obj in writes], ["workspace", "external_id"], UPDATE_FIELDS[kind]
         )
         for index, obj in writes:
             ids[index] = obj.pk
