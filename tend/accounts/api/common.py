@@ -1,5 +1,7 @@
 """What the accounts app's routers share: keyset pages and the bulk ``PUT`` body."""
 
+import gc
+
 import orjson
 from django.http import HttpResponse
 from ninja.errors import HttpError
@@ -40,12 +42,21 @@ def bulk_upsert_response(request, upsert) -> HttpResponse:
     """
     actor = request.auth
     actor.require(WRITE)
+    # Tens of thousands of small dicts that all stay alive until the answer is sent make
+    # the cyclic garbage collector scan them again and again for nothing (it cost ~15% of
+    # a 5,000-item request); they form no cycles, so collection waits until the end.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        items = orjson.loads(request.body)
-    except orjson.JSONDecodeError as exc:
-        raise HttpError(400, "Malformed JSON") from exc
-    result = upsert(actor, items, source="api")
-    return HttpResponse(orjson.dumps(result.as_json()), content_type="application/json")
+        try:
+            items = orjson.loads(request.body)
+        except orjson.JSONDecodeError as exc:
+            raise HttpError(400, "Malformed JSON") from exc
+        result = upsert(actor, items, source="api")
+        return HttpResponse(orjson.dumps(result.as_json()), content_type="application/json")
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def bulk_openapi(item_schema) -> dict:
