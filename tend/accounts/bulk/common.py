@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from tend.accounts.actions.accounts import clean_external_id
+from tend.accounts.bulk.sql import select_by_keys
 from tend.lib.errors import InvalidInput
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
-# Keys per ``IN (…)`` list: under SQLite's historical limit of 999 bound variables.
+# Keys per ``IN (…)`` list of an ORM query: Django's SQLite backend allows 999 variables.
 CHUNK = 900
 
 
@@ -98,21 +99,9 @@ class Batch:
 
 
 def load_by_external_id(
-    queryset, workspace, keys: Iterable[str], fields: Sequence[str]
+    model, workspace, keys: Iterable[str], fields: Sequence[str]
 ) -> dict[str, tuple]:
-    """Rows of ``queryset`` whose external id is in ``keys``: external id → ``values_list(*fields)``.
-
-    ``fields`` must start with ``external_id``.
-    """
-    rows = {}
-    keys = list(keys)
-    for part in chunks(keys):
-        # order_by(): a model's default ordering (accounts sort by name) would make the
-        # planner walk the name index over the whole workspace instead of the unique key.
-        for row in (
-            queryset.filter(workspace=workspace, external_id__in=part)
-            .order_by()
-            .values_list(*fields)
-        ):
-            rows[row[0]] = row
-    return rows
+    """Rows of ``model`` in ``workspace`` whose external id is in ``keys``: external id → tuple
+    of ``fields`` (attnames, starting with ``external_id``), read in statements as large as the
+    database allows (see :mod:`tend.accounts.bulk.sql`)."""
+    return select_by_keys(model, workspace.id, keys, fields)

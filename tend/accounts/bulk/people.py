@@ -4,6 +4,8 @@ The field rules are :func:`tend.accounts.actions.people.clean_person`, the same 
 single-object API uses; this module only batches the reads and the writes.
 """
 
+from collections import defaultdict
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +19,7 @@ from tend.accounts.bulk.common import (
     BulkResult,
     load_by_external_id,
 )
-from tend.accounts.bulk.sql import upsert_returning_ids
+from tend.accounts.bulk.sql import upsert
 from tend.accounts.models import Account
 from tend.workspaces.access import WRITE, Actor
 
@@ -25,19 +27,8 @@ STORED = {
     END_USER: ("account_id", "email", "name", "attributes"),
     CONTACT: ("account_id", "email", "name", "attributes", "phone", "role", "is_key_contact"),
 }
-UPDATE_FIELDS = {
-    END_USER: ["account", "email", "name", "attributes", "updated_at"],
-    CONTACT: [
-        "account",
-        "email",
-        "name",
-        "attributes",
-        "phone",
-        "role",
-        "is_key_contact",
-        "updated_at",
-    ],
-}
+# What a new row sets if a concurrent insert of the same key won the race.
+UPDATE_FIELDS = {kind: (*fields, "updated_at") for kind, fields in STORED.items()}
 
 
 def upsert_end_users(actor: Actor, items: list[dict], *, source: str = "api") -> BulkResult:
@@ -66,18 +57,21 @@ def _upsert(actor: Actor, kind: PersonKind, items: list[dict]) -> BulkResult:
     }
     account_ids = {
         key: row[1]
-        for key, row in load_by_external_id(
-            Account.objects, workspace, refs, ("external_id", "id")
-        ).items()
+        for key, row in load_by_external_id(Account, workspace, refs, ("external_id", "id")).items()
     }
     stored = STORED[kind]
     columns = ("external_id", "id", *stored)
-    existing = load_by_external_id(kind.model.objects, workspace, keys, columns)
+    existing = load_by_external_id(kind.model, workspace, keys, columns)
+    # A new row's values for the fields an item leaves out: the model's defaults.
+    defaults = {field: kind.model._meta.get_field(field).get_default() for field in stored}
 
     now = timezone.now()
     statuses: dict[int, str] = {}
     ids: dict[int, int] = {}
-    writes: list[tuple[int, object]] = []
+    # Rows to write, grouped by the columns an update sets (see bulk.accounts: setting only
+    # what changed spares SQLite rewriting index entries), each row in the order of ``head``.
+    head = ("workspace_id", "external_id", *stored, "created_at", "updated_at")
+    writes: dict[tuple, list[tuple[int, tuple]]] = defaultdict(list)
     for key, index in keys.items():
         row = existing.get(key)
         current = dict(zip(columns, row, strict=True)) if row else None
@@ -90,38 +84,34 @@ def _upsert(actor: Actor, kind: PersonKind, items: list[dict]) -> BulkResult:
         clean.pop("external_id", None)
         if current is None:
             statuses[index] = CREATED
-            writes.append(
-                (
-                    index,
-                    kind.model(
-                        workspace=workspace,
-                        external_id=key,
-                        created_at=now,
-                        updated_at=now,
-                        **clean,
-                    ),
-                )
+            values = {field: defaults[field] for field in stored} | clean
+            writes[UPDATE_FIELDS[kind]].append(
+                (index, (workspace.id, key, *(values[f] for f in stored), now, now))
             )
             continue
         ids[index] = current["id"]
-        if all(current[field] == value for field, value in clean.items()):
+        changed = tuple(
+            field for field in stored if field in clean and clean[field] != current[field]
+        )
+        if not changed:
             statuses[index] = UNCHANGED
             continue
         statuses[index] = UPDATED
         values = {field: current[field] for field in stored} | clean
-        writes.append(
-            (
-                index,
-                kind.model(
-                    workspace=workspace, external_id=key, created_at=now, updated_at=now, **values
-                ),
-            )
+        writes[(*changed, "updated_at")].append(
+            (index, (workspace.id, key, *(values[f] for f in stored), now, now))
         )
 
-    if writes:
-        upsert_returning_ids(
-            kind.model, [obj for _index, obj in writes], ["workspace", "external_id"], UPDATE_FIELDS[kind]
+    for sets, group in writes.items():
+        group.sort(key=lambda entry: entry[1][1])
+        by_key = {values[1]: index for index, values in group}
+        returned = upsert(
+            kind.model,
+            head,
+            [values for _index, values in group],
+            ["workspace", "external_id"],
+            sets,
         )
-        for index, obj in writes:
-            ids[index] = obj.pk
+        for pk, _workspace_id, key in returned:
+            ids[by_key[key]] = pk
     return batch.result(statuses, ids)
