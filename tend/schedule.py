@@ -11,4 +11,8 @@ from tend.jobs.scheduling import Periodic
 SCHEDULE = [
     Periodic("purge-finished-jobs", "jobs.purge_finished", every=timedelta(hours=1)),
     Periodic("purge-idempotency-keys", "workspaces.purge_idempotency_keys", every=timedelta(hours=1)),
+    # Ingestion also asks for a rollup seconds after events arrive; this catches up after
+    # downtime and rolls metrics forward at midnight.
+    Periodic("usage-roll-up", "usage.roll_up", every=timedelta(seconds=30)),
+    Periodic("usage-prune", "usage.prune", at="03:15"),
 ]

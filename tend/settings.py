@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tend.jobs",
     "tend.workspaces",
     "tend.accounts",
+    "tend.usage",
     "tend.web",
     "tend.demo",
 ]

@@ -6,6 +6,7 @@ bad value reaches the action and the person sees the same message the API would 
 
 from django import forms
 
+from tend.accounts.extensions import list_columns
 from tend.accounts.models import AccountStatus, AssignmentRole, AttributeType, Stage, Tag
 from tend.accounts.queries import DEFAULT_SORT, NONE, AccountFilters
 from tend.lib.errors import InvalidInput
@@ -28,6 +29,19 @@ SORT_CHOICES = [
     ("-created", "Newest first"),
     ("created", "Oldest first"),
 ]
+
+
+def sort_choices() -> list[tuple[str, str]]:
+    """The Sort menu: the built-in orders, then both orders of each column other apps add."""
+    choices = list(SORT_CHOICES)
+    for column in list_columns():
+        if not column.order:
+            continue
+        ascending, descending = column.sort_labels
+        pair = [(column.key, ascending or f"{column.label}, lowest first"),
+                (f"-{column.key}", descending or f"{column.label}, highest first")]
+        choices.extend(reversed(pair) if column.descending_first else pair)
+    return choices
 
 
 class AccountFilterForm(forms.Form):
@@ -59,7 +73,7 @@ class AccountFilterForm(forms.Form):
         ]
         self.fields["role"].choices = [("", "Any role"), *[(str(r.pk), r.name) for r in roles]]
         self.fields["tag"].choices = [("", "Any tag"), *[(str(t.pk), t.name) for t in tags]]
-        self.fields["sort"].choices = SORT_CHOICES
+        self.fields["sort"].choices = sort_choices()
 
     def filters(self) -> AccountFilters:
         self.is_valid()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
+from tend.accounts.extensions import list_columns
 from tend.accounts.models import (
     Account,
     AccountTag,
@@ -38,6 +39,12 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
+def all_sorts() -> dict:
+    """The built-in sorts and those of the columns other apps add (see ``extensions``)."""
+    extra = {c.key: (c.label, c.order) for c in list_columns() if c.order}
+    return {**SORTS, **extra}
+
+
 @dataclass(frozen=True)
 class AccountFilters:
     q: str = ""
@@ -55,7 +62,8 @@ class AccountFilters:
 
 def sort_ordering(sort: str) -> list:
     descending = sort.startswith("-")
-    _label, ordering = SORTS.get(sort.lstrip("-"), SORTS[DEFAULT_SORT])
+    sorts = all_sorts()
+    _label, ordering = sorts.get(sort.lstrip("-"), sorts[DEFAULT_SORT])
     if descending:
         # Keep "no stage" last in both directions: an empty stage is not a stage.
         ordering = [_nulls_last(expr.copy().reverse_ordering()) for expr in ordering]
@@ -125,8 +133,7 @@ def accounts_for_list(
                 to_attr="owner_assignments",
             )
         )
-    return (
-        qs.select_related("stage")
-        .prefetch_related(*prefetches)
-        .order_by(*sort_ordering(filters.sort))
-    )
+    qs = qs.select_related("stage").prefetch_related(*prefetches)
+    for column in list_columns():
+        qs = column.prepare(qs)
+    return qs.order_by(*sort_ordering(filters.sort))

@@ -46,6 +46,8 @@ class User(AbstractUser):
 
 
 def new_ingest_key() -> str:
+    """Kept for migration 0001, which gave workspaces an ingest key before ingestion used
+    API tokens with the ``ingest`` scope."""
     return "ik_" + secrets.token_urlsafe(18)
 
 
@@ -55,8 +57,6 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
-    # The write key for ingestion clients (Segment writeKey, Totango service id).
-    ingest_key = models.CharField(max_length=64, unique=True, default=new_ingest_key)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tend.accounts.actions.accounts import create_account
-from tend.accounts.forms import SORT_CHOICES
+from tend.accounts.forms import sort_choices
 from tend.accounts.models import (
     Account,
     AccountTag,
@@ -19,7 +19,7 @@ from tend.accounts.models import (
     Stage,
     Tag,
 )
-from tend.accounts.queries import SORTS
+from tend.accounts.queries import all_sorts
 from tend.test import make_member
 
 URL = "/accounts/"
@@ -337,5 +337,5 @@ def test_the_list_requires_login(client, db):
 
 
 def test_the_sort_select_offers_every_sortable_column_both_ways(owner, world):
-    offered = {value for value, _label in SORT_CHOICES}
-    assert offered == set(SORTS) | {f"-{key}" for key in SORTS}
+    offered = {value for value, _label in sort_choices()}
+    assert offered == set(all_sorts()) | {f"-{key}" for key in all_sorts()}

@@ -11,14 +11,15 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from tend.accounts import attributes
+from tend.accounts.extensions import list_columns
 from tend.accounts.forms import AccountFilterForm, members_of
 from tend.accounts.models import Account, AssignmentRole, AttributeType, Stage, Tag
 from tend.accounts.queries import (
     DEFAULT_SORT,
     PAGE_SIZE,
-    SORTS,
     AccountFilters,
     accounts_for_list,
+    all_sorts,
     list_attribute_columns,
     primary_role_of,
 )
@@ -37,6 +38,8 @@ class Row:
     cells: list[tuple[str, bool]]
     tags: list
     more_tags: int
+    # Cells of the columns other apps add: (text, tooltip, numeric).
+    extra: list[tuple[str, str, bool]]
 
 
 def list_url(filters: AccountFilters, **changes) -> str:
@@ -56,19 +59,20 @@ def list_url(filters: AccountFilters, **changes) -> str:
 def sort_headers(filters: AccountFilters) -> dict:
     """For each sortable column: the address that sorts by it and the arrow to show now."""
     current = filters.sort
+    descending_first = DESCENDING_FIRST | {c.key for c in list_columns() if c.descending_first}
     headers = {}
-    for key in SORTS:
+    for key in all_sorts():
         if current == key:
             target, arrow = f"-{key}", "▲"
         elif current == f"-{key}":
             target, arrow = key, "▼"
         else:
-            target, arrow = (f"-{key}" if key in DESCENDING_FIRST else key), ""
+            target, arrow = (f"-{key}" if key in descending_first else key), ""
         headers[key] = {"url": list_url(filters, sort=target), "arrow": arrow}
     return headers
 
 
-def make_rows(accounts, columns) -> list[Row]:
+def make_rows(accounts, columns, extra_columns) -> list[Row]:
     rows = []
     for account in accounts:
         held = getattr(account, "owner_assignments", [])
@@ -83,6 +87,7 @@ def make_rows(accounts, columns) -> list[Row]:
                 ],
                 tags=tags[:2],
                 more_tags=max(0, len(tags) - 2),
+                extra=[(*column.cell(account), column.numeric) for column in extra_columns],
             )
         )
     return rows
@@ -112,6 +117,7 @@ def account_list(request):
     filters = form.filters()
     owner_role = primary_role_of(roles)
     columns = list_attribute_columns(workspace)
+    extra_columns = list_columns()
 
     paginator = Paginator(accounts_for_list(workspace, filters, owner_role), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -121,16 +127,20 @@ def account_list(request):
         filters.is_filtered and Account.objects.filter(workspace=workspace).exists()
     )
 
+    headers = sort_headers(filters)
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": make_rows(page.object_list, columns),
+        "rows": make_rows(page.object_list, columns, extra_columns),
         "columns": columns,
+        "extra_columns": [
+            {"column": c, "header": headers.get(c.key)} for c in extra_columns
+        ],
         "owner_role": owner_role,
         "total": total,
         "has_accounts": has_accounts,
-        "sort_headers": sort_headers(filters),
+        "sort_headers": headers,
         "page_links": page_links(page, filters),
         "clear_url": list_url(AccountFilters(sort=filters.sort)),
         "can_create": actor.can(WRITE),

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from tend.accounts import attributes
 from tend.accounts.actions.accounts import can_edit_account
+from tend.accounts.extensions import profile_panels
 from tend.accounts.models import (
     Account,
     Assignment,
@@ -96,8 +97,19 @@ def profile_context(request, account: Account) -> dict:
     }
 
 
+def panels(request, account: Account, column: str) -> list[dict]:
+    """The sections other apps add to the profile (see ``extensions``), with their context."""
+    return [
+        {"panel": panel, "context": panel.context(request, account)}
+        for panel in profile_panels(column)
+    ]
+
+
 @member_required
 @require_GET
 def account_profile(request, account_id: int):
     account = account_for(request, account_id, Account.objects.select_related("stage", "parent"))
-    return render(request, "accounts/profile.html", profile_context(request, account))
+    context = profile_context(request, account)
+    context["main_panels"] = panels(request, account, "main")
+    context["side_panels"] = panels(request, account, "side")
+    return render(request, "accounts/profile.html", context)

@@ -1,0 +1,533 @@
+"""The one write path of every ingestion endpoint: store an :class:`Intake` in one transaction.
+
+Steps, inside one transaction (so an acknowledgement always means committed):
+
+1. claim the message ids of the intake; items whose id was already stored are duplicates
+   and go no further (see ``ReceivedMessage``);
+2. apply account facts (group calls, attribute updates) and end-user facts (identify
+   calls) through the accounts app's bulk upserts, merged per external id; traits become
+   typed attributes (``traits.py``) and values that do not fit are refused per item;
+3. apply aliases;
+4. attribute each event to its account (named, or the end user's), creating accounts and
+   end users met for the first time when the workspace allows it, then append the events;
+5. store custom metric values;
+6. record the refused items, the hour's counts per source, and unmapped trait names, and
+   ask for a rollup so metrics are fresh within a minute.
+
+Every item of the intake ends up stored, duplicate or refused with a reason: the report
+says which, and the ingestion log keeps the refusals.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import orjson
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from tend.accounts.actions.accounts import attribute_definitions
+from tend.accounts.bulk import upsert_accounts, upsert_end_users
+from tend.accounts.bulk.sql import select_by_keys
+from tend.accounts.models import Account, EndUser, ObjectType
+from tend.lib.dates import to_ms
+from tend.usage.actions.settings import settings_for
+from tend.usage.ingest import store
+from tend.usage.ingest.facts import (
+    AccountFact,
+    AliasFact,
+    EventFact,
+    IngestReport,
+    Intake,
+    MetricFact,
+    Reason,
+    Rejection,
+    UserFact,
+    message_key,
+    sample_of,
+)
+from tend.usage.ingest.traits import ACCOUNT_FIELDS, USER_FIELDS, TraitMapper, account_status
+from tend.usage.models import Metric, MetricValue, UsageSettings
+from tend.usage.rollups import request_rollup
+from tend.workspaces.access import system_actor
+from tend.workspaces.models import Workspace
+
+
+@dataclass
+class _Context:
+    workspace: Workspace
+    settings: UsageSettings
+    intake: Intake
+    rejections: list[Rejection]
+    # Samples of the items behind each index, for refusals found after parsing.
+    samples: dict[int, object]
+    unmapped: dict[str, dict[str, tuple[int, str]]]
+
+    def refuse(self, index, reason: str, field: str, message: str) -> None:
+        self.rejections.append(
+            Rejection(index, reason, field, message, self.samples.get(index, ""))
+        )
+
+
+def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None) -> IngestReport:
+    """Store ``intake`` for ``workspace``; see the module docstring for the steps.
+
+    ``samples`` maps an item's index to what was received, so that a refusal found while
+    storing (an attribute value of the wrong type, an unknown account) keeps a sample too.
+    """
+    now = timezone.now()
+    now_ms = to_ms(now)
+    context = _Context(
+        workspace=workspace,
+        settings=settings_for(workspace),
+        intake=intake,
+        rejections=list(intake.rejections),
+        samples=samples or {},
+        unmapped={ObjectType.ACCOUNT: {}, ObjectType.USER: {}},
+    )
+    with transaction.atomic():
+        store.ingest_lock()
+        duplicate_indexes = _drop_duplicates(context, now_ms)
+        _apply_accounts(context, intake.accounts)
+        _apply_users(context, intake.users)
+        _apply_aliases(context, intake.aliases)
+        stored_events = _store_events(context, intake.events)
+        _store_metrics(context, intake.metrics)
+
+        report = IngestReport(
+            received=intake.received,
+            stored=0,
+            duplicates=len(duplicate_indexes),
+            rejections=context.rejections,
+            duplicate_indexes=sorted(duplicate_indexes),
+        )
+        report.stored = max(0, intake.received - report.rejected - report.duplicates)
+        store.insert_rejections(workspace.id, intake.source, now, context.rejections)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        store.add_counts(
+            workspace.id,
+            intake.source,
+            hour,
+            intake.received,
+            report.stored,
+            report.duplicates,
+            report.rejected,
+        )
+        for object_type, names in context.unmapped.items():
+            store.tally_unmapped(workspace.id, intake.source, object_type, names, now)
+        if stored_events:
+            request_rollup()
+    return report
+
+
+# --- 1. duplicates -------------------------------------------------------------------------
+
+
+def _drop_duplicates(context: _Context, now_ms: int) -> set[int]:
+    """Claim every message id of the intake; remove the facts whose id was already stored
+    (or repeats an earlier item of this intake). Returns the indexes of the duplicates."""
+    intake = context.intake
+    keyed: dict[int, str] = {}
+    first_index: dict[int, int] = {}
+    repeats: set[int] = set()
+    for fact in (*intake.accounts, *intake.users, *intake.aliases, *intake.events):
+        mid = getattr(fact, "message_id", None)
+        if not mid:
+            continue
+        key = message_key(mid)
+        if key in first_index and keyed[key] == mid and first_index[key] != fact.index:
+            repeats.add(fact.index)
+        else:
+            keyed.setdefault(key, mid)
+            first_index.setdefault(key, fact.index)
+    if not keyed:
+        return set()
+    claimed = store.claim_message_ids(context.workspace.id, keyed, now_ms)
+    duplicates = {first_index[key] for key in keyed if key not in claimed} | repeats
+
+    def keep(facts):
+        return [f for f in facts if f.index not in duplicates]
+
+    intake.accounts = keep(intake.accounts)
+    intake.users = keep(intake.users)
+    intake.aliases = keep(intake.aliases)
+    intake.events = keep(intake.events)
+    return duplicates
+
+
+# --- 2. accounts and end users -------------------------------------------------------------
+
+
+def _existing(model, workspace: Workspace, keys, columns=("external_id", "id")) -> dict[str, tuple]:
+    return select_by_keys(model, workspace.id, set(keys), columns)
+
+
+def _apply_accounts(context: _Context, facts: list[AccountFact]) -> None:
+    """Merge facts per account (later ones win), map their traits, and upsert them."""
+    if not facts:
+        return
+    workspace = context.workspace
+    merged: dict[str, dict] = {}
+    indexes: dict[str, list[int]] = defaultdict(list)
+    for fact in facts:
+        entry = merged.setdefault(fact.external_id, {"traits": {}})
+        entry["traits"].update(fact.traits)
+        if fact.name:
+            entry["name"] = fact.name
+        if fact.parent:
+            entry["parent"] = fact.parent
+        indexes[fact.external_id].append(fact.index)
+    existing = _existing(Account, workspace, merged)
+    mapper = TraitMapper(attribute_definitions(workspace, ObjectType.ACCOUNT))
+    items, owners = [], []
+    for external_id, entry in merged.items():
+        if external_id not in existing and not context.settings.create_unknown:
+            for index in indexes[external_id]:
+                context.refuse(
+                    index,
+                    Reason.UNKNOWN_ACCOUNT,
+                    "account",
+                    f"no account with external id {external_id!r}, and creating accounts from "
+                    "usage data is switched off for this workspace",
+                )
+            continue
+        fields, attributes, unmapped = mapper.split(entry["traits"], ACCOUNT_FIELDS)
+        _note_unmapped(context, ObjectType.ACCOUNT, unmapped)
+        item = {"external_id": external_id}
+        if attributes:
+            item["attributes"] = attributes
+        name = entry.get("name") or fields.get("name")
+        if isinstance(name, str) and name.strip():
+            item["name"] = name.strip()[:255]
+        elif external_id not in existing:
+            item["name"] = external_id
+        status = account_status(fields.get("status"))
+        if status:
+            item["status"] = status
+        parent = entry.get("parent") or fields.get("parent_external_id")
+        if isinstance(parent, str | int) and str(parent).strip() and str(parent) != external_id:
+            item["parent_external_id"] = str(parent).strip()
+        items.append(item)
+        owners.append(indexes[external_id])
+    _upsert(context, upsert_accounts, items, owners)
+
+
+def _apply_users(context: _Context, facts: list[UserFact]) -> None:
+    if not facts:
+        return
+    workspace = context.workspace
+    merged: dict[str, dict] = {}
+    indexes: dict[str, list[int]] = defaultdict(list)
+    for fact in facts:
+        entry = merged.setdefault(fact.external_id, {"traits": {}})
+        entry["traits"].update(fact.traits)
+        for name in ("account", "email", "name"):
+            value = getattr(fact, name)
+            if value:
+                entry[name] = value
+        indexes[fact.external_id].append(fact.index)
+    existing = _existing(EndUser, workspace, merged)
+    accounts = {e["account"] for e in merged.values() if e.get("account")}
+    known_accounts = _existing(Account, workspace, accounts)
+    missing_accounts = accounts - set(known_accounts)
+    if missing_accounts and context.settings.create_unknown:
+        owners = defaultdict(list)
+        for external_id, entry in merged.items():
+            if entry.get("account") in missing_accounts:
+                owners[entry["account"]].extend(indexes[external_id])
+        created = _create_accounts(context, dict.fromkeys(missing_accounts), owners)
+        known_accounts.update({ext: (ext, pk) for ext, pk in created.items()})
+    mapper = TraitMapper(attribute_definitions(workspace, ObjectType.USER))
+    items, owners = [], []
+    for external_id, entry in merged.items():
+        if external_id not in existing and not context.settings.create_unknown:
+            for index in indexes[external_id]:
+                context.refuse(
+                    index,
+                    Reason.UNKNOWN_USER,
+                    "user",
+                    f"no end user with external id {external_id!r}, and creating end users from "
+                    "usage data is switched off for this workspace",
+                )
+            continue
+        fields, attributes, unmapped = mapper.split(entry["traits"], USER_FIELDS)
+        _note_unmapped(context, ObjectType.USER, unmapped)
+        item = {"external_id": external_id}
+        if attributes:
+            item["attributes"] = attributes
+        email = entry.get("email") or fields.get("email")
+        if isinstance(email, str) and email.strip():
+            item["email"] = email.strip()
+        elif external_id not in existing and _is_email(external_id):
+            item["email"] = external_id
+        name = entry.get("name") or fields.get("name")
+        if isinstance(name, str) and name.strip():
+            item["name"] = name.strip()[:200]
+        account = entry.get("account")
+        if account and account in known_accounts:
+            item["account_external_id"] = account
+        items.append(item)
+        owners.append(indexes[external_id])
+    _upsert(context, upsert_end_users, items, owners)
+
+
+def _upsert(
+    context: _Context, upsert, items: list[dict], owners: list[list[int]]
+) -> dict[str, int]:
+    """Run a bulk upsert as the system; turn its per-item errors into refusals of the items
+    behind them. Returns external id → id of what was written."""
+    if not items:
+        return {}
+    result = upsert(system_actor(context.workspace), items, source="ingest")
+    written = {}
+    for entry, indexes in zip(result.results, owners, strict=True):
+        if entry["status"] == "error":
+            for index in indexes:
+                for error in entry["errors"]:
+                    reason = (
+                        Reason.INVALID_ATTRIBUTE
+                        if error["field"].startswith("attributes.")
+                        else Reason.INVALID_FIELD
+                    )
+                    context.refuse(index, reason, error["field"], error["message"])
+        else:
+            written[entry["external_id"]] = entry["id"]
+    return written
+
+
+def _note_unmapped(context: _Context, object_type: str, unmapped: dict) -> None:
+    tally = context.unmapped[object_type]
+    for name, value in unmapped.items():
+        seen, _ = tally.get(name, (0, ""))
+        tally[name] = (seen + 1, sample_of(value)[:200])
+
+
+def _is_email(text: str) -> bool:
+    if "@" not in text:
+        return False
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _create_accounts(
+    context: _Context, names: dict[str, str | None], owners: dict[str, list[int]]
+) -> dict[str, int]:
+    """Create accounts first met in events or calls, named ``names[ext]`` or by their id."""
+    items = [{"external_id": ext, "name": (name or ext)[:255]} for ext, name in names.items()]
+    return _upsert(
+        context, upsert_accounts, items, [owners.get(i["external_id"], []) for i in items]
+    )
+
+
+def _apply_aliases(context: _Context, aliases: list[AliasFact]) -> None:
+    """Give the end user known as ``previous`` the new id, when no end user has it yet."""
+    for alias in aliases:
+        users = EndUser.objects.filter(workspace=context.workspace)
+        if users.filter(external_id=alias.external_id).exists():
+            if users.filter(external_id=alias.previous).exists():
+                context.refuse(
+                    alias.index,
+                    Reason.UNSUPPORTED,
+                    "previousId",
+                    f"end users {alias.previous!r} and {alias.external_id!r} both exist; "
+                    "merging two end users is not supported, so both are kept",
+                )
+            continue  # the new id is already known: nothing to do
+        users.filter(external_id=alias.previous).update(
+            external_id=alias.external_id, updated_at=timezone.now()
+        )
+
+
+# --- 4. events ------------------------------------------------------------------------------
+
+
+def _store_events(context: _Context, events: list[EventFact]) -> int:
+    """Attribute events to accounts and end users (creating those met for the first time)
+    and append them. Returns how many were stored."""
+    if not events:
+        return 0
+    workspace, settings = context.workspace, context.settings
+    user_keys = {e.user for e in events if e.user}
+    users = _existing(EndUser, workspace, user_keys, ("external_id", "id", "account_id"))
+    account_ids = {row[2] for row in users.values() if row[2]}
+    account_of_id = {}
+    if account_ids:
+        account_of_id = dict(
+            Account.objects.filter(workspace=workspace, id__in=account_ids).values_list(
+                "id", "external_id"
+            )
+        )
+
+    # Which account each event belongs to: the one it names, else its user's.
+    wanted: dict[str, str | None] = {}
+    routed: list[tuple[EventFact, str]] = []
+    for event in events:
+        account = event.account
+        if account is None and event.user:
+            row = users.get(event.user)
+            account = account_of_id.get(row[2]) if row and row[2] else None
+        if account is None:
+            context.refuse(
+                event.index,
+                Reason.NO_ACCOUNT,
+                "account",
+                "the event names no account and its end user belongs to none: send the account "
+                "(Segment: context.groupId, or a group call first)",
+            )
+            continue
+        if event.account_name and not wanted.get(account):
+            wanted[account] = event.account_name
+        else:
+            wanted.setdefault(account, None)
+        routed.append((event, account))
+
+    accounts = {key: row[1] for key, row in _existing(Account, workspace, wanted).items()}
+    missing = {ext: name for ext, name in wanted.items() if ext not in accounts}
+    if missing:
+        if settings.create_unknown:
+            owners: dict[str, list[int]] = defaultdict(list)
+            for event, account in routed:
+                if account in missing:
+                    owners[account].append(event.index)
+            accounts.update(_create_accounts(context, missing, owners))
+        else:
+            for event, account in routed:
+                if account in missing:
+                    context.refuse(
+                        event.index,
+                        Reason.UNKNOWN_ACCOUNT,
+                        "account",
+                        f"no account with external id {account!r}, and creating accounts from "
+                        "usage data is switched off for this workspace",
+                    )
+
+    new_users: dict[str, str] = {}
+    for event, account in routed:
+        if event.user and event.user not in users and account in accounts:
+            new_users.setdefault(event.user, account)
+    user_ids = {key: row[1] for key, row in users.items()}
+    if new_users:
+        if settings.create_unknown:
+            owners = defaultdict(list)
+            for event, _account in routed:
+                if event.user in new_users:
+                    owners[event.user].append(event.index)
+            items = []
+            for ext, account in new_users.items():
+                item = {"external_id": ext, "account_external_id": account}
+                if _is_email(ext):
+                    item["email"] = ext
+                items.append(item)
+            user_ids.update(
+                _upsert(context, upsert_end_users, items, [owners[i["external_id"]] for i in items])
+            )
+        else:
+            for event, _account in routed:
+                if event.user in new_users:
+                    context.refuse(
+                        event.index,
+                        Reason.UNKNOWN_USER,
+                        "user",
+                        f"no end user with external id {event.user!r}, and creating end users "
+                        "from usage data is switched off for this workspace",
+                    )
+
+    refused = {r.index for r in context.rejections}
+    rows = []
+    ws_id, source = workspace.id, context.intake.source
+    dumps = orjson.dumps
+    for event, account in routed:
+        if event.index in refused:
+            continue
+        account_id = accounts.get(account)
+        user_id = user_ids.get(event.user) if event.user else None
+        if account_id is None or (event.user and user_id is None):
+            continue  # refused above
+        rows.append(
+            (
+                ws_id,
+                account_id,
+                user_id,
+                event.ts,
+                event.activity,
+                event.module,
+                event.duration,
+                dumps(event.properties).decode() if event.properties else None,
+                source,
+                event.message_id or "",
+            )
+        )
+    store.insert_events(rows)
+    return len(rows)
+
+
+# --- 5. custom metrics ----------------------------------------------------------------------
+
+
+def _store_metrics(context: _Context, facts: list[MetricFact]) -> None:
+    """Upsert one value per account, metric and day (the last one sent for a day wins);
+    metrics and accounts met for the first time are created."""
+    if not facts:
+        return
+    workspace = context.workspace
+    accounts = {
+        key: row[1]
+        for key, row in _existing(Account, workspace, {f.account for f in facts}).items()
+    }
+    missing = {f.account for f in facts} - set(accounts)
+    if missing:
+        owners = defaultdict(list)
+        for fact in facts:
+            if fact.account in missing:
+                owners[fact.account].append(fact.index)
+        if context.settings.create_unknown:
+            accounts.update(_create_accounts(context, dict.fromkeys(missing), owners))
+        else:
+            for ext in missing:
+                for index in owners[ext]:
+                    context.refuse(
+                        index,
+                        Reason.UNKNOWN_ACCOUNT,
+                        "account",
+                        f"no account with external id {ext!r}, and creating accounts from usage "
+                        "data is switched off for this workspace",
+                    )
+    metrics = ensure_metrics(workspace, {f.metric for f in facts})
+    now = timezone.now()
+    values: dict[tuple[int, int, int], MetricValue] = {}
+    for fact in facts:
+        account_id = accounts.get(fact.account)
+        if account_id is None:
+            continue
+        metric = metrics[fact.metric]
+        values[(account_id, metric.pk, fact.day)] = MetricValue(
+            workspace=workspace,
+            account_id=account_id,
+            metric=metric,
+            day=fact.day,
+            value=fact.value,
+            updated_at=now,
+        )
+    MetricValue.objects.bulk_create(
+        list(values.values()),
+        update_conflicts=True,
+        unique_fields=["account", "metric", "day"],
+        update_fields=["value", "updated_at"],
+        batch_size=500,
+    )
+
+
+def ensure_metrics(workspace: Workspace, keys: set[str]) -> dict[str, Metric]:
+    """The metrics with these keys, created (labelled by their key) when new."""
+    existing = {m.key: m for m in Metric.objects.filter(workspace=workspace, key__in=keys)}
+    missing = [
+        Metric(workspace=workspace, key=key, label=key) for key in sorted(keys - set(existing))
+    ]
+    if missing:
+        Metric.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {m.key: m for m in Metric.objects.filter(workspace=workspace, key__in=keys)}
+    return existing

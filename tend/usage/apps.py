@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class UsageConfig(AppConfig):
+    name = "tend.usage"
+    label = "usage"
+    verbose_name = "Product usage"
+
+    def ready(self):
+        # The accounts list and profile show usage through the extension points accounts
+        # offers, since accounts sits below usage and may not import it.
+        from tend.usage import extensions
+
+        extensions.register()
