@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("tend.workspaces.urls")),
     path("accounts/", include("tend.accounts.urls")),
     path("data-model/", include("tend.accounts.data_model_urls")),
+    path("ingest/", include("tend.usage.ingest.urls")),
+    path("", include("tend.usage.urls")),
 ]
