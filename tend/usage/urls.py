@@ -1,7 +1,19 @@
 """The usage pages: the account profile's usage panel and activity stream, and Data →
 Ingestion."""
 
+from django.urls import path
+
+from tend.usage.views import ingestion
 
 app_name = "usage"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("data/ingestion/", ingestion.ingestion, name="ingestion"),
+    path("data/ingestion/keys/", ingestion.key_create, name="ingest_key_create"),
+    path(
+        "data/ingestion/keys/<int:token_id>/revoke/",
+        ingestion.key_revoke,
+        name="ingest_key_revoke",
+    ),
+    path("data/ingestion/settings/", ingestion.settings_update, name="usage_settings"),
+]

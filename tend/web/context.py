@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 NAVIGATION = [
     ("Accounts", "accounts:list", "read"),
     ("Data model", "data_model:index", "read"),
+    ("Ingestion", "usage:ingestion", "read"),
     ("Settings", "workspaces:settings", "read"),
 ]
 

@@ -63,7 +63,10 @@ def attributes(request, object_type: str):
 
 def _attributes(request, object_type: str):
     actor = request.actor
-    form = AttributeForm(request.POST or None, initial={"type": AttributeType.TEXT})
+    initial = {"type": AttributeType.TEXT}
+    # Links from Data → Ingestion prefill a trait that clients already send.
+    initial.update({name: request.GET[name][:120] for name in ("key", "label") if request.GET.get(name)})
+    form = AttributeForm(request.POST or None, initial=initial)
     if request.method == "POST":
         actor.require(ADMIN)
 

@@ -1,0 +1,2 @@
+"""The usage pages: one module per page (the account profile's usage panel and activity
+stream, Data → Ingestion)."""
