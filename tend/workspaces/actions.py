@@ -17,6 +17,7 @@ from django_scopes import scope, scopes_disabled
 
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, Actor, system_actor
+from tend.workspaces.middleware import forget_token
 from tend.workspaces.models import ApiToken, Member, Scope, Seat, Team, User, Workspace, hash_token
 
 # Sent inside create_workspace's transaction with ``workspace`` and ``actor`` (the system
@@ -289,4 +290,5 @@ def revoke_api_token(actor: Actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        forget_token(token.token_hash)
     return token

@@ -1,5 +1,6 @@
 """Resolve the actor for each request and run the request inside its workspace scope."""
 
+import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -22,19 +23,46 @@ def bearer_token(request) -> str | None:
     return None
 
 
-def actor_for_token(raw: str) -> Actor | None:
+# Ingestion clients authenticate every request, thousands a second; the token's row is
+# remembered for a few seconds per process. A revocation takes effect at once in the process
+# that made it (``forget_token``) and within this many seconds in the others.
+TOKEN_CACHE_SECONDS = 5.0
+_tokens: dict[str, tuple[float, ApiToken]] = {}
+
+
+def forget_token(token_hash: str) -> None:
+    _tokens.pop(token_hash, None)
+
+
+def _active_token(token_hash: str) -> ApiToken | None:
+    cached = _tokens.get(token_hash)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+        return cached[1]
     with scopes_disabled():
         token = (
             ApiToken.objects.select_related("workspace")
-            .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+            .filter(token_hash=token_hash, revoked_at__isnull=True)
             .first()
         )
-        if token is None:
-            return None
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+    if token is None:
+        _tokens.pop(token_hash, None)
+        return None
+    if len(_tokens) > 10_000:  # many short-lived tokens (tests, scripts): start afresh
+        _tokens.clear()
+    _tokens[token_hash] = (now, token)
+    return token
+
+
+def actor_for_token(raw: str) -> Actor | None:
+    token = _active_token(hash_token(raw))
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        with scopes_disabled():
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+        token.last_used_at = now
     return Actor(workspace=token.workspace, token=token)
 
 

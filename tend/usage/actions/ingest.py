@@ -353,7 +353,9 @@ def _store_events(context: _Context, events: list[EventFact]) -> int:
     workspace, settings = context.workspace, context.settings
     user_keys = {e.user for e in events if e.user}
     users = _existing(EndUser, workspace, user_keys, ("external_id", "id", "account_id"))
-    account_ids = {row[2] for row in users.values() if row[2]}
+    # Only events that name no account need their end user's account's external id.
+    account_ids = {users[e.user][2] for e in events if e.account is None and e.user in users}
+    account_ids.discard(None)
     account_of_id = {}
     if account_ids:
         account_of_id = dict(

@@ -14,6 +14,7 @@ committed.
 """
 
 import datetime
+import functools
 
 import orjson
 from django.db import connection
@@ -116,20 +117,28 @@ def _collisions(
     return {key for key in taken if stored.get(key, keyed[key]) != keyed[key]}
 
 
+@functools.cache
+def _event_statement(vendor: str) -> str:
+    table = _table(UsageEvent)
+    columns = ", ".join(_q(c) for c in EVENT_COLUMNS)
+    if vendor == "postgresql":
+        return f"COPY {table} ({columns}) FROM STDIN"
+    marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+
+
 def insert_events(rows: list[tuple]) -> None:
     """Append events: tuples in the order of :data:`EVENT_COLUMNS`, ``properties`` as JSON text."""
     if not rows:
         return
-    table = _table(UsageEvent)
-    columns = ", ".join(_q(c) for c in EVENT_COLUMNS)
+    statement = _event_statement(connection.vendor)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+            cursor.executemany(statement, rows)
 
 
 def add_counts(
