@@ -16,6 +16,7 @@ from tend.usage.ingest.facts import Reason
 from tend.usage.models import UsageEvent, UsageSettings
 from tend.usage.rollups import roll_up
 from tend.usage.tests.ingestion_traffic import native_events, segment_calls, send_sample_traffic
+from tend.usage.views.ingestion import PAGE_SIZE
 from tend.workspaces.actions import create_api_token
 from tend.workspaces.models import ApiToken
 
@@ -86,7 +87,7 @@ def test_the_page_keeps_a_bounded_query_count(owner, django_assert_max_num_queri
     with django_assert_max_num_queries(15):
         response = client.get(PAGE + "?period=30d")
     assert response.status_code == 200
-    assert response.content.count(b'class="badge badge-failed reason"') == 20
+    assert response.content.count(b'class="badge badge-failed reason"') == PAGE_SIZE
 
 
 def test_an_empty_workspace_says_what_to_do_next(owner, viewer):
@@ -187,7 +188,7 @@ def test_a_new_key_is_shown_once_and_stores_events(owner):
     client = owner.browser
     response = client.post(CREATE_KEY, {"name": "Product backend"})
     assert response.status_code == 302
-    assert response["Location"].endswith(PAGE + "#keys")
+    assert response["Location"].endswith(PAGE + "#new-key")
     token = ApiToken.objects.get(name="Product backend")
     assert token.scopes == ["ingest"]
 
@@ -364,7 +365,7 @@ def test_refused_items_are_filtered_and_paged_newest_first(owner):
         older = re.search(r'href="([^"]+)"[^>]*>Older', html)
         url = older.group(1).replace("&amp;", "&") if older else None
         assert url is None or "source=segment" in url
-    assert (seen, pages) == (28, 2)
+    assert (seen, pages) == (28, -(-28 // PAGE_SIZE))
 
 
 def test_the_refused_list_keeps_a_bounded_query_count(owner, django_assert_max_num_queries):
@@ -373,7 +374,7 @@ def test_the_refused_list_keeps_a_bounded_query_count(owner, django_assert_max_n
     client.get(PAGE)
     with django_assert_max_num_queries(5):
         response = client.get(PAGE, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="refused")
-    assert response.content.count(b'class="badge badge-failed reason"') == 20
+    assert response.content.count(b'class="badge badge-failed reason"') == PAGE_SIZE
 
 
 def test_an_old_cursor_starts_again_from_the_newest(owner):
@@ -393,9 +394,10 @@ def test_an_unmapped_trait_links_to_a_prefilled_attribute_form(owner):
 
 
 def test_unmapped_traits_are_paged(owner):
-    segment_calls(owner.workspace, accounts=[(f"a{n}", {f"trait_{n}": n}) for n in range(25)])
+    total = PAGE_SIZE + 5
+    segment_calls(owner.workspace, accounts=[(f"a{n}", {f"trait_{n}": n}) for n in range(total)])
     html = owner.browser.get(PAGE).content.decode()
     first = html.split('id="unmapped-traits"')[1].count("<code>trait_")
     older = re.search(r'href="([^"]+traits_cursor[^"]+)"', html).group(1).replace("&amp;", "&")
     rest = owner.browser.get(older).content.decode()
-    assert (first, rest.split('id="unmapped-traits"')[1].count("<code>trait_")) == (20, 5)
+    assert (first, rest.split('id="unmapped-traits"')[1].count("<code>trait_")) == (PAGE_SIZE, 5)

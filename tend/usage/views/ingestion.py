@@ -36,7 +36,7 @@ from tend.workspaces.forms import show_error
 from tend.workspaces.models import ApiToken, Scope
 from tend.workspaces.views import member_page
 
-PAGE_SIZE = 20
+PAGE_SIZE = 10
 NEW_KEY_SESSION_KEY = "tend_new_ingest_key"
 REASONS = sorted(
     (value, value.replace("_", " ").capitalize())
@@ -240,6 +240,8 @@ def render_page(request, *, form=None, key_form=None, status: int = 200):
     is_admin = actor.can(ADMIN)
     new_key = pop_new_key(request) if request.method == "GET" else None
     keys = list(ingestion_log.ingest_keys(workspace)[: ingestion_log.INGEST_KEYS_LIMIT + 1])
+    for key in keys:
+        key.other_scopes = [s for s in key.scopes if s != Scope.INGEST]
     base_url = request.build_absolute_uri("/").rstrip("/")
     context = {
         "period": period,
@@ -309,7 +311,7 @@ def key_create(request):
                 "raw": raw,
                 "workspace": actor.workspace.pk,
             }
-            return redirect(reverse("usage:ingestion") + "#keys")
+            return redirect(reverse("usage:ingestion") + "#new-key")
     return render_page(request, key_form=form, status=422)
 
 
