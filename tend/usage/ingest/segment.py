@@ -349,6 +349,12 @@ class SegmentParser:
                 "anonymous visitor have no one to belong to (identify again once they sign in)",
             )
         traits = _dict_or_none(message.get("traits"), "traits") or {}
+        # RudderStack's client sends identify traits in context.traits only; the spec allows
+        # user traits there on any call. The message's own traits win.
+        context = message.get("context")
+        shared = context.get("traits") if isinstance(context, dict) else None
+        if isinstance(shared, dict) and shared:
+            traits = {**shared, **traits}
         account = self._context_group(message)
         if account is None and traits:
             account = _key(traits.get("groupId"), "traits.groupId", required=False)

@@ -111,6 +111,9 @@ def _parse(intake: Intake, params: Mapping[str, str], now_ms: int) -> None:
     # A plain activity call needs no upserts: the event creates what it names. Anything said
     # about the account or the user (or a call that is only an update) is applied as a fact.
     user_fact = user is not None and bool(user_name or user_traits or activity is None)
+    if parent is not None:
+        # Totango creates the parent on first sight too; the upsert links within one batch.
+        intake.accounts.append(AccountFact(0, parent))
     if account is not None and (
         account_name or account_traits or parent or activity is None or user_fact
     ):

@@ -257,7 +257,11 @@ def totango_pixel(request):
         )
         return _pixel()
     with scope(workspace=actor.workspace.id):
-        ingest(actor.workspace, totango.pixel_intake(params, _now_ms()))
+        ingest(
+            actor.workspace,
+            totango.pixel_intake(params, _now_ms()),
+            samples=_Samples([totango.sample_params(params)]),
+        )
     return _pixel()
 
 

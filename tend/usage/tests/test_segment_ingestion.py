@@ -14,7 +14,8 @@ from tend.accounts.models import Account, AttributeDefinition, AttributeType, En
 from tend.lib.dates import to_ms
 from tend.test import make_token
 from tend.usage.actions.settings import update_usage_settings
-from tend.usage.models import IngestCount, IngestRejection, UsageEvent
+from tend.usage.models import IngestRejection, UsageEvent
+from tend.usage.tests.wire import counts
 
 pytestmark = pytest.mark.django_db
 BATCH = "/ingest/segment/v1/batch"
@@ -73,8 +74,7 @@ def test_a_batch_is_stored_and_answered_with_exactly_200(key, workspace):
         ("Ran report", "Reports", "segment", "m-0"),
         ("Ran report", "Reports", "segment", "m-1"),
     ]
-    counts = IngestCount.objects.get(workspace=workspace, source="segment")
-    assert (counts.received, counts.stored, counts.duplicates, counts.rejected) == (2, 2, 0, 0)
+    assert counts(workspace, "segment") == (2, 2, 0, 0)
 
 
 def test_the_write_key_may_come_as_the_basic_username_alone(key, workspace):
@@ -227,7 +227,7 @@ def test_an_unknown_key_is_401_and_stores_nothing(workspace):
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_write_key"
     assert not UsageEvent.objects.exists()
-    assert not IngestCount.objects.exists()
+    assert counts(workspace, "segment") == (0, 0, 0, 0)
 
 
 def test_no_key_at_all_is_401(workspace):
@@ -424,6 +424,18 @@ def test_identify_sets_email_name_and_the_account_from_traits_or_context(key, wo
     )
 
 
+def test_identify_reads_traits_from_the_context_as_rudderstack_sends_them(key, workspace):
+    message = {
+        "type": "identify",
+        "userId": "u1",
+        "context": {"traits": {"email": "ann@acme.test", "name": "Ann"}, "groupId": "acme"},
+        "traits": {"name": "Ann Lee"},
+    }
+    post(BATCH, batch(message), key=key)
+    user = EndUser.objects.get(workspace=workspace, external_id="u1")
+    assert (user.email, user.name, user.account.external_id) == ("ann@acme.test", "Ann Lee", "acme")
+
+
 def test_track_takes_its_account_from_context_then_properties_then_the_user(key, workspace):
     post(BATCH, batch({"type": "group", "userId": "u1", "groupId": "known"}), key=key)
     messages = [
@@ -607,5 +619,4 @@ def test_the_same_batch_sent_three_times_is_stored_once(key, workspace):
     answers = [post(BATCH, body, key=key).json() for _ in range(3)]
     assert [(a["stored"], a["duplicates"]) for a in answers] == [(6, 0), (0, 6), (0, 6)]
     assert UsageEvent.objects.filter(workspace=workspace).count() == 5
-    counts = IngestCount.objects.get(workspace=workspace, source="segment")
-    assert (counts.received, counts.stored, counts.duplicates, counts.rejected) == (18, 6, 12, 0)
+    assert counts(workspace, "segment") == (18, 6, 12, 0)
