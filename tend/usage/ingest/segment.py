@@ -30,6 +30,7 @@ import zlib
 import orjson
 
 from tend.usage.ingest.facts import (
+    FUTURE_LIMIT_MS,
     MAX_KEY,
     MAX_NAME,
     AccountFact,
@@ -50,6 +51,8 @@ MAX_MESSAGE_BYTES = 32 * 1024  # what Segment and segment-analytics-python allow
 MAX_BATCH_BYTES = 500 * 1024  # per request, after decompression
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 DEFAULT_ACTIVITY = {"page": "Page viewed", "screen": "Screen viewed"}
+_NUMBERS = (int, float)
+_INFINITY = float("inf")
 
 
 class BodyError(ValueError):
@@ -293,12 +296,26 @@ class SegmentParser:
         sent_at = message.get("sentAt")
         if sent_at is not None and sent_at != self._sent_text:
             offset = self._offset_of(sent_at)
+        value = message.get("timestamp")
+        # Fast path for what every client sends, ISO 8601 with a zone; anything else (and
+        # every refusal) goes through parse_timestamp.
+        if value.__class__ is str:
+            try:
+                moment = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                ms = int(moment.timestamp() * 1000) + offset
+                if ms <= self.now_ms + FUTURE_LIMIT_MS:
+                    return ms
         # The future check applies to the corrected time: a client clock days ahead is fine
         # when its sentAt is just as far ahead.
-        return parse_timestamp(message.get("timestamp"), "timestamp", self.now_ms - offset) + offset
+        return parse_timestamp(value, "timestamp", self.now_ms - offset) + offset
 
     def _event(self, index: int, message: dict, kind: str, user, message_id) -> None:
-        properties = _dict_or_none(message.get("properties"), "properties")
+        properties = message.get("properties")
+        if properties is not None and properties.__class__ is not dict:
+            properties = _dict_or_none(properties, "properties")  # raises
         account = self._context_group(message)
         if account is None and properties:
             account = _key(properties.get("groupId"), "properties.groupId", required=False)
@@ -314,11 +331,7 @@ class SegmentParser:
         if properties:
             module = _name(properties.get(self.module_property), self._module_field)
             seconds = properties.get("duration_seconds")
-            if (
-                isinstance(seconds, int | float)
-                and not isinstance(seconds, bool)
-                and 0 <= seconds < float("inf")
-            ):
+            if seconds.__class__ in _NUMBERS and 0 <= seconds < _INFINITY:  # not bool, not NaN
                 duration = float(seconds)
         if kind == "track":
             activity = _name(message.get("event"), "event", required=True)
