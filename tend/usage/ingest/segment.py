@@ -388,6 +388,11 @@ class SegmentParser:
         group = _key(message.get("groupId"), "groupId", required=True)
         traits = _dict_or_none(message.get("traits"), "traits") or {}
         name = traits.get("name")
+        parent = traits.get("parent_id", traits.get("parentId"))
+        if parent is not None and parent != "":
+            # A parent met for the first time is created too; the upsert links within a batch.
+            parent = _key(parent, "traits.parent_id")
+            self.intake.accounts.append(AccountFact(index, parent, message_id=message_id))
         self.intake.accounts.append(
             AccountFact(
                 index,

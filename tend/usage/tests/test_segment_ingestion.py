@@ -396,6 +396,13 @@ def test_group_creates_the_account_with_its_name_and_attributes_and_links_the_us
     assert (user.account_id, user.email) == (account.pk, "ann@acme.test")
 
 
+def test_a_group_parent_id_builds_the_hierarchy(key, workspace):
+    group = {"type": "group", "userId": "u1", "groupId": "acme-eu", "traits": {"parentId": "acme"}}
+    post(BATCH, batch(group), key=key)
+    child = Account.objects.select_related("parent").get(workspace=workspace, external_id="acme-eu")
+    assert (child.parent.external_id, child.parent.name) == ("acme", "acme")
+
+
 def test_identify_sets_email_name_and_the_account_from_traits_or_context(key, workspace):
     messages = [
         {
