@@ -3,7 +3,7 @@ Ingestion."""
 
 from django.urls import path
 
-from tend.usage.views import ingestion
+from tend.usage.views import account_activity, account_usage, account_users, ingestion
 
 app_name = "usage"
 
@@ -16,4 +16,7 @@ urlpatterns: list = [
         name="ingest_key_revoke",
     ),
     path("data/ingestion/settings/", ingestion.settings_update, name="usage_settings"),
+    path("accounts/<int:account_id>/usage/", account_usage.usage_fragment, name="panel"),
+    path("accounts/<int:account_id>/usage/users/", account_users.users_fragment, name="users"),
+    path("accounts/<int:account_id>/usage/activity/", account_activity.activity, name="activity"),
 ]

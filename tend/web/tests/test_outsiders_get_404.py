@@ -22,6 +22,7 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.test import make_member, make_token
+from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
 from tend.workspaces.models import ApiToken, Member, Team
 
@@ -40,7 +41,10 @@ PARAM_OBJECTS = {
     "team_id": "team",
     "token_id": "token",
     "job_id": "job",
+    "metric": "metric",
 }
+# Parameters that name an object by another field than its id.
+PARAM_FIELDS = {"metric": "key"}
 # Parameters that are credentials, not object ids (Planhat's ingest key in the path): an
 # outsider holds none of ours, and tend/usage/tests/test_wire_ingestion_keys.py shows that
 # another workspace's key writes only into its own workspace.
@@ -89,7 +93,10 @@ def build_victim_world(workspace):
     team.members.add(member)
     make_token(workspace, ("read",), name="victim token")
     token = ApiToken.objects.filter(workspace=workspace).latest("id")
+    metric = Metric.objects.create(workspace=workspace, key="victim_metric", label="Victim metric")
+    MetricValue.objects.create(workspace=workspace, account=account, metric=metric, day=0, value=1)
     objects = {
+        "metric": metric,
         "account": account,
         "end_user": end_user,
         "contact": contact,
@@ -173,7 +180,7 @@ def test_outsiders_get_404_on_every_route_and_nothing_changes(owner, outsider):
             obj = object_for(route, param, objects)
             if obj is None:
                 break
-            values[param] = obj.pk
+            values[param] = getattr(obj, PARAM_FIELDS.get(param, "pk"))
         else:
             url = route.fill(values)
             client = outsider.api if url.startswith("/api/") else outsider.browser
