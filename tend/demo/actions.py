@@ -1,12 +1,16 @@
 """Building the Demo workspace: the demo app's one write path.
 
 ``rebuild_demo_workspace`` removes any workspace with the demo slug and creates it again
-from :mod:`tend.demo.generate`, through the same actions and bulk upserts the API uses, so
-the demo exercises the real write path and cannot hold data the API would refuse.
+from :mod:`tend.demo.generate` and :mod:`tend.demo.usage`, through the same actions, bulk
+upserts and ingestion the API uses, so the demo exercises the real write path and cannot
+hold data the API would refuse. It ends with a rollup, so every usage metric is ready when
+the demo starts.
 """
 
 import datetime
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -16,8 +20,13 @@ from django_scopes import scope, scopes_disabled
 from tend.accounts.actions.definitions import create_attribute, create_tag
 from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_users
 from tend.accounts.models import Account, StageChange
-from tend.demo import generate
+from tend.demo import generate, usage
 from tend.demo import vocabulary as v
+from tend.lib.dates import to_ms
+from tend.usage.actions.ingest import ingest
+from tend.usage.ingest.facts import Intake
+from tend.usage.models import Source
+from tend.usage.rollups import roll_up
 from tend.workspaces.access import Actor
 from tend.workspaces.actions import create_member, create_workspace
 from tend.workspaces.models import Member, User, Workspace
@@ -53,14 +62,17 @@ ACCOUNT_ATTRIBUTES = [
     {"key": "industry", "label": "Industry", "type": "enum", "options": sorted(v.INDUSTRIES)},
     {"key": "region", "label": "Region", "type": "enum", "options": list(v.REGIONS)},
     {
-        "key": "licences",
-        "label": "Licences",
+        # The key the usage app reads licence utilisation from by default.
+        "key": "licenses",
+        "label": "Licenses",
         "type": "number",
         "description": "Seats the customer pays for.",
     },
     {"key": "website", "label": "Website", "type": "url"},
 ]
 END_USER_ATTRIBUTES = [{"key": "job_title", "label": "Job title", "type": "text"}]
+# Events (and metric values) per ingestion: the size of a large API batch, a few MB at most.
+INGEST_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,38 @@ def remove_demo_workspace() -> None:
         Workspace.objects.filter(slug=v.WORKSPACE_SLUG).delete()
         demo_users = User.objects.filter(email__endswith=f"@{v.DOMAIN}")
         demo_users.exclude(pk__in=Member.objects.values("user_id")).delete()
+
+
+def _batches(items) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, INGEST_BATCH)):
+        yield batch
+
+
+def _ingest(workspace: Workspace, events=(), metrics=()) -> int:
+    """One batch through the usage app's write path; the demo's data must all be stored."""
+    intake = Intake(source=Source.DEMO, received=len(events) + len(metrics))
+    intake.events = [event.fact(i) for i, event in enumerate(events)]
+    intake.metrics = list(metrics)
+    for i, fact in enumerate(intake.metrics, start=len(events)):
+        fact.index = i
+    report = ingest(workspace, intake)
+    if report.rejections:
+        raise DemoBuildError(
+            f"{report.rejected} demo usage items were refused; first: {report.rejections[0]}"
+        )
+    return report.stored
+
+
+def _load_usage(workspace: Workspace, plan: usage.DemoUsage) -> dict:
+    """Ingest the plan's events and metric values in batches, then roll them up."""
+    counts = {"events": 0, "metric_values": 0}
+    for batch in _batches(plan.events()):
+        counts["events"] += _ingest(workspace, events=batch)
+    for batch in _batches(plan.metrics()):
+        counts["metric_values"] += _ingest(workspace, metrics=batch)
+    roll_up()
+    return counts
 
 
 def _check(kind: str, result) -> None:
@@ -120,8 +164,13 @@ def rebuild_demo_workspace(
 ) -> DemoResult:
     """Replace the Demo workspace with the one ``seed`` generates. Same seed, same data."""
     started = time.monotonic()
-    today = today or timezone.localdate()
+    now = timezone.now()
+    today = today or timezone.localdate(now)
     data = generate.build(seed, today)
+    # Up to this moment when the demo is built today; a day built for another date is whole.
+    plan = usage.build(
+        data, seed, today, now_ms=to_ms(now) if today == timezone.localdate(now) else None
+    )
     admin = data.admin
     remove_demo_workspace()
     workspace, owner = create_workspace(
@@ -157,11 +206,13 @@ def rebuild_demo_workspace(
         _check("end users", upsert_end_users(actor, data.end_users))
         _check("contacts", upsert_contacts(actor, data.contacts))
         _backdate(workspace, data.history, today)
+        loaded = _load_usage(workspace, plan)
 
     counts = {
         "accounts": len(data.accounts),
         "end_users": len(data.end_users),
         "contacts": len(data.contacts),
         "members": len(data.members),
+        **loaded,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

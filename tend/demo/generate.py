@@ -113,11 +113,12 @@ def _account_attributes(rng: random.Random, status: str, today: datetime.date, s
     plan = "Starter" if status == "free" else weighted(rng, plans)
     licences = rng.randint(low, high)
     if plan == "Starter":
-        licences = min(licences, 40)
+        licences = min(licences, v.STARTER_MAX_LICENCES)
     attrs = {
         "plan": plan,
         "company_size": size,
-        "licences": licences,
+        # The usage app's default licence attribute: licence utilisation works out of the box.
+        "licenses": licences,
     }
     if status in ("paying", "churned"):
         # List price less a negotiated discount, rounded as contracts are.
@@ -267,12 +268,10 @@ def _person_email(first: str, last: str, domain: str, used: set) -> str:
 
 
 def _end_users(rng, fake, accounts, account_domains, new_id) -> list[dict]:
-    # Seats in use follow licences; churned accounts keep a few lingering users.
-    weights = [
-        a["attributes"]["licences"]
-        * (0.05 if a["status"] == "churned" else rng.uniform(0.35, 0.95))
-        for a in accounts
-    ]
+    # Seats in use follow licences: paying customers fill most of theirs, trials are still
+    # inviting people, churned accounts had thinned out before they left.
+    fill = {"paying": (0.6, 1.05), "trial": (0.35, 0.8), "free": (0.4, 0.9), "churned": (0.2, 0.5)}
+    weights = [a["attributes"]["licenses"] * rng.uniform(*fill[a["status"]]) for a in accounts]
     counts = _allocate(END_USER_COUNT, weights)
     users, used = [], set()
     for item, count in zip(accounts, counts, strict=True):

@@ -1,13 +1,31 @@
-"""``tend demo`` builds the Demo workspace through the real write path, the same every run."""
+"""``tend demo`` builds the Demo workspace through the real write path, the same every run.
+
+These tests build a week of usage rather than 90 days, to stay quick: the full 90 days go
+through the command once, in ``test_demo_command_loads_usage.py``.
+"""
 
 import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tend.accounts.models import Account, Assignment, Contact, EndUser, StageChange
+from tend.demo import usage
 from tend.demo import vocabulary as v
+from tend.demo.actions import remove_demo_workspace
+from tend.lib.dates import day_number
+from tend.usage.models import (
+    AccountActivityDay,
+    AccountDay,
+    MetricValue,
+    ReceivedMessage,
+    UsageEvent,
+    UserDay,
+)
 from tend.workspaces.models import Member, User, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +35,11 @@ pytestmark = pytest.mark.django_db
 def _fast_password_hashing(settings):
     # Thirteen demo logins with the production hasher take seconds; the data is what we test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _a_week_of_usage(monkeypatch):
+    monkeypatch.setattr(usage, "DAYS", 7)
 
 
 def run_demo(monkeypatch, port="8123") -> str:
@@ -61,12 +84,26 @@ def snapshot() -> dict:
         )
     )
     members = sorted(Member.objects.filter(workspace=ws).values_list("user__email", "seat"))
+    # Today's usage stops at the moment of the build: compare the days before it.
+    today = day_number(timezone.localdate())
+    usage_days = sorted(
+        AccountDay.objects.filter(workspace=ws, day__lt=today).values_list(
+            "account__external_id", "day", "events", "seconds"
+        )
+    )
+    metric_values = sorted(
+        MetricValue.objects.filter(workspace=ws).values_list(
+            "account__external_id", "metric__key", "day", "value"
+        )
+    )
     return {
         "accounts": accounts,
         "assignments": assignments,
         "users": users,
         "contacts": contacts,
         "members": members,
+        "usage_days": usage_days,
+        "metric_values": metric_values,
     }
 
 
@@ -111,6 +148,7 @@ def test_accounts_have_owners_stages_and_a_time_in_stage(monkeypatch):
 def test_running_it_twice_gives_identical_data(monkeypatch):
     run_demo(monkeypatch)
     first = snapshot()
+    assert len(first["usage_days"]) > 1000 and len(first["metric_values"]) > 1000
     first_workspace = Workspace.objects.get(slug="demo").pk
     run_demo(monkeypatch)
     assert Workspace.objects.get(slug="demo").pk != first_workspace
@@ -138,3 +176,22 @@ def test_the_printed_login_and_the_other_seats_work(monkeypatch):
         assert response.status_code == 302, email
         assert Member.objects.get(user__email=email, workspace__slug="demo").seat == landing
         assert client.get("/accounts/").status_code == 200
+
+
+def test_rebuilding_deletes_the_old_usage_in_bulk_without_reading_it(monkeypatch):
+    run_demo(monkeypatch)
+    old = Workspace.objects.get(slug="demo").pk
+    assert UsageEvent.objects.filter(workspace_id=old).count() > 10_000
+    with CaptureQueriesContext(connection) as queries:
+        remove_demo_workspace()
+    statements = [q["sql"] for q in queries.captured_queries]
+    # Tables with a row per event (or per day): deleted by set, never loaded into Python.
+    bulky = [UsageEvent, AccountDay, AccountActivityDay, UserDay, MetricValue, ReceivedMessage]
+    for model in bulky:
+        table = connection.ops.quote_name(model._meta.db_table)
+        touching = [sql for sql in statements if f"FROM {table}" in sql]
+        assert not [sql for sql in touching if not sql.startswith("DELETE")], model
+    events = connection.ops.quote_name(UsageEvent._meta.db_table)
+    assert any(sql.startswith("DELETE") and f"FROM {events} " in sql for sql in statements)
+    assert not UsageEvent.objects.filter(workspace_id=old).exists()
+    assert not AccountDay.objects.filter(workspace_id=old).exists()

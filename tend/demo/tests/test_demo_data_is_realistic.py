@@ -98,3 +98,16 @@ def test_another_seed_gives_other_data_and_the_same_seed_the_same():
     assert again.end_users == build().end_users
     assert again.contacts == build().contacts
     assert generate.build(seed=7, today=TODAY).accounts != build().accounts
+
+
+def test_paying_customers_have_end_users_for_most_of_their_licenses():
+    data = build()
+    users = collections.Counter(u["account_external_id"] for u in data.end_users)
+    fill = sorted(
+        users[a["external_id"]] / a["attributes"]["licenses"]
+        for a in data.accounts
+        if a["status"] == "paying"
+    )
+    assert 0.6 <= fill[len(fill) // 2] <= 0.95
+    assert fill[len(fill) // 10] >= 0.4
+    assert fill[int(0.95 * len(fill))] <= 1.15  # a few small accounts squeeze in one more

@@ -4,6 +4,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
+from tend.demo import usage
 from tend.demo import vocabulary as v
 from tend.demo.actions import rebuild_demo_workspace
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Built the {result.workspace.name} workspace in {result.seconds:.1f}s: "
             f"{counts['accounts']} accounts, {counts['end_users']} end users, "
-            f"{counts['contacts']} contacts, {counts['members']} members."
+            f"{counts['contacts']} contacts, {counts['members']} members, "
+            f"{counts['events']:,} usage events over {usage.DAYS} days."
         )
         self.stdout.write(
             f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
