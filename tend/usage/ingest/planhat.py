@@ -28,6 +28,7 @@ from tend.usage.ingest.facts import (
     parse_timestamp,
 )
 from tend.usage.ingest.native import local_day_of, metric_key, metric_value
+from tend.usage.ingest.wire import has_nul, refuse_nul
 from tend.usage.models import Source
 
 MAX_COUNT = 1_000  # events one activity item may expand to
@@ -116,11 +117,16 @@ def activity_facts(index: int, item, now_ms: int, module_property: str, intake: 
     )
 
 
-def analytics_intake(items: list, now_ms: int, module_property: str) -> Intake:
+def analytics_intake(
+    items: list, now_ms: int, module_property: str, *, check_nul: bool = True
+) -> Intake:
+    """``check_nul``: look for NUL characters (the caller knows the body holds none)."""
     intake = Intake(source=Source.PLANHAT, received=len(items))
     for index, item in enumerate(items):
         users, events = len(intake.users), len(intake.events)
         try:
+            if check_nul and has_nul(item):
+                raise refuse_nul("item")
             activity_facts(index, item, now_ms, module_property, intake)
         except Refused as exc:
             del intake.users[users:], intake.events[events:]
@@ -149,10 +155,12 @@ def metric_fact(index: int, item, now_ms: int, tz_name: str) -> MetricFact:
     )
 
 
-def dimension_intake(items: list, now_ms: int, tz_name: str) -> Intake:
+def dimension_intake(items: list, now_ms: int, tz_name: str, *, check_nul: bool = True) -> Intake:
     intake = Intake(source=Source.PLANHAT, received=len(items))
     for index, item in enumerate(items):
         try:
+            if check_nul and has_nul(item):
+                raise refuse_nul("item")
             intake.metrics.append(metric_fact(index, item, now_ms, tz_name))
         except Refused as exc:
             intake.refuse(index, item, exc)

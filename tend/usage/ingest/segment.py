@@ -45,6 +45,7 @@ from tend.usage.ingest.facts import (
     parse_timestamp,
 )
 from tend.usage.ingest.traits import person_name
+from tend.usage.ingest.wire import NUL_ESCAPE, has_nul, refuse_nul
 from tend.usage.models import Source
 
 MAX_MESSAGE_BYTES = 32 * 1024  # what Segment and segment-analytics-python allow per message
@@ -214,7 +215,8 @@ class SegmentParser:
 
     ``batch_context`` is the batch's top-level ``context`` (merged under each message's own),
     ``sent_at`` the batch's ``sentAt``. ``check_size`` measures each message against
-    :data:`MAX_MESSAGE_BYTES` (pointless when the whole body is smaller than that).
+    :data:`MAX_MESSAGE_BYTES` (pointless when the whole body is smaller than that);
+    ``check_nul`` looks for NUL characters (pointless when the body has no ``\u0000``).
     """
 
     def __init__(
@@ -226,6 +228,7 @@ class SegmentParser:
         batch_context: dict | None = None,
         sent_at=None,
         check_size: bool = False,
+        check_nul: bool = False,
     ):
         self.intake = intake
         self.now_ms = now_ms
@@ -233,6 +236,7 @@ class SegmentParser:
         self._module_field = f"properties.{module_property}"
         self.batch_context = batch_context if isinstance(batch_context, dict) else None
         self.check_size = check_size
+        self.check_nul = check_nul
         self._sent_text = sent_at
         self._offset = self._offset_of(sent_at)
 
@@ -262,6 +266,8 @@ class SegmentParser:
                     "type",
                     f"{str(kind)[:40]!r} is not a Segment message type ({', '.join(TYPES)})",
                 )
+        if self.check_nul and has_nul(message):
+            raise refuse_nul("message")
         if self.check_size and len(orjson.dumps(message)) > MAX_MESSAGE_BYTES:
             raise Refused(
                 Reason.TOO_LARGE, "message", f"is larger than {MAX_MESSAGE_BYTES // 1024} KB"
@@ -414,10 +420,19 @@ class SegmentParser:
 
 
 def batch_intake(
-    payload: dict, now_ms: int, module_property: str, *, body_bytes: int
+    payload: dict, now_ms: int, module_property: str, *, body: bytes
 ) -> tuple[Intake, list]:
-    """The intake of a ``/v1/batch`` body, and its messages (for samples of refusals)."""
+    """The intake of a ``/v1/batch`` body (``payload`` parsed from ``body``), and its messages
+    (for samples of refusals)."""
     messages = batch_of(payload)
+    check_nul = NUL_ESCAPE in body
+    if check_nul and has_nul(payload.get("context")):
+        raise BodyError(
+            400,
+            "invalid_request",
+            Reason.INVALID_FIELD,
+            "the batch's context contains a NUL character (\\u0000), which cannot be stored",
+        )
     intake = Intake(source=Source.SEGMENT, received=len(messages))
     parser = SegmentParser(
         intake,
@@ -425,7 +440,8 @@ def batch_intake(
         module_property,
         batch_context=payload.get("context"),
         sent_at=payload.get("sentAt"),
-        check_size=body_bytes > MAX_MESSAGE_BYTES,
+        check_size=len(body) > MAX_MESSAGE_BYTES,
+        check_nul=check_nul,
     )
     add = parser.add
     for index, message in enumerate(messages):
@@ -433,9 +449,17 @@ def batch_intake(
     return intake, messages
 
 
-def message_intake(kind: str, payload: dict, now_ms: int, module_property: str) -> Intake:
+def message_intake(
+    kind: str, payload: dict, now_ms: int, module_property: str, *, body: bytes
+) -> Intake:
     """The intake of a single call (``/v1/track`` …); the path gives the message type."""
     intake = Intake(source=Source.SEGMENT, received=1)
-    parser = SegmentParser(intake, now_ms, module_property, sent_at=payload.get("sentAt"))
+    parser = SegmentParser(
+        intake,
+        now_ms,
+        module_property,
+        sent_at=payload.get("sentAt"),
+        check_nul=NUL_ESCAPE in body,
+    )
     parser.add(0, payload, kind)
     return intake

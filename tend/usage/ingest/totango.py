@@ -32,6 +32,7 @@ from tend.usage.ingest.facts import (
     key_text,
     name_text,
 )
+from tend.usage.ingest.wire import refuse_nul
 from tend.usage.models import Source
 
 SERVICE_ID = "sdr_s"
@@ -77,6 +78,9 @@ def _attributes(params: Mapping[str, str], prefix: str, fields: tuple[str, ...])
 
 
 def _parse(intake: Intake, params: Mapping[str, str], now_ms: int) -> None:
+    for name, value in params.items():
+        if "\x00" in name or "\x00" in value:
+            raise refuse_nul(name.replace("\x00", "\\x00"))
     account = key_text(params.get("sdr_o"), "sdr_o", required=False)
     user = key_text(params.get("sdr_u"), "sdr_u", required=False)
     activity = name_text(params.get("sdr_a"), "sdr_a", required=False) or None

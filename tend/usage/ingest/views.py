@@ -31,6 +31,7 @@ from tend.usage.actions.settings import settings_for
 from tend.usage.ingest import planhat, segment, totango
 from tend.usage.ingest.facts import Intake, Reason, Rejection, sample_of
 from tend.usage.ingest.keys import ingest_actor
+from tend.usage.ingest.wire import NUL_ESCAPE
 from tend.usage.models import Source
 
 log = logging.getLogger("tend.usage.ingest")
@@ -91,6 +92,8 @@ def _content_length(request) -> int:
 
 def _log_refused_body(actor, source: str, reason: str, field: str, message: str, sample) -> None:
     """Keep a body refused as a whole in the ingestion log of the key's workspace."""
+    if isinstance(sample, bytes | bytearray):
+        sample = bytes(sample[:4000]).replace(b"\x00", b"\\x00")  # PostgreSQL text has no NUL
     intake = Intake(
         source=source,
         received=1,
@@ -146,7 +149,8 @@ def _segment(request, kind: str | None, limit: int) -> HttpResponse:
         return response
     basic_key = _basic_username(request)
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "")
-    raw_limit = limit + GZIP_SLACK if encoding.strip().lower() == "gzip" else limit
+    gzipped = encoding.strip().lower() == "gzip"
+    raw_limit = limit + GZIP_SLACK if gzipped else limit
     actor = None
     sample: bytes = b""
     with _cyclic_gc_paused():
@@ -156,7 +160,8 @@ def _segment(request, kind: str | None, limit: int) -> HttpResponse:
             raw = request.body
             if len(raw) > raw_limit:
                 raise segment.too_large(limit)
-            sample = raw
+            # Until it is inflated, a gzip body's bytes say nothing to a reader of the log.
+            sample = f"(gzip body of {len(raw):,} bytes)".encode() if gzipped else raw
             body = segment.inflate(raw, encoding, limit)
             sample = body
             payload = segment.load(body)
@@ -181,10 +186,12 @@ def _segment(request, kind: str | None, limit: int) -> HttpResponse:
                 module_property = settings_for(actor.workspace).module_property
                 if kind is None:
                     intake, messages = segment.batch_intake(
-                        payload, _now_ms(), module_property, body_bytes=len(body)
+                        payload, _now_ms(), module_property, body=body
                     )
                 else:
-                    intake = segment.message_intake(kind, payload, _now_ms(), module_property)
+                    intake = segment.message_intake(
+                        kind, payload, _now_ms(), module_property, body=body
+                    )
                     messages = [payload]
                 report = ingest(
                     actor.workspace,
@@ -332,11 +339,16 @@ def _planhat(request, key: str, kind: str) -> HttpResponse:
                 body,
             )
         with scope(workspace=workspace.id):
+            check_nul = NUL_ESCAPE in body
             if kind == "dimensiondata":
-                intake = planhat.dimension_intake(items, _now_ms(), workspace.time_zone)
+                intake = planhat.dimension_intake(
+                    items, _now_ms(), workspace.time_zone, check_nul=check_nul
+                )
             else:
                 module_property = settings_for(workspace).module_property
-                intake = planhat.analytics_intake(items, _now_ms(), module_property)
+                intake = planhat.analytics_intake(
+                    items, _now_ms(), module_property, check_nul=check_nul
+                )
             report = ingest(workspace, intake, samples=_Samples(items))
         errors = [
             {

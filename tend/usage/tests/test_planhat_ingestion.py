@@ -156,6 +156,12 @@ def test_email_and_name_name_the_end_user(key, workspace):
             "cId",
             "cId: expected text",
         ),
+        (
+            {**ANN, "action": "Logged\u0000in"},
+            "invalid_field",
+            "item",
+            "item: contains a NUL character",
+        ),
     ],
 )
 def test_a_bad_activity_is_refused_alone_and_reported(key, workspace, item, reason, field, error):
@@ -262,6 +268,12 @@ def test_a_later_value_for_the_same_day_replaces_the_earlier_one(key, workspace)
             "missing_field",
             "externalId",
             "externalId: is required",
+        ),
+        (
+            {"dimensionId": "ca\u0000lls", "value": 1, "externalId": "acme"},
+            "invalid_field",
+            "item",
+            "item: contains a NUL",
         ),
         (
             {"dimensionId": "calls", "value": 1, "externalId": "acme", "model": "Asset"},

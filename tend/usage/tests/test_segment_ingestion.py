@@ -194,6 +194,14 @@ def test_a_body_that_is_not_a_batch_is_400(key, workspace, body, message):
     assert IngestRejection.objects.get(workspace=workspace).reason == "invalid_item"
 
 
+def test_a_batch_context_holding_a_nul_is_400(key, workspace):
+    response = post(BATCH, batch(track(), context={"groupId": "ac\u0000me"}), key=key)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["message"]
+    assert IngestRejection.objects.get(workspace=workspace).reason == "invalid_field"
+    assert not UsageEvent.objects.exists()
+
+
 def test_a_batch_over_500_kb_is_413(key, workspace):
     big = batch(
         *[track(i, properties={"module": "Reports", "pad": "x" * 1000}) for i in range(520)]
@@ -303,6 +311,12 @@ def _refused(response, workspace):
         ({"type": "group", "userId": "u1", "traits": {"name": "Acme"}}, "missing_field", "groupId"),
         ({"type": "alias", "userId": "ann"}, "missing_field", "previousId"),
         ({"type": "alias", "anonymousId": "a1", "previousId": "u1"}, "missing_field", "userId"),
+        ({"type": "track", "userId": "u1", "event": "Ran\u0000report"}, "invalid_field", "message"),
+        (
+            {"type": "identify", "userId": "u1", "traits": {"na\u0000me": "x"}},
+            "invalid_field",
+            "message",
+        ),
     ],
 )
 def test_a_bad_message_is_refused_alone_with_its_reason(key, workspace, message, reason, field):

@@ -118,6 +118,7 @@ def test_unknown_sdr_parameters_are_ignored(key, workspace):
         ),
         ({"sdr_a": "x" * 201}, "invalid_field", "sdr_a", "longer than 200"),
         ({"sdr_o.": "x"}, "invalid_field", "sdr_o.", "names no attribute"),
+        ({"sdr_a": "Ran\x00report"}, "invalid_field", "sdr_a", "contains a NUL character"),
     ],
 )
 def test_a_call_that_cannot_be_used_is_refused_in_the_log_and_still_answered_with_a_gif(
