@@ -67,7 +67,9 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--single-seconds", type=float, default=8.0)
     parser.add_argument("--single-clients", type=int, default=8)
-    parser.add_argument("--native", action="store_true", help="POST /api/v1/events instead of Segment")
+    parser.add_argument(
+        "--native", action="store_true", help="POST /api/v1/events instead of Segment"
+    )
     return parser.parse_args()
 
 
@@ -102,13 +104,18 @@ def setup():
         ws = Workspace.objects.create(name="Bench ingest", slug="bench-ingest")
         token = make_token(ws, ("ingest", "read"), name="bench")
         Account.objects.bulk_create(
-            [Account(workspace=ws, external_id=f"acct-{i}", name=f"Company {i}", status="paying") for i in range(ACCOUNTS)],
+            [
+                Account(workspace=ws, external_id=f"acct-{i}", name=f"Company {i}", status="paying")
+                for i in range(ACCOUNTS)
+            ],
             batch_size=2000,
         )
         ids = dict(Account.objects.filter(workspace=ws).values_list("external_id", "id"))
         EndUser.objects.bulk_create(
             [
-                EndUser(workspace=ws, external_id=f"user-{i}", account_id=ids[f"acct-{i % ACCOUNTS}"])
+                EndUser(
+                    workspace=ws, external_id=f"user-{i}", account_id=ids[f"acct-{i % ACCOUNTS}"]
+                )
                 for i in range(USERS)
             ],
             batch_size=2000,
@@ -128,8 +135,15 @@ class Payloads:
         rng = self.rng
         user = rng.randrange(USERS)
         module = rng.choice(MODULES)
-        when = (self.now - timedelta(seconds=rng.randrange(86_400))).isoformat(timespec="milliseconds")
-        properties = {"module": module, "path": f"/{module.lower()}/{rng.randrange(1000)}", "plan": "growth", "ms": rng.randrange(3000)}
+        when = (self.now - timedelta(seconds=rng.randrange(86_400))).isoformat(
+            timespec="milliseconds"
+        )
+        properties = {
+            "module": module,
+            "path": f"/{module.lower()}/{rng.randrange(1000)}",
+            "plan": "growth",
+            "ms": rng.randrange(3000),
+        }
         if self.native:
             return {
                 "account_external_id": f"acct-{user % ACCOUNTS}",
@@ -146,7 +160,10 @@ class Payloads:
             "userId": f"user-{user}",
             "anonymousId": None,
             "properties": properties,
-            "context": {"groupId": f"acct-{user % ACCOUNTS}", "library": {"name": "analytics-python", "version": "2.4.0"}},
+            "context": {
+                "groupId": f"acct-{user % ACCOUNTS}",
+                "library": {"name": "analytics-python", "version": "2.4.0"},
+            },
             "integrations": {},
             "messageId": str(uuid.UUID(int=rng.getrandbits(128))),
             "timestamp": when,
@@ -162,7 +179,11 @@ class Payloads:
             size += len(orjson.dumps(event)) + 1
         if self.native:
             return orjson.dumps(events), len(events)
-        body = {"batch": events, "sentAt": self.now.isoformat(timespec="milliseconds"), "writeKey": self.token}
+        body = {
+            "batch": events,
+            "sentAt": self.now.isoformat(timespec="milliseconds"),
+            "writeKey": self.token,
+        }
         return orjson.dumps(body), len(events)
 
     def single(self) -> bytes:
@@ -178,7 +199,9 @@ class Server:
     def __init__(self, argv: list[str], env: dict, port: int, health: str):
         self.argv, self.env, self.port, self.health = argv, env, port, health
         self.log = open(DATA_DIR.parent / f"server-{port}.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -197,7 +220,9 @@ class Server:
 def post(port: int, path: str, body: bytes, headers: dict) -> tuple[int, float]:
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    connection.request(
+        "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
+    )
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -281,13 +306,21 @@ def main():
 
     args = parse_args()
     ws, token = setup()
-    env = {**os.environ, "DATABASE_URL": database_url(), "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "WEB_CONCURRENCY": str(args.workers),
+        "LOG_LEVEL": "WARNING",
+    }
     rng = random.Random(SEED)
     payloads = Payloads(rng, token, args.native)
     bodies = [payloads.batch() for _ in range(args.requests)]
     average_bytes = round(statistics.mean(len(b) for b, _ in bodies))
     average_events = round(statistics.mean(n for _, n in bodies))
-    print(f"{args.requests} batches of ≈{average_bytes:,} bytes, ≈{average_events:,} events each", flush=True)
+    print(
+        f"{args.requests} batches of ≈{average_bytes:,} bytes, ≈{average_events:,} events each",
+        flush=True,
+    )
     figures = {
         "database": "postgresql" if database_url().startswith("postgres") else "sqlite",
         "format": "native" if args.native else "segment",
@@ -299,19 +332,36 @@ def main():
 
     basic = "Basic " + base64.b64encode(f"{token}:".encode()).decode()
     if args.native:
-        tend_batch, tend_single, tend_headers = "/api/v1/events", "/api/v1/events", {"Authorization": f"Bearer {token}"}
+        tend_batch, tend_single, tend_headers = (
+            "/api/v1/events",
+            "/api/v1/events",
+            {"Authorization": f"Bearer {token}"},
+        )
     else:
-        tend_batch, tend_single, tend_headers = "/ingest/segment/v1/batch", "/ingest/segment/v1/track", {"Authorization": basic}
+        tend_batch, tend_single, tend_headers = (
+            "/ingest/segment/v1/batch",
+            "/ingest/segment/v1/track",
+            {"Authorization": basic},
+        )
 
     # Tend first, then the minimal endpoint, each on a fresh port with the same load.
     port = free_port()
-    server = Server([sys.executable, "-m", "tend.cli", "web"], {**env, "PORT": str(port)}, port, "/healthz")
+    server = Server(
+        [sys.executable, "-m", "tend.cli", "web"], {**env, "PORT": str(port)}, port, "/healthz"
+    )
     try:
-        warm_up = run_batches(port, tend_batch, tend_headers, [payloads.batch() for _ in range(4)], args.clients)
+        warm_up = run_batches(
+            port, tend_batch, tend_headers, [payloads.batch() for _ in range(4)], args.clients
+        )
         figures["tend_batch"] = run_batches(port, tend_batch, tend_headers, bodies, args.clients)
         print(f"Tend, batches: {figures['tend_batch']}", flush=True)
         figures["tend_single"] = run_single(
-            port, tend_single, tend_headers, payloads.single, args.single_clients, args.single_seconds
+            port,
+            tend_single,
+            tend_headers,
+            payloads.single,
+            args.single_clients,
+            args.single_seconds,
         )
         print(f"Tend, single events: {figures['tend_single']}", flush=True)
     finally:
@@ -325,7 +375,16 @@ def main():
     create_table(minimal_url)
     port = free_port()
     minimal = Server(
-        [sys.executable, "-m", "gunicorn", "bench.minimal_ingest:app", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.minimal_ingest:app",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         {**env, "BENCH_MINIMAL_DB": minimal_url},
         port,
         "/",
@@ -334,7 +393,9 @@ def main():
         run_batches(port, "/", {}, [payloads.batch() for _ in range(4)], args.clients)
         figures["minimal_batch"] = run_batches(port, "/", {}, bodies, args.clients)
         print(f"Minimal endpoint, batches: {figures['minimal_batch']}", flush=True)
-        figures["minimal_single"] = run_single(port, "/", {}, payloads.single, args.single_clients, args.single_seconds)
+        figures["minimal_single"] = run_single(
+            port, "/", {}, payloads.single, args.single_clients, args.single_seconds
+        )
         print(f"Minimal endpoint, single events: {figures['minimal_single']}", flush=True)
     finally:
         minimal.stop()
@@ -348,7 +409,9 @@ def main():
 
     with scopes_disabled():
         stored = UsageEvent.objects.filter(workspace=ws).count()
-        sent = warm_up["events"] + figures["tend_batch"]["events"] + figures["tend_single"]["events"]
+        sent = (
+            warm_up["events"] + figures["tend_batch"]["events"] + figures["tend_single"]["events"]
+        )
         started = time.perf_counter()
         result = rollups.roll_up()
         figures["rollup_seconds"] = round(time.perf_counter() - started, 2)
@@ -356,9 +419,18 @@ def main():
     connection.close()
     figures["stored_events"] = stored
     figures["stored_matches_acknowledged"] = stored == sent
-    figures["ratio_batch"] = round(figures["tend_batch"]["events_per_s"] / figures["minimal_batch"]["events_per_s"], 3)
-    figures["ratio_single"] = round(figures["tend_single"]["events_per_s"] / figures["minimal_single"]["events_per_s"], 3)
-    figures["goal"] = {"batch_events_per_s": 50_000, "ratio_batch": 0.20, "single_events_per_s": 3_000, "single_p95_ms": 10}
+    figures["ratio_batch"] = round(
+        figures["tend_batch"]["events_per_s"] / figures["minimal_batch"]["events_per_s"], 3
+    )
+    figures["ratio_single"] = round(
+        figures["tend_single"]["events_per_s"] / figures["minimal_single"]["events_per_s"], 3
+    )
+    figures["goal"] = {
+        "batch_events_per_s": 50_000,
+        "ratio_batch": 0.20,
+        "single_events_per_s": 3_000,
+        "single_p95_ms": 10,
+    }
     figures["meets_goal"] = (
         figures["tend_batch"]["events_per_s"] >= 50_000
         and figures["ratio_batch"] >= 0.20

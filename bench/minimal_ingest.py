@@ -24,7 +24,9 @@ _local = threading.local()
 def _connect():
     url = os.environ["BENCH_MINIMAL_DB"]
     if url.startswith("sqlite:///"):
-        connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        connection = sqlite3.connect(
+            url.removeprefix("sqlite:///"), isolation_level=None, timeout=30
+        )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         return "sqlite", connection
@@ -87,5 +89,7 @@ def app(environ, start_response):
                 copy.write_row(row)
         connection.commit()
     body = b'{"success":true}'
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
     return [body]

@@ -1,6 +1,12 @@
 """Product usage: the raw event log, its rollups, the per-account metrics derived from them,
 custom time-series metrics, and the ingestion log that says what was received and refused.
 
+Tables written in bulk (events, dedupe keys, rollups, metric rows) have no foreign-key
+constraints in the database: on PostgreSQL each would be a deferred trigger per row at
+commit, costing as much as the write itself. Deletion still cascades through the ORM, and
+the nightly prune removes rows of accounts deleted while their events were arriving (see
+docs/decisions.md).
+
 Raw events (:class:`UsageEvent`) are append-only and read only inside this app
 (``queries.py``, ``rollups.py``: DESIGN rule 7). Everything else reads the rollups and the
 metric rows. Times of events are stored as integer epoch milliseconds (UTC) and days as
@@ -82,9 +88,11 @@ class UsageEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     end_user = models.ForeignKey(
         EndUser,
         null=True,
@@ -121,7 +129,7 @@ class ReceivedMessage(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
     key = models.BigIntegerField()
     message_id = models.CharField(max_length=255)
@@ -245,9 +253,11 @@ class AccountDay(models.Model):
     """Events and time spent per account and day (the day in the workspace's time zone)."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     day = models.IntegerField(help_text="Days since 1970-01-01.")
     events = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0)
@@ -268,9 +278,11 @@ class AccountActivityDay(models.Model):
     """Events per account, day, activity and module: module adoption and activity charts."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     day = models.IntegerField()
     activity = models.CharField(max_length=200)
     module = models.CharField(max_length=200, blank=True)
@@ -294,11 +306,13 @@ class UserDay(models.Model):
     """Events and time spent per account, end user and day: active users and per-user usage."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     end_user = models.ForeignKey(
-        EndUser, on_delete=models.CASCADE, db_index=False, related_name="+"
+        EndUser, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
     day = models.IntegerField()
     events = models.PositiveIntegerField(default=0)
@@ -369,10 +383,14 @@ class UsageMetrics(models.Model):
 
 class AccountUsage(UsageMetrics):
     account = models.OneToOneField(
-        Account, on_delete=models.CASCADE, primary_key=True, related_name="usage"
+        Account,
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="usage",
     )
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
     active_users_7d = models.PositiveIntegerField(default=0, db_default=0)
     active_users_14d = models.PositiveIntegerField(default=0, db_default=0)
@@ -403,10 +421,14 @@ class AccountUsage(UsageMetrics):
 
 class UserUsage(UsageMetrics):
     end_user = models.OneToOneField(
-        EndUser, on_delete=models.CASCADE, primary_key=True, related_name="usage"
+        EndUser,
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="usage",
     )
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
 
     objects = scoped()
@@ -450,11 +472,13 @@ class MetricValue(models.Model):
     """A custom metric's value for one account on one day; a later value for the day replaces it."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     metric = models.ForeignKey(
-        Metric, on_delete=models.CASCADE, db_index=False, related_name="values"
+        Metric, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="values"
     )
     day = models.IntegerField()
     value = models.FloatField()

@@ -32,12 +32,14 @@ offset of the workspace's time zone at that instant (``tend.lib.dates.offset_spa
 import logging
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import repeat
 
 import numpy as np
 import orjson
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -64,9 +66,13 @@ log = logging.getLogger("tend.usage.rollups")
 
 STATE = "events"
 JOB = "usage.roll_up"
-# Events per counting transaction: on SQLite a transaction blocks ingestion while it runs,
-# so each stays well under a second; PostgreSQL only blocks nobody.
+# Events per counting transaction. Rollup tables are ordered by account, so a chunk that
+# spans many accounts rewrites pages all over them: a large backlog is counted in a few big
+# chunks (each holds SQLite's write lock for seconds — ingestion waits, within its busy
+# timeout), the steady trickle in small ones.
 CHUNK = {"sqlite": 250_000, "postgresql": 1_000_000}
+CATCH_UP_CHUNKS = 4
+MAX_CHUNK = 3_000_000
 # Ingestion asks for a run at most this often per process, due this long after the request.
 REQUEST_EVERY_SECONDS = 2.0
 REQUEST_DELAY = timedelta(seconds=2)
@@ -105,7 +111,11 @@ def roll_up(now=None) -> RollupResult:
     result = RollupResult()
     with scopes_disabled():
         high = high_water_mark()
-        chunk = CHUNK.get(connection.vendor, CHUNK["sqlite"])
+        backlog = high - _watermark()
+        chunk = max(
+            CHUNK.get(connection.vendor, CHUNK["sqlite"]),
+            min(MAX_CHUNK, -(-backlog // CATCH_UP_CHUNKS)),
+        )
         while True:
             counted = _count_chunk(high, chunk)
             if counted is None:
@@ -130,14 +140,47 @@ def high_water_mark() -> int:
         return cursor.fetchone()[0]
 
 
+def _watermark() -> int:
+    return (
+        RollupState.objects.filter(name=STATE).values_list("last_event_id", flat=True).first() or 0
+    )
+
+
 def _lock_state() -> RollupState:
     RollupState.objects.get_or_create(name=STATE)
     return RollupState.objects.select_for_update().get(name=STATE)
 
 
+@contextmanager
+def derived_data_transaction():
+    """A transaction that writes only derived data (rollups, metrics): it need not wait for
+    the disk at commit.
+
+    A power cut may lose the last such commits, and nothing with them: the watermark moves in
+    the same transaction as the counts, so those events are counted again, and dirty metric
+    rows stay dirty. PostgreSQL: ``synchronous_commit`` off and memory to group in; SQLite:
+    ``synchronous=NORMAL`` on this connection while it lasts (ingestion keeps ``FULL``).
+    """
+    relax = connection.vendor == "sqlite" and not connection.in_atomic_block
+    if relax:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    cursor.execute("SET LOCAL work_mem = '256MB'")
+            yield
+    finally:
+        if relax:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=FULL")
+
+
 def _count_chunk(high: int, size: int) -> int | None:
     """Count the next chunk of events up to ``high``; None when there is nothing left."""
-    with transaction.atomic():
+    with derived_data_transaction():
         state = _lock_state()
         low = state.last_event_id
         if low >= high:
@@ -413,7 +456,7 @@ def _refresh_accounts(workspace: Workspace, settings: UsageSettings, t: int, tz)
     if not rows:
         return 0
     common = _common(rows, t, tz)
-    keys, columns = common["keys"], common["columns"]
+    keys = common["keys"]
     users = _active_users(workspace.id, t)
     modules = _modules(workspace.id, t)
     info = {
@@ -422,7 +465,7 @@ def _refresh_accounts(workspace: Workspace, settings: UsageSettings, t: int, tz)
         .annotate(licences=KT(f"attributes__{settings.licence_attribute}"))
         .values_list("id", "status", "licences")
     }
-    average = metrics.daily_average(columns["events_14d"], common["first_days"], t)
+    average = metrics.daily_average(common["columns"]["events_14d"], common["first_days"], t)
     trend = metrics.trend_score(
         average, common["baseline_events"], metrics.baseline_days(common["first_days"], t)
     )
@@ -435,35 +478,17 @@ def _refresh_accounts(workspace: Workspace, settings: UsageSettings, t: int, tz)
         mask = statuses == status
         engagement[mask] = metrics.engagement(average[mask], peers.get(status, []), trend[mask])
 
-    refreshed_at = timezone.now()
-    updates = []
-    for i, pk in enumerate(keys):
-        active = users.get(pk, (0, 0, 0))
-        licences = _number(info.get(pk, ("", None))[1])
-        utilisation = round(active[1] / licences, 4) if licences else None
-        updates.append(
-            (
-                *(_int_or_float(name, columns[name][i]) for name in WINDOW_FIELDS),
-                common["frequency"][i],
-                *active,
-                orjson.dumps(sorted(modules.get(pk, ()))).decode(),
-                int(engagement[i]),
-                utilisation,
-                t,
-                refreshed_at,
-                pk,
-                common["dirty"][i],
-            )
-        )
-    extra = (
-        "active_users_7d",
-        "active_users_14d",
-        "active_users_30d",
-        "modules_30d",
-        "engagement",
-        "licence_utilisation",
-    )
-    return _write(AccountUsage, "account_id", extra, updates)
+    columns = _window_columns(common)
+    active = [users.get(pk, (0, 0, 0)) for pk in keys]
+    for position, name in enumerate(("active_users_7d", "active_users_14d", "active_users_30d")):
+        columns[name] = [a[position] for a in active]
+    columns["modules_30d"] = [sorted(modules.get(pk, ())) for pk in keys]
+    columns["engagement"] = engagement.tolist()
+    columns["licence_utilisation"] = [
+        round(a[1] / licences, 4) if (licences := _number(info.get(pk, ("", None))[1])) else None
+        for pk, a in zip(keys, active, strict=True)
+    ]
+    return _write(AccountUsage, "account_id", columns, keys, common["dirty"], t)
 
 
 def _refresh_users(workspace: Workspace, t: int, tz) -> int:
@@ -471,44 +496,71 @@ def _refresh_users(workspace: Workspace, t: int, tz) -> int:
     if not rows:
         return 0
     common = _common(rows, t, tz)
-    columns = common["columns"]
-    refreshed_at = timezone.now()
-    updates = [
-        (
-            *(_int_or_float(name, columns[name][i]) for name in WINDOW_FIELDS),
-            common["frequency"][i],
-            t,
-            refreshed_at,
-            pk,
-            common["dirty"][i],
+    return _write(
+        UserUsage, "end_user_id", _window_columns(common), common["keys"], common["dirty"], t
+    )
+
+
+def _window_columns(common: dict) -> dict[str, list]:
+    """The window metrics and visit frequency as plain lists, column by column."""
+    columns = {}
+    for name in WINDOW_FIELDS:
+        values = common["columns"][name]
+        columns[name] = (
+            values.tolist() if name.startswith("seconds") else values.astype(np.int64).tolist()
         )
-        for i, pk in enumerate(common["keys"])
-    ]
-    return _write(UserUsage, "end_user_id", (), updates)
+    columns["visit_frequency"] = common["frequency"].tolist()
+    return columns
 
 
-def _write(model, key: str, extra: tuple, updates: list[tuple]) -> int:
-    """Write refreshed rows whose ``dirty`` is still the value read, in short transactions."""
+def _write(model, key: str, columns: dict[str, list], keys: list, dirty: list, t: int) -> int:
+    """Write refreshed rows whose ``dirty`` is still the value read, in short transactions.
+
+    SQLite runs one prepared ``UPDATE`` per row (``executemany``, no round trips); PostgreSQL
+    gets each batch as one JSON document joined in a single ``UPDATE … FROM``, since the
+    driver would otherwise send the rows one by one.
+    """
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
-    names = (*WINDOW_FIELDS, "visit_frequency", *extra, "day", "refreshed_at")
+    names = (*columns, "day", "refreshed_at")
+    now = timezone.now()
+    values = [*columns.values(), repeat(t), repeat(now), keys, dirty]
+    written = 0
+    if connection.vendor == "postgresql":
+        fields = [model._meta.get_field(name) for name in names]
+        types = ", ".join(f"{q(f.column)} {f.db_type(connection)}" for f in fields)
+        sets = ", ".join(f"{q(f.column)} = r.{q(f.column)}" for f in fields)
+        sql = (
+            f"UPDATE {table} AS u SET {sets}, dirty = 0 "  # noqa: S608
+            f"FROM json_to_recordset(CAST(%s AS json)) AS r({types}, row_key bigint, row_dirty bigint) "
+            f"WHERE u.{key} = r.row_key AND u.dirty = r.row_dirty"
+        )
+        labels = (*(f.column for f in fields), "row_key", "row_dirty")
+        records = [dict(zip(labels, row, strict=True)) for row in zip(*values, strict=False)]
+        for start in range(0, len(records), WRITE_BATCH):
+            with derived_data_transaction(), connection.cursor() as cursor:
+                cursor.execute(sql, [orjson.dumps(records[start : start + WRITE_BATCH]).decode()])
+                written += cursor.rowcount
+        return written
+    json_columns = [
+        i
+        for i, name in enumerate(names)
+        if isinstance(model._meta.get_field(name), models.JSONField)
+    ]
+    values[-3] = repeat(model._meta.get_field("refreshed_at").get_db_prep_save(now, connection))
+    rows = list(zip(*values, strict=False))
+    if json_columns:
+        rows = [
+            tuple(orjson.dumps(v).decode() if i in json_columns else v for i, v in enumerate(row))
+            for row in rows
+        ]
     assignments = ", ".join(f"{q(n)} = %s" for n in names)
     sql = f"UPDATE {table} SET {assignments}, dirty = 0 WHERE {key} = %s AND dirty = %s"  # noqa: S608
-    field = model._meta.get_field("refreshed_at")
-    written = 0
-    for start in range(0, len(updates), WRITE_BATCH):
-        part = [
-            (*row[:-3], field.get_db_prep_save(row[-3], connection), *row[-2:])
-            for row in updates[start : start + WRITE_BATCH]
-        ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, part)
-        written += len(part)
+    for start in range(0, len(rows), WRITE_BATCH):
+        with derived_data_transaction(), connection.cursor() as cursor:
+            cursor.executemany(sql, rows[start : start + WRITE_BATCH])
+            written += cursor.rowcount
     return written
-
-
-def _int_or_float(name: str, value) -> float | int:
-    return float(value) if name.startswith("seconds") else int(value)
 
 
 def _number(value) -> float | None:

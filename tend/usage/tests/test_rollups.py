@@ -52,11 +52,19 @@ def test_small_chunks_count_the_same_as_one(workspace, monkeypatch):
     events = [("acme", f"u{i % 4}", "Viewed report", "Reports", i % 9) for i in range(50)]
     send(workspace, *events)
     monkeypatch.setitem(rollups.CHUNK, connection.vendor, 7)
+    monkeypatch.setattr(rollups, "CATCH_UP_CHUNKS", 1000)
     result = rollups.roll_up(now=NOW)
     assert result.chunks == 8 and result.events == 50
     assert sum(AccountDay.objects.values_list("events", flat=True)) == 50
     assert sum(UserDay.objects.values_list("events", flat=True)) == 50
     assert sum(AccountActivityDay.objects.values_list("events", flat=True)) == 50
+
+
+def test_a_large_backlog_is_counted_in_a_few_big_chunks(workspace, monkeypatch):
+    send(workspace, *[("acme", "u1", "Logged in", "", 0)] * 50)
+    monkeypatch.setitem(rollups.CHUNK, connection.vendor, 1)
+    result = rollups.roll_up(now=NOW)
+    assert result.chunks == rollups.CATCH_UP_CHUNKS and result.events == 50
 
 
 def test_a_rollup_that_fails_midway_counts_nothing_and_the_next_counts_everything(
@@ -209,9 +217,9 @@ def test_a_row_touched_again_while_refreshing_stays_dirty(workspace, monkeypatch
     send(workspace, ("acme", "u1", "Logged in", "", 0))
     real = rollups._write
 
-    def write_after_a_new_event_arrived(model, key, extra, updates):
+    def write_after_a_new_event_arrived(model, *args):
         model.objects.update(dirty=99)  # the rollup counted more events meanwhile
-        return real(model, key, extra, updates)
+        return real(model, *args)
 
     monkeypatch.setattr(rollups, "_write", write_after_a_new_event_arrived)
     rollups.roll_up(now=NOW)
