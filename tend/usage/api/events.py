@@ -26,6 +26,7 @@ from tend.usage.ingest.native import (
     items_of,
     metrics_intake,
 )
+from tend.usage.ingest.wire import NUL_ESCAPE
 from tend.usage.models import Source
 from tend.workspaces.access import INGEST
 
@@ -150,7 +151,7 @@ def _receive(request, key: str, limit: int, build) -> HttpResponse:
             items = items_of(parsed, key, limit)
         except BodyError as error:
             return _refuse_body(actor, error, body)
-        intake = build(actor, items)
+        intake = build(actor, items, NUL_ESCAPE in body)
         report = ingest(
             actor.workspace, intake, samples=dict(enumerate(items)) if intake.rejections else None
         )
@@ -174,7 +175,10 @@ def _receive(request, key: str, limit: int, build) -> HttpResponse:
 )
 def post_events(request):
     return _receive(
-        request, "events", MAX_EVENTS, lambda actor, items: events_intake(items, to_ms_now())
+        request,
+        "events",
+        MAX_EVENTS,
+        lambda actor, items, nul: events_intake(items, to_ms_now(), check_nul=nul),
     )
 
 
@@ -194,7 +198,9 @@ def post_metrics(request):
         request,
         "metrics",
         MAX_METRICS,
-        lambda actor, items: metrics_intake(items, to_ms_now(), actor.workspace.time_zone),
+        lambda actor, items, nul: metrics_intake(
+            items, to_ms_now(), actor.workspace.time_zone, check_nul=nul
+        ),
     )
 
 

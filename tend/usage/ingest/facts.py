@@ -184,6 +184,7 @@ def sample_of(item) -> str:
             text = orjson.dumps(item, default=str).decode()
         except TypeError:
             text = repr(item)
+    text = text.replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
     return text if len(text) <= MAX_SAMPLE else text[: MAX_SAMPLE - 1] + "…"
 
 

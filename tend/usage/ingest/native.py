@@ -20,6 +20,7 @@ from tend.usage.ingest.facts import (
     parse_properties,
     parse_timestamp,
 )
+from tend.usage.ingest.wire import has_nul, refuse_nul
 from tend.usage.models import Source
 
 MAX_EVENTS = 10_000
@@ -60,10 +61,22 @@ def items_of(body, key: str, limit: int) -> list:
     return body
 
 
-def event_fact(index: int, item, now_ms: int) -> EventFact:
-    """One native event, checked; raises :class:`Refused` naming the first bad field."""
+def _refuse_nul(item: dict) -> None:
+    for name, value in item.items():
+        if has_nul(name) or has_nul(value):
+            raise refuse_nul(name.replace("\x00", "\\x00"))
+
+
+def event_fact(index: int, item, now_ms: int, *, check_nul: bool = False) -> EventFact:
+    """One native event, checked; raises :class:`Refused` naming the first bad field.
+
+    ``check_nul``: look for NUL characters (see ``wire.py``); pointless when the body holds
+    no ``\\u0000``, which one scan of the body tells.
+    """
     if not isinstance(item, dict):
         raise Refused(Reason.INVALID_ITEM, "item", "expected an object")
+    if check_nul:
+        _refuse_nul(item)
     for name in item:
         if name not in EVENT_FIELDS:
             raise Refused(Reason.INVALID_FIELD, name, "is not a field of an event")
@@ -82,21 +95,23 @@ def event_fact(index: int, item, now_ms: int) -> EventFact:
     )
 
 
-def events_intake(items: list, now_ms: int) -> Intake:
+def events_intake(items: list, now_ms: int, *, check_nul: bool = False) -> Intake:
     intake = Intake(source=Source.API, received=len(items))
     for index, item in enumerate(items):
         try:
-            intake.events.append(event_fact(index, item, now_ms))
+            intake.events.append(event_fact(index, item, now_ms, check_nul=check_nul))
         except Refused as exc:
             intake.refuse(index, item, exc)
     return intake
 
 
 def metric_fact(
-    index: int, item, now_ms: int, tz_name: str, *, source_fields=METRIC_FIELDS
+    index: int, item, now_ms: int, tz_name: str, *, source_fields=METRIC_FIELDS, check_nul=False
 ) -> MetricFact:
     if not isinstance(item, dict):
         raise Refused(Reason.INVALID_ITEM, "item", "expected an object")
+    if check_nul:
+        _refuse_nul(item)
     for name in item:
         if name not in source_fields:
             raise Refused(Reason.INVALID_FIELD, name, "is not a field of a metric value")
@@ -143,11 +158,13 @@ def local_day_of(value, field: str, now_ms: int, tz_name: str) -> int:
     return local_day(parse_timestamp(value, field, now_ms), zone(tz_name))
 
 
-def metrics_intake(items: list, now_ms: int, tz_name: str, source: str = Source.API) -> Intake:
+def metrics_intake(
+    items: list, now_ms: int, tz_name: str, source: str = Source.API, *, check_nul: bool = False
+) -> Intake:
     intake = Intake(source=source, received=len(items))
     for index, item in enumerate(items):
         try:
-            intake.metrics.append(metric_fact(index, item, now_ms, tz_name))
+            intake.metrics.append(metric_fact(index, item, now_ms, tz_name, check_nul=check_nul))
         except Refused as exc:
             intake.refuse(index, item, exc)
     return intake

@@ -139,6 +139,23 @@ def test_each_bad_event_is_refused_alone_with_its_reason(ingester, workspace, it
     assert UsageEvent.objects.count() == 1
 
 
+def test_an_event_holding_a_nul_character_is_refused_alone(ingester, workspace):
+    report = post(
+        ingester, EVENTS, [event(), event(activity="bad\x00name"), event(properties={"k\x00": 1})]
+    ).json()
+    assert (report["stored"], report["rejected"]) == (1, 2)
+    assert [(e["index"], e["field"]) for e in report["errors"]] == [
+        (1, "activity"),
+        (2, "properties"),
+    ]
+    assert all("\x00" not in r.sample for r in IngestRejection.objects.filter(workspace=workspace))
+
+
+def test_raw_nul_bytes_in_a_body_are_refused_as_invalid_json(ingester, workspace):
+    assert post(ingester, EVENTS, b'[{"activity": "a\x00b"}]').status_code == 400
+    assert "\\x00" in IngestRejection.objects.get(workspace=workspace).sample
+
+
 def test_timestamps_in_iso_or_epoch_seconds_or_ms_all_land_on_the_same_instant(ingester):
     moment = datetime.datetime(2026, 11, 1, 8, 30, tzinfo=datetime.UTC)
     stamps = [
