@@ -14,8 +14,8 @@
   var GRID_LINE = { lineStyle: { color: "#eef0f3" } };
 
   function compact(value) {
-    if (value >= 1e6) return (value / 1e6).toFixed(value >= 1e7 ? 0 : 1) + "M";
-    if (value >= 1e3) return (value / 1e3).toFixed(value >= 1e4 ? 0 : 1) + "k";
+    if (value >= 1e6) return Number((value / 1e6).toFixed(value >= 1e7 ? 0 : 1)) + "M";
+    if (value >= 1e3) return Number((value / 1e3).toFixed(value >= 1e4 ? 0 : 1)) + "k";
     return String(value);
   }
 
@@ -48,7 +48,7 @@
         series: [
           { name: "Events", type: "bar", data: data.events, barMaxWidth: 10,
             itemStyle: { color: ACCENT, borderRadius: [2, 2, 0, 0] } },
-          { name: "Active users", type: "line", yAxisIndex: 1, data: data.users, smooth: 0.3,
+          { name: "Active users", type: "line", yAxisIndex: 1, data: data.users,
             showSymbol: false, lineStyle: { color: LINE, width: 2 }, itemStyle: { color: LINE } }
         ]
       };

@@ -37,11 +37,10 @@ def relative_time(ms: int | None, time_zone: str, now: datetime.datetime | None 
     if days < 14:
         return f"{days} days ago"
     if days < 60:
-        return f"{days // 7} weeks ago"
+        return f"{days // 7} wk ago"
     if days < 365:
-        return f"{days // 30} months ago"
-    years = days // 365
-    return f"{years} year{'s' if years > 1 else ''} ago"
+        return f"{days // 30} mo ago"
+    return f"{days // 365} yr ago"
 
 
 def exact_time(ms: int | None, time_zone: str) -> str:

@@ -15,7 +15,7 @@ from django_htmx.http import push_url
 
 from tend.accounts.views.accounts.common import account_for, member_required
 from tend.lib.dates import date_of
-from tend.usage.display import duration, exact_time, relative_time
+from tend.usage.display import duration, exact_time, local_time, relative_time
 from tend.usage.queries import account_metric_series, usage_summary
 from tend.usage.views.account_activity import activity_panel
 from tend.usage.views.account_scope import scope_for
@@ -60,6 +60,11 @@ def _figures(summary, time_zone: str) -> dict:
         "last_seen": relative_time(summary.last_seen_ms, time_zone),
         "last_seen_exact": exact_time(summary.last_seen_ms, time_zone),
         "first_seen_exact": exact_time(summary.first_seen_ms, time_zone),
+        "first_seen_date": (
+            local_time(summary.first_seen_ms, time_zone).date()
+            if summary.first_seen_ms is not None
+            else None
+        ),
         "active_users_7d": windows["7d"].active_users,
         "active_users_14d": windows["14d"].active_users,
         "active_users_30d": windows["30d"].active_users,
