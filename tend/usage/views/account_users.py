@@ -82,7 +82,6 @@ def users_panel(request, account) -> dict:
         "sort": sort,
         "headers": _headers(scope, sort),
         "links": links,
-        "show_time": any(r["time_30d"] for r in rows),
     }
 
 
