@@ -1,8 +1,13 @@
-"""Deleting what usage data outlives: old raw events, dedupe keys, and ingestion records.
+"""Deleting what usage data outlives: old raw events, dedupe keys, ingestion records, and
+rows of accounts or end users deleted while their events were arriving.
 
 Rollups and metrics are kept: they are what the product reads, and they are small. Raw
 events are deleted only once counted (at or below the rollup watermark), in batches so each
 delete holds SQLite's write lock briefly.
+
+The bulk usage tables have no foreign-key constraints (docs/decisions.md): deleting an
+account cascades to them through the ORM, but an event stored by a request that resolved the
+account just before it was deleted, and the rollup rows counted from it, would stay behind.
 """
 
 from datetime import timedelta
@@ -11,14 +16,21 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tend.accounts.models import Account, EndUser
 from tend.lib.dates import to_ms
 from tend.usage.models import (
+    AccountActivityDay,
+    AccountDay,
+    AccountUsage,
     IngestCount,
     IngestRejection,
+    MetricValue,
     ReceivedMessage,
     RollupState,
     UsageEvent,
     UsageSettings,
+    UserDay,
+    UserUsage,
 )
 from tend.usage.rollups import STATE
 
@@ -62,4 +74,17 @@ def prune_usage(now=None) -> dict[str, int]:
         deleted["counts"] = _delete_in_batches(
             IngestCount.objects.filter(hour__lt=now - timedelta(days=COUNTS_DAYS))
         )
+        deleted["orphans"] = delete_orphans()
+    return deleted
+
+
+def delete_orphans() -> int:
+    """Delete usage rows whose account or end user no longer exists."""
+    accounts = Account.objects.values("id")
+    users = EndUser.objects.values("id")
+    deleted = 0
+    for model in (UsageEvent, AccountDay, AccountActivityDay, UserDay, AccountUsage, MetricValue):
+        deleted += _delete_in_batches(model.objects.exclude(account_id__in=accounts))
+    for model in (UserDay, UserUsage):
+        deleted += _delete_in_batches(model.objects.exclude(end_user_id__in=users))
     return deleted

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tend.accounts.actions.accounts import attribute_definitions
 from tend.accounts.bulk import upsert_accounts, upsert_end_users
-from tend.accounts.bulk.sql import select_by_keys
+from tend.accounts.bulk.sql import select_by_keys, upsert
 from tend.accounts.models import Account, EndUser, ObjectType
 from tend.lib.dates import to_ms
 from tend.usage.actions.settings import settings_for
@@ -500,31 +500,40 @@ def _store_metrics(context: _Context, facts: list[MetricFact]) -> None:
                     )
     metrics = ensure_metrics(workspace, {f.metric for f in facts})
     now = timezone.now()
-    values: dict[tuple[int, int, int], MetricValue] = {}
+    values: dict[tuple[int, int, int], tuple] = {}
     for fact in facts:
         account_id = accounts.get(fact.account)
         if account_id is None:
             continue
-        metric = metrics[fact.metric]
-        values[(account_id, metric.pk, fact.day)] = MetricValue(
-            workspace=workspace,
-            account_id=account_id,
-            metric=metric,
-            day=fact.day,
-            value=fact.value,
-            updated_at=now,
+        metric_id = metrics[fact.metric].pk
+        values[(account_id, metric_id, fact.day)] = (
+            workspace.id,
+            account_id,
+            metric_id,
+            fact.day,
+            fact.value,
+            now,
         )
-    MetricValue.objects.bulk_create(
-        list(values.values()),
-        update_conflicts=True,
-        unique_fields=["account", "metric", "day"],
-        update_fields=["value", "updated_at"],
-        batch_size=500,
+    # Plain rows through the accounts app's raw upsert: a model instance per value cost more
+    # than the database's work (57 µs a value in the demo build).
+    upsert(
+        MetricValue,
+        ("workspace_id", "account_id", "metric_id", "day", "value", "updated_at"),
+        sorted(values.values()),
+        ["account", "metric", "day"],
+        ["value", "updated_at"],
     )
 
 
+def metric_label(key: str) -> str:
+    """A first label for a metric met for the first time: ``api_calls`` → "Api calls"."""
+    if key != key.lower() or " " in key:
+        return key
+    return key.replace("_", " ").replace("-", " ").strip().capitalize() or key
+
+
 def ensure_metrics(workspace: Workspace, keys: set[str]) -> dict[str, Metric]:
-    """The metrics with these keys, created (labelled by their key) when new."""
+    """The metrics with these keys, created (labelled after their key) when new."""
     existing = {m.key: m for m in Metric.objects.filter(workspace=workspace, key__in=keys)}
     missing = [
         Metric(workspace=workspace, key=key, label=key) for key in sorted(keys - set(existing))
