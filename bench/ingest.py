@@ -198,7 +198,7 @@ class Payloads:
 class Server:
     def __init__(self, argv: list[str], env: dict, port: int, health: str):
         self.argv, self.env, self.port, self.health = argv, env, port, health
-        self.log = open(DATA_DIR.parent / f"server-{port}.log", "wb")  # noqa: SIM115
+        self.log = open(DATA_DIR / f"server-{port}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
