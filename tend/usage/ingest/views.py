@@ -92,8 +92,6 @@ def _content_length(request) -> int:
 
 def _log_refused_body(actor, source: str, reason: str, field: str, message: str, sample) -> None:
     """Keep a body refused as a whole in the ingestion log of the key's workspace."""
-    if isinstance(sample, bytes | bytearray):
-        sample = bytes(sample[:4000]).replace(b"\x00", b"\\x00")  # PostgreSQL text has no NUL
     intake = Intake(
         source=source,
         received=1,
