@@ -193,6 +193,16 @@ def test_an_activity_of_a_user_without_an_account_is_refused_when_stored(key, wo
     assert orjson.loads(rejection.sample) == item
 
 
+def test_an_unknown_user_is_refused_when_creating_them_is_off(key, workspace, owner):
+    Account.objects.create(workspace=workspace, external_id="acme", name="Acme")
+    update_usage_settings(owner.actor, {"create_unknown": False})
+    body = analytics(key, ANN).json()
+    assert body["processed"] == 0
+    assert body["errors"][0]["error"].startswith("user: no end user with external id 'ann'")
+    assert IngestRejection.objects.get(workspace=workspace).reason == "unknown_user"
+    assert not UsageEvent.objects.exists()
+
+
 def test_an_invalid_email_refuses_the_item(key, workspace):
     item = {**ANN, "email": "not an email"}
     body = analytics(key, item).json()

@@ -386,6 +386,27 @@ def test_an_unknown_account_is_refused_when_creating_them_is_off(key, workspace,
     assert not UsageEvent.objects.exists()
 
 
+def test_an_unknown_user_is_refused_when_creating_them_is_off(key, workspace, owner):
+    Account.objects.create(workspace=workspace, external_id="acme", name="Acme")
+    update_usage_settings(owner.actor, {"create_unknown": False})
+    response = post(BATCH, batch(track(1)), key=key)
+    rejection = _refused(response, workspace)
+    assert (rejection.reason, rejection.field) == ("unknown_user", "user")
+    assert "ann@acme.test" in rejection.message
+    assert not UsageEvent.objects.exists()
+
+
+def test_an_alias_between_two_known_users_is_refused_as_unsupported(key, workspace):
+    account = Account.objects.create(workspace=workspace, external_id="acme", name="Acme")
+    for external_id in ("anon-7", "ann"):
+        EndUser.objects.create(workspace=workspace, external_id=external_id, account=account)
+    alias = {"type": "alias", "previousId": "anon-7", "userId": "ann"}
+    rejection = _refused(post(BATCH, batch(alias), key=key), workspace)
+    assert (rejection.reason, rejection.field) == ("unsupported", "previousId")
+    assert orjson.loads(rejection.sample) == alias
+    assert EndUser.objects.filter(workspace=workspace).count() == 2
+
+
 # --- mapping --------------------------------------------------------------------------------
 
 

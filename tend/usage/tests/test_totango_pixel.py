@@ -161,6 +161,26 @@ def test_an_unknown_parent_is_refused_when_creating_accounts_is_off(key, workspa
     assert set(IngestRejection.objects.values_list("reason", flat=True)) == {"unknown_account"}
 
 
+def test_an_unknown_user_is_refused_when_creating_them_is_off(key, workspace, owner):
+    Account.objects.create(workspace=workspace, external_id="acme", name="Acme")
+    update_usage_settings(owner.actor, {"create_unknown": False})
+    assert_pixel(Client().get(PIXEL, activity(key)))
+    rejection = IngestRejection.objects.get(workspace=workspace)
+    assert (rejection.reason, rejection.field) == ("unknown_user", "user")
+    assert orjson.loads(rejection.sample)["sdr_u"] == "ann@acme.test"
+    assert not UsageEvent.objects.exists()
+
+
+def test_a_form_with_too_many_fields_is_refused_in_the_log(key, workspace):
+    fields = {f"sdr_o.attribute {n}": "x" for n in range(10_001)}
+    response = Client().post(f"{PIXEL}/?sdr_s={key}&sdr_o=acme", fields)
+    assert_pixel(response)
+    rejection = IngestRejection.objects.get(workspace=workspace)
+    assert (rejection.reason, rejection.field) == ("too_large", "body")
+    assert key not in rejection.sample
+    assert not Account.objects.filter(workspace=workspace).exists()
+
+
 def test_an_unknown_key_is_logged_as_a_warning_and_still_answered_with_a_gif(workspace, caplog):
     with caplog.at_level(logging.WARNING, logger="tend.usage.ingest"):
         assert_pixel(Client().get(PIXEL, activity("tend_unknown_service_id")))
