@@ -65,9 +65,15 @@ class _Context:
     unmapped: dict[str, dict[str, tuple[int, str]]]
 
     def refuse(self, index, reason: str, field: str, message: str) -> None:
-        self.rejections.append(
-            Rejection(index, reason, field, message, self.samples.get(index, ""))
-        )
+        sample = sample_of(self.samples[index]) if index in self.samples else ""
+        self.rejections.append(Rejection(index, reason, field, message, sample))
+
+    def still_standing(self, facts: list) -> list:
+        """The facts whose item no earlier step refused: an item is stored whole or not at
+        all, so a group call refused for a bad trait does not create its account through the
+        user it links, nor a Totango call through its event."""
+        refused = {r.index for r in self.rejections}
+        return [fact for fact in facts if fact.index not in refused] if refused else facts
 
 
 def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None) -> IngestReport:
@@ -89,11 +95,11 @@ def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None)
     with transaction.atomic():
         store.ingest_lock()
         duplicate_indexes = _drop_duplicates(context, now_ms)
-        _apply_accounts(context, intake.accounts)
-        _apply_users(context, intake.users)
-        _apply_aliases(context, intake.aliases)
-        stored_events = _store_events(context, intake.events)
-        _store_metrics(context, intake.metrics)
+        _apply_accounts(context, context.still_standing(intake.accounts))
+        _apply_users(context, context.still_standing(intake.users))
+        _apply_aliases(context, context.still_standing(intake.aliases))
+        stored_events = _store_events(context, context.still_standing(intake.events))
+        _store_metrics(context, context.still_standing(intake.metrics))
 
         report = IngestReport(
             received=intake.received,

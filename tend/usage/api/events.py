@@ -152,9 +152,7 @@ def _receive(request, key: str, limit: int, build) -> HttpResponse:
         except BodyError as error:
             return _refuse_body(actor, error, body)
         intake = build(actor, items, NUL_ESCAPE in body)
-        report = ingest(
-            actor.workspace, intake, samples=dict(enumerate(items)) if intake.rejections else None
-        )
+        report = ingest(actor.workspace, intake, samples=dict(enumerate(items)))
         return _json(report.as_json())
     finally:
         if gc_was_enabled:
