@@ -277,6 +277,15 @@ def test_the_stream_filters_by_end_user_and_module(owner, history):
     assert stream_rows(both) == [] and "No activity matches these filters" in both
 
 
+def test_a_filter_change_swaps_only_the_results_under_the_form(owner, history):
+    url = f"/accounts/{history['acme'].pk}/usage/activity/"
+    headers = {**HTMX, "HTTP_HX_TARGET": "activity-results"}
+    html = html_of(owner.browser.get(url, {"module": "Reports", "size": 15}, **headers))
+    assert html.lstrip().startswith('<div id="activity-results">')
+    assert "<form" not in html and len(stream_rows(html)) == 5
+    assert "Showing all activity in Reports" in html and "Clear filters" in html
+
+
 def test_the_stream_filters_offer_the_accounts_users_and_modules(owner, history):
     html = section(html_of(profile(owner, history["acme"])), "usage-activity")
     users = re.findall(r'<option value="\d+"[^>]*>(.*?)</option>', html)

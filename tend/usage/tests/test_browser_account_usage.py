@@ -19,6 +19,12 @@ def history(owner, workspace):
     return accounts
 
 
+def settled(page) -> None:
+    """Wait until htmx has processed what it swapped in (it marks new content htmx-added
+    until then): a click before that would follow the plain link instead."""
+    page.wait_for_function("!document.querySelector('.htmx-added, .htmx-request')")
+
+
 def stream_row_count(page) -> int:
     return page.locator("#usage-activity tr.activity-row").count()
 
@@ -42,6 +48,7 @@ def test_the_switch_rolls_up_the_children_without_leaving_the_page(owner, histor
     page.evaluate("window.__stayed = true")
     page.click("#usage >> text=Including child accounts")
     page.wait_for_selector("#usage .count:has-text('2 accounts')")
+    settled(page)
     page.wait_for_url(re.compile(r"\?scope=children$"))
     assert page.evaluate("window.__stayed") is True
     # The charts are drawn again in the swapped panel; the other panels follow the scope.
@@ -70,6 +77,7 @@ def test_load_more_appends_older_activity_until_none_is_left(owner, history, wor
     page.wait_for_function(
         "document.querySelectorAll('#usage-activity tr.activity-row').length === 30"
     )
+    settled(page)
     page.click("#usage-activity >> text=Load more")
     page.wait_for_function(
         "document.querySelectorAll('#usage-activity tr.activity-row').length === 33"
@@ -97,6 +105,7 @@ def test_the_stream_filters_by_module_and_by_user(owner, history, login):
     page.wait_for_function(
         "document.querySelectorAll('#usage-activity tr.activity-row').length === 5"
     )
+    settled(page)
     users = page.locator("#usage-activity tr.activity-row td:nth-child(2)").all_inner_texts()
     assert set(users) == {"u2"}
     page.click("#usage-activity >> text=Clear filters")
@@ -137,6 +146,7 @@ def test_end_users_page_and_sort_in_place(owner, history, workspace, login):
     assert page.locator(people).first.inner_text() == "u1"
     page.click("#usage-users >> text=Next →")
     page.wait_for_selector("#usage-users >> text=11–14 of 14")
+    settled(page)
     assert page.locator(people).count() == 4
     page.click("#usage-users th >> text=Last seen")
     page.wait_for_selector("#usage-users th:has-text('Last seen ▲')")

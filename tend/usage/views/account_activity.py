@@ -69,6 +69,7 @@ def stream(request, account, *, size: int, strict: bool, full_page: bool = False
         limit=size,
     )
     filters = {"user": user_id or "", "module": module or ""}
+    users = users_for_filter(scope.workspace, scope.ids, include=user_id)
     more = None
     if page.next_cursor:
         more = {
@@ -82,7 +83,8 @@ def stream(request, account, *, size: int, strict: bool, full_page: bool = False
         "more": more,
         "filters": filters,
         "is_filtered": bool(user_id or module),
-        "users": users_for_filter(scope.workspace, scope.ids, include=user_id),
+        "users": users,
+        "selected_user": next((u for u in users if u.pk == user_id), None),
         "modules": modules_for_filter(scope.workspace, scope.ids, scope.today),
         "size": size,
         "full_page": full_page,
@@ -114,7 +116,14 @@ def activity(request, account_id: int):
     except InvalidInput as exc:
         return HttpResponseBadRequest(f"{exc.field}: {exc.message}", content_type="text/plain")
     if request.htmx and not request.htmx.boosted:
-        partial = "rows" if request.GET.get("cursor") else "body"
+        # Load more: the next rows. A filter: the results under the form, which stays put.
+        # Clear filters: the form too.
+        if request.GET.get("cursor"):
+            partial = "rows"
+        elif request.htmx.target == "activity-results":
+            partial = "results"
+        else:
+            partial = "body"
         response = render(request, f"usage/activity_panel.html#{partial}", {"panel": context})
     else:
         response = render(request, "usage/activity.html", {"panel": context, "account": account})
