@@ -65,7 +65,9 @@ class _Context:
     unmapped: dict[str, dict[str, tuple[int, str]]]
 
     def refuse(self, index, reason: str, field: str, message: str) -> None:
-        sample = sample_of(self.samples[index]) if index in self.samples else ""
+        # ``samples`` is a mapping, or any object with ``get`` that makes samples lazily.
+        raw = self.samples.get(index, None)
+        sample = sample_of(raw) if raw is not None else ""
         self.rejections.append(Rejection(index, reason, field, message, sample))
 
     def still_standing(self, facts: list) -> list:
