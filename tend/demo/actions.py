@@ -24,10 +24,11 @@ from tend.demo import generate, usage
 from tend.demo import vocabulary as v
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
+from tend.usage.actions.metrics import rename_metric
 from tend.usage.ingest.facts import Intake
-from tend.usage.models import Source
+from tend.usage.models import Metric, Source
 from tend.usage.rollups import roll_up
-from tend.workspaces.access import Actor
+from tend.workspaces.access import Actor, system_actor
 from tend.workspaces.actions import create_member, create_workspace
 from tend.workspaces.models import Member, User, Workspace
 
@@ -71,6 +72,8 @@ ACCOUNT_ATTRIBUTES = [
     {"key": "website", "label": "Website", "type": "url"},
 ]
 END_USER_ATTRIBUTES = [{"key": "job_title", "label": "Job title", "type": "text"}]
+# What the demo's custom metrics are called on the pages (they arrive named by their keys).
+METRIC_LABELS = {"api_calls": "API calls", "storage_gb": "Storage (GB)"}
 # Events (and metric values) per ingestion: the size of a large API batch, a few MB at most.
 INGEST_BATCH = 20_000
 
@@ -124,6 +127,9 @@ def _load_usage(workspace: Workspace, plan: usage.DemoUsage) -> dict:
         counts["events"] += _ingest(workspace, events=batch)
     for batch in _batches(plan.metrics()):
         counts["metric_values"] += _ingest(workspace, metrics=batch)
+    actor = system_actor(workspace)
+    for metric in Metric.objects.filter(workspace=workspace, key__in=METRIC_LABELS):
+        rename_metric(actor, metric, METRIC_LABELS[metric.key])
     roll_up()
     return counts
 

@@ -544,7 +544,8 @@ def ensure_metrics(workspace: Workspace, keys: set[str]) -> dict[str, Metric]:
     """The metrics with these keys, created (labelled after their key) when new."""
     existing = {m.key: m for m in Metric.objects.filter(workspace=workspace, key__in=keys)}
     missing = [
-        Metric(workspace=workspace, key=key, label=key) for key in sorted(keys - set(existing))
+        Metric(workspace=workspace, key=key, label=metric_label(key))
+        for key in sorted(keys - set(existing))
     ]
     if missing:
         Metric.objects.bulk_create(missing, ignore_conflicts=True)

@@ -1,5 +1,5 @@
 """The usage app's REST routers, one module per concept; ``tend/api.py`` mounts ``routers``."""
 
-from tend.usage.api import events, ingestion, reads
+from tend.usage.api import events, ingestion, metrics, reads
 
-routers = [events.router, ingestion.router, reads.router]
+routers = [events.router, ingestion.router, reads.router, metrics.router]

@@ -293,3 +293,17 @@ def test_bad_metric_values_are_refused_with_the_field(ingester, item, field):
     report = post(ingester, METRICS, [item]).json()
     assert report["rejected"] == 1 and report["errors"][0]["field"] == field
     assert not MetricValue.objects.exists()
+
+
+def test_a_new_metric_is_labelled_after_its_key_and_can_be_renamed(ingester, owner, viewer, outsider):
+    post(ingester, METRICS, [{"account_external_id": "acme", "metric": "api_calls", "value": 1}])
+    assert Metric.objects.get().label == "Api calls"
+    url = "/api/v1/metrics/api_calls"
+    body = orjson.dumps({"label": "API calls"})
+    assert viewer.api.patch(url, body, content_type="application/json").status_code == 403
+    assert outsider.api.patch(url, body, content_type="application/json").status_code == 404
+    empty = owner.api.patch(url, orjson.dumps({"label": ""}), content_type="application/json")
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "label"
+    renamed = owner.api.patch(url, body, content_type="application/json")
+    assert renamed.status_code == 200 and renamed.json()["label"] == "API calls"
+    assert Metric.objects.get().label == "API calls"
