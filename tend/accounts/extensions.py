@@ -31,6 +31,7 @@ class ListColumn:
     key: str
     label: str
     cell: Callable[[object], tuple[str, str]]
+    description: str = ""  # the header's tooltip
     order: list = field(default_factory=list)
     prepare: Callable[[QuerySet], QuerySet] = lambda queryset: queryset
     numeric: bool = False
@@ -49,6 +50,8 @@ class ProfilePanel:
     context: Callable[[object, object], dict] = lambda request, account: {}
     column: str = "main"
     position: int = 100
+    # Sections of the profile this panel takes the place of (see ``PROFILE_SECTIONS``).
+    replaces: tuple[str, ...] = ()
 
 
 _columns: dict[str, ListColumn] = {}
@@ -63,9 +66,18 @@ def list_columns() -> list[ListColumn]:
     return sorted(_columns.values(), key=lambda c: (c.position, c.key))
 
 
+# The profile's own sections a panel may replace.
+PROFILE_SECTIONS = ("end_users",)
+
+
 def add_profile_panel(panel: ProfilePanel) -> None:
     if panel.column not in ("main", "side"):
         raise ValueError(f"profile panel {panel.key!r}: column must be 'main' or 'side'")
+    unknown = set(panel.replaces) - set(PROFILE_SECTIONS)
+    if unknown:
+        raise ValueError(
+            f"profile panel {panel.key!r} replaces unknown sections: {sorted(unknown)}"
+        )
     _panels[panel.key] = panel
 
 

@@ -78,6 +78,7 @@ def register() -> None:
         ListColumn(
             key="last_seen",
             label="Last seen",
+            description="When the account's latest event happened",
             cell=_last_seen,
             order=[F("usage__last_seen_ms").asc(nulls_last=True)],
             prepare=_with_usage,
@@ -88,7 +89,8 @@ def register() -> None:
     add_list_column(
         ListColumn(
             key="active_users",
-            label="Active users (14 d)",
+            label="Active users",
+            description="End users active in the last 14 days",
             cell=_active_users,
             order=[F("usage__active_users_14d").asc(nulls_last=True)],
             prepare=_with_usage,
@@ -100,7 +102,8 @@ def register() -> None:
     add_list_column(
         ListColumn(
             key="visit_frequency",
-            label="Visit frequency",
+            label="Frequency",
+            description="How often the account uses the product: daily, weekly, occasionally or inactive",
             cell=_frequency,
             order=[
                 Case(
@@ -121,6 +124,7 @@ def register() -> None:
         ListColumn(
             key="engagement",
             label="Engagement",
+            description="0–100: recent use against peers of the same status and the account's own baseline",
             cell=_engagement,
             order=[F("usage__engagement").asc(nulls_last=True)],
             prepare=_with_usage,
@@ -148,6 +152,7 @@ def register() -> None:
             template="usage/users_panel.html",
             context=users_panel,
             position=20,
+            replaces=("end_users",),  # every end user, with their usage
         )
     )
     add_profile_panel(

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from tend.accounts import extensions
 from tend.accounts.actions.accounts import create_account, update_account
 from tend.accounts.models import (
     Account,
@@ -15,6 +16,13 @@ from tend.accounts.models import (
     Stage,
 )
 from tend.test import make_member
+
+
+@pytest.fixture(autouse=True)
+def _only_the_profiles_own_sections(monkeypatch):
+    """These tests are about the accounts app's own sections; panels other apps add (and the
+    sections they replace, such as usage's end users) are tested with those apps."""
+    monkeypatch.setattr(extensions, "_panels", {})
 
 
 @pytest.fixture
@@ -294,3 +302,15 @@ def test_our_attribute_id_cannot_be_used_on_another_workspaces_account(owner, ac
     )
     foreign.refresh_from_db()
     assert foreign.attributes == {}
+
+
+def test_section_pagers_keep_the_other_parameters_of_the_page(owner, account, workspace):
+    Contact.objects.bulk_create(
+        [
+            Contact(workspace=workspace, external_id=f"c{i}", account=account, name=f"C{i}")
+            for i in range(30)
+        ]
+    )
+    html = profile(owner, account, scope="children", contacts_page=2).content.decode()
+    assert "?scope=children&amp;contacts_page=3" in html
+    assert "?scope=children&amp;contacts_page=1" in html

@@ -400,7 +400,7 @@ def test_the_profile_query_count_does_not_grow_with_usage(
     assert len(user_names(response.content.decode())) == 10
 
 
-def test_a_profile_without_usage_costs_one_query_for_all_three_panels(owner, workspace):
+def test_a_profile_without_usage_costs_no_more_queries_with_the_usage_panels(owner, workspace):
     quiet = create_account(owner.actor, {"external_id": "quiet", "name": "Quiet"})
     profile(owner, quiet)
     with CaptureQueriesContext(connection) as with_panels:
@@ -414,7 +414,9 @@ def test_a_profile_without_usage_costs_one_query_for_all_three_panels(owner, wor
             profile(owner, quiet)
     finally:
         extensions._panels.update(panels)
-    assert len(with_panels.captured_queries) - len(without.captured_queries) == 1
+    # One query for the three panels, less what the accounts app's own end users section
+    # costs, since the usage panel replaces it.
+    assert len(with_panels.captured_queries) - len(without.captured_queries) <= 0
 
 
 def test_the_stream_and_users_query_counts_are_fixed(

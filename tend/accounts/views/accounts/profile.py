@@ -69,7 +69,8 @@ def paged(request, queryset, param: str, size: int):
     return Paginator(queryset, size).get_page(request.GET.get(param))
 
 
-def profile_context(request, account: Account) -> dict:
+def profile_context(request, account: Account, replaced: frozenset = frozenset()) -> dict:
+    """The profile's own sections; those in ``replaced`` are left to a panel of another app."""
     actor = request.actor
     crumbs, cut = ancestors(account)
     children = account.children.select_related("stage").order_by("name", "id")
@@ -88,7 +89,9 @@ def profile_context(request, account: Account) -> dict:
         "tags": list(account.tags.order_by("name")),
         "attribute_rows": attribute_rows(account),
         "children": paged(request, children, "children_page", CHILDREN_PAGE_SIZE),
-        "end_users": paged(request, end_users, "users_page", PEOPLE_PAGE_SIZE),
+        "end_users": None
+        if "end_users" in replaced
+        else paged(request, end_users, "users_page", PEOPLE_PAGE_SIZE),
         "contacts": paged(request, contacts, "contacts_page", PEOPLE_PAGE_SIZE),
         "stage_history": list(history),
         "days_in_stage": account.days_in_stage(),
@@ -109,7 +112,8 @@ def panels(request, account: Account, column: str) -> list[dict]:
 @require_GET
 def account_profile(request, account_id: int):
     account = account_for(request, account_id, Account.objects.select_related("stage", "parent"))
-    context = profile_context(request, account)
-    context["main_panels"] = panels(request, account, "main")
-    context["side_panels"] = panels(request, account, "side")
+    main, side = panels(request, account, "main"), panels(request, account, "side")
+    replaced = frozenset(section for item in main + side for section in item["panel"].replaces)
+    context = profile_context(request, account, replaced)
+    context.update(main_panels=main, side_panels=side, replaced=replaced)
     return render(request, "accounts/profile.html", context)
