@@ -160,6 +160,9 @@ def fill(args) -> None:
                 f"  {written:,} events ({written / (time.perf_counter() - started):,.0f}/s)",
                 flush=True,
             )
+    # Fresh tables have no planner statistics; production's autovacuum would have them.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     connection.close()
 
 

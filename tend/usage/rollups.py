@@ -73,6 +73,8 @@ JOB = "usage.roll_up"
 CHUNK = {"sqlite": 250_000, "postgresql": 1_000_000}
 CATCH_UP_CHUNKS = 4
 MAX_CHUNK = 3_000_000
+# PostgreSQL: refresh planner statistics after counting at least this many events in a run.
+ANALYZE_AFTER_EVENTS = 100_000
 # Ingestion asks for a run at most this often per process, due this long after the request.
 REQUEST_EVERY_SECONDS = 2.0
 REQUEST_DELAY = timedelta(seconds=2)
@@ -123,6 +125,8 @@ def roll_up(now=None) -> RollupResult:
                 break
             result.events += counted
             result.chunks += 1
+        if result.events >= ANALYZE_AFTER_EVENTS:
+            _refresh_statistics()
         roll_forward(now)
         for workspace in Workspace.objects.filter(pk__in=_workspaces_with_dirty_rows()):
             accounts, users = refresh(workspace, now)
@@ -139,6 +143,22 @@ def high_water_mark() -> int:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGEST_LOCK])
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         return cursor.fetchone()[0]
+
+
+def _refresh_statistics() -> None:
+    """After counting a large backlog, tell PostgreSQL's planner how big the rollups grew.
+
+    The refresh joins metric rows with day rows: with the statistics of smaller tables the
+    planner chose a nested loop over sequential scans, and a refresh that takes a second ran
+    for many minutes (seen in bench/ingest.py). Autovacuum would analyze them eventually;
+    the refresh cannot wait for it.
+    """
+    if connection.vendor != "postgresql":
+        return
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for model in (AccountDay, AccountActivityDay, UserDay, AccountUsage, UserUsage):
+            cursor.execute(f"ANALYZE {q(model._meta.db_table)}")
 
 
 def _first_uncounted(watermark: int, high: int) -> int:
@@ -268,6 +288,8 @@ def _aggregate(low: int, high: int) -> int:
             f"MAX(ts) AS last_ts FROM {events} WHERE id > %s AND id <= %s GROUP BY 1, 2, 3, 4, 5",
             [low, high],
         )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {chunk}")  # a fresh table has no statistics
         cursor.execute(f"SELECT COALESCE(SUM(events), 0) FROM {chunk}")  # noqa: S608
         counted = int(cursor.fetchone()[0])
         if counted == 0:

@@ -16,6 +16,7 @@ converters the ORM applies (datetimes on SQLite), except that JSON is decoded wi
 """
 
 import datetime
+import functools
 import json
 import re
 import sqlite3
@@ -113,14 +114,10 @@ def _pg_adapter(field: Field) -> Callable | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def select_by_keys(
-    model: type[Model], workspace_id: int, keys: Iterable[str], attnames: Sequence[str]
-) -> dict[str, tuple]:
-    """Rows of ``model`` in the workspace whose ``external_id`` is in ``keys``.
-
-    Returns external id → tuple of ``attnames`` (which must start with ``external_id``),
-    converted as the ORM would convert them.
-    """
+@functools.cache
+def _select_plan(model: type[Model], attnames: tuple[str, ...], vendor: str) -> tuple:
+    """What :func:`select_by_keys` needs to read ``attnames`` of ``model``: the converters per
+    position and the quoted names — the same for every call, so worked out once."""
     meta = model._meta
     quote = connection.ops.quote_name
     fields = [meta.get_field(name) for name in attnames]
@@ -139,7 +136,23 @@ def select_by_keys(
     table = quote(meta.db_table)
     workspace_column = quote(meta.get_field("workspace").column)
     key_column = quote(meta.get_field("external_id").column)
+    return converters, columns, table, workspace_column, key_column
+
+
+def select_by_keys(
+    model: type[Model], workspace_id: int, keys: Iterable[str], attnames: Sequence[str]
+) -> dict[str, tuple]:
+    """Rows of ``model`` in the workspace whose ``external_id`` is in ``keys``.
+
+    Returns external id → tuple of ``attnames`` (which must start with ``external_id``),
+    converted as the ORM would convert them.
+    """
     keys = list(keys)
+    if not keys:
+        return {}
+    converters, columns, table, workspace_column, key_column = _select_plan(
+        model, tuple(attnames), connection.vendor
+    )
     postgresql = connection.vendor == "postgresql"
     # PostgreSQL: one parameter, so the statement's text never changes (see upsert).
     size = (len(keys) or 1) if postgresql else variables_per_statement() - 1

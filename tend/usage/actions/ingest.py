@@ -94,13 +94,17 @@ def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None)
         samples=samples or {},
         unmapped={ObjectType.ACCOUNT: {}, ObjectType.USER: {}},
     )
+    # Reads and hashing before the transaction: on SQLite it holds the one write lock, and
+    # every millisecond in it is a millisecond no other request can write.
+    keys = _message_keys(intake)
+    lookup = _look_up(workspace, context.still_standing(intake.events))
     with transaction.atomic():
         store.ingest_lock()
-        duplicate_indexes = _drop_duplicates(context, now_ms)
+        duplicate_indexes = _drop_duplicates(context, keys, now_ms)
         _apply_accounts(context, context.still_standing(intake.accounts))
         _apply_users(context, context.still_standing(intake.users))
         _apply_aliases(context, context.still_standing(intake.aliases))
-        stored_events = _store_events(context, context.still_standing(intake.events))
+        stored_events = _store_events(context, context.still_standing(intake.events), lookup)
         _store_metrics(context, context.still_standing(intake.metrics))
 
         report = IngestReport(
@@ -132,23 +136,37 @@ def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None)
 # --- 1. duplicates -------------------------------------------------------------------------
 
 
-def _drop_duplicates(context: _Context, now_ms: int) -> set[int]:
-    """Claim every message id of the intake; remove the facts whose id was already stored
-    (or repeats an earlier item of this intake). Returns the indexes of the duplicates."""
-    intake = context.intake
-    keyed: dict[int, str] = {}
-    first_index: dict[int, int] = {}
-    repeats: set[int] = set()
+@dataclass
+class _MessageKeys:
+    keyed: dict[int, str]  # key → message id
+    first_index: dict[int, int]  # key → the index of the first item carrying it
+    repeats: set[int]  # indexes repeating an earlier item's message id
+
+
+def _message_keys(intake: Intake) -> _MessageKeys:
+    keys = _MessageKeys({}, {}, set())
     for fact in (*intake.accounts, *intake.users, *intake.aliases, *intake.events):
         mid = getattr(fact, "message_id", None)
         if not mid:
             continue
         key = message_key(mid)
-        if key in first_index and keyed[key] == mid and first_index[key] != fact.index:
-            repeats.add(fact.index)
+        if (
+            key in keys.first_index
+            and keys.keyed[key] == mid
+            and keys.first_index[key] != fact.index
+        ):
+            keys.repeats.add(fact.index)
         else:
-            keyed.setdefault(key, mid)
-            first_index.setdefault(key, fact.index)
+            keys.keyed.setdefault(key, mid)
+            keys.first_index.setdefault(key, fact.index)
+    return keys
+
+
+def _drop_duplicates(context: _Context, keys: _MessageKeys, now_ms: int) -> set[int]:
+    """Claim every message id of the intake; remove the facts whose id was already stored
+    (or repeats an earlier item of this intake). Returns the indexes of the duplicates."""
+    intake = context.intake
+    keyed, first_index, repeats = keys.keyed, keys.first_index, keys.repeats
     if not keyed:
         return set()
     claimed = store.claim_message_ids(context.workspace.id, keyed, now_ms)
@@ -353,12 +371,31 @@ def _apply_aliases(context: _Context, aliases: list[AliasFact]) -> None:
 # --- 4. events ------------------------------------------------------------------------------
 
 
-def _store_events(context: _Context, events: list[EventFact]) -> int:
-    """Attribute events to accounts and end users (creating those met for the first time)
-    and append them. Returns how many were stored."""
-    if not events:
-        return 0
-    workspace, settings = context.workspace, context.settings
+@dataclass
+class _Lookup:
+    """The end users and accounts that events name, as stored when looked up."""
+
+    users: dict[str, tuple]  # external id → (external id, id, account id)
+    account_of_id: dict[int, str]  # account id → external id, for users' accounts
+    accounts: dict[str, tuple]  # external id → (external id, id)
+
+    def update(self, other: "_Lookup") -> None:
+        self.users.update(other.users)
+        self.account_of_id.update(other.account_of_id)
+        self.accounts.update(other.accounts)
+
+    def resolved(self, event: EventFact, touched: set) -> bool:
+        """Whether this lookup settles the event (its user, and its account or the user's)."""
+        user = self.users.get(event.user) if event.user else None
+        if event.user and (user is None or event.user in touched):
+            return False
+        account = event.account
+        if account is None:
+            account = self.account_of_id.get(user[2]) if user and user[2] else None
+        return account is not None and account in self.accounts
+
+
+def _look_up(workspace: Workspace, events: list[EventFact]) -> _Lookup:
     user_keys = {e.user for e in events if e.user}
     users = _existing(EndUser, workspace, user_keys, ("external_id", "id", "account_id"))
     # Only events that name no account need their end user's account's external id.
@@ -371,6 +408,28 @@ def _store_events(context: _Context, events: list[EventFact]) -> int:
                 "id", "external_id"
             )
         )
+    named = {e.account for e in events if e.account} | set(account_of_id.values())
+    return _Lookup(users, account_of_id, _existing(Account, workspace, named))
+
+
+def _store_events(context: _Context, events: list[EventFact], lookup: _Lookup) -> int:
+    """Attribute events to accounts and end users (creating those met for the first time)
+    and append them. Returns how many were stored.
+
+    ``lookup`` was made before the transaction; events it does not settle — an account or
+    end user it did not find, or an end user this intake's own identify or alias calls
+    changed — are looked up again now.
+    """
+    if not events:
+        return 0
+    workspace, settings = context.workspace, context.settings
+    intake = context.intake
+    touched = {f.external_id for f in intake.users}
+    touched |= {a.external_id for a in intake.aliases} | {a.previous for a in intake.aliases}
+    unsettled = [e for e in events if not lookup.resolved(e, touched)]
+    if unsettled:
+        lookup.update(_look_up(workspace, unsettled))
+    users, account_of_id = lookup.users, lookup.account_of_id
 
     # Which account each event belongs to: the one it names, else its user's.
     wanted: dict[str, str | None] = {}
@@ -395,7 +454,7 @@ def _store_events(context: _Context, events: list[EventFact]) -> int:
             wanted.setdefault(account, None)
         routed.append((event, account))
 
-    accounts = {key: row[1] for key, row in _existing(Account, workspace, wanted).items()}
+    accounts = {key: row[1] for key, row in lookup.accounts.items()}
     missing = {ext: name for ext, name in wanted.items() if ext not in accounts}
     if missing:
         if settings.create_unknown:

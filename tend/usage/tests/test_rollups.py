@@ -267,3 +267,16 @@ def max_event_id() -> int:
     from tend.usage.models import UsageEvent
 
     return UsageEvent.objects.order_by("-id").values_list("id", flat=True).first()
+
+
+def test_after_a_large_backlog_the_planner_statistics_are_refreshed(workspace, monkeypatch):
+    analyzed = []
+    monkeypatch.setattr(rollups, "ANALYZE_AFTER_EVENTS", 2)
+    real = rollups._refresh_statistics
+    monkeypatch.setattr(rollups, "_refresh_statistics", lambda: analyzed.append(1) or real())
+    send(workspace, ("acme", "u1", "Logged in", "", 0))
+    rollups.roll_up(now=NOW)
+    assert analyzed == []  # one event: not a backlog
+    send(workspace, *[("acme", "u1", "Logged in", "", 0)] * 2)
+    rollups.roll_up(now=NOW)
+    assert analyzed == [1] and usage_of("acme").events_today == 3
