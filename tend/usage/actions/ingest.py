@@ -70,6 +70,19 @@ class _Context:
         sample = sample_of(raw) if raw is not None else ""
         self.rejections.append(Rejection(index, reason, field, message, sample))
 
+    def refuse_unknown(self, index, kind: str, external_id: str) -> None:
+        """Refuse an item naming an account or end user (``kind``) that does not exist while
+        the workspace does not create them from usage data."""
+        noun = "account" if kind == "account" else "end user"
+        reason = Reason.UNKNOWN_ACCOUNT if kind == "account" else Reason.UNKNOWN_USER
+        self.refuse(
+            index,
+            reason,
+            kind,
+            f"no {noun} with external id {external_id!r}, and creating {noun}s from usage data "
+            "is switched off for this workspace",
+        )
+
     def still_standing(self, facts: list) -> list:
         """The facts whose item no earlier step refused: an item is stored whole or not at
         all, so a group call refused for a bad trait does not create its account through the
@@ -189,34 +202,35 @@ def _existing(model, workspace: Workspace, keys, columns=("external_id", "id")) 
     return select_by_keys(model, workspace.id, set(keys), columns)
 
 
-def _apply_accounts(context: _Context, facts: list[AccountFact]) -> None:
-    """Merge facts per account (later ones win), map their traits, and upsert them."""
-    if not facts:
-        return
-    workspace = context.workspace
+def _merge(facts, names: tuple[str, ...]) -> tuple[dict[str, dict], dict[str, list[int]]]:
+    """Facts about the same object, merged in order: a later value of ``names`` wins, traits
+    merge key by key. Returns external id → merged values, and → the indexes behind them."""
     merged: dict[str, dict] = {}
     indexes: dict[str, list[int]] = defaultdict(list)
     for fact in facts:
         entry = merged.setdefault(fact.external_id, {"traits": {}})
         entry["traits"].update(fact.traits)
-        if fact.name:
-            entry["name"] = fact.name
-        if fact.parent:
-            entry["parent"] = fact.parent
+        for name in names:
+            value = getattr(fact, name)
+            if value:
+                entry[name] = value
         indexes[fact.external_id].append(fact.index)
+    return merged, indexes
+
+
+def _apply_accounts(context: _Context, facts: list[AccountFact]) -> None:
+    """Merge facts per account (later ones win), map their traits, and upsert them."""
+    if not facts:
+        return
+    workspace = context.workspace
+    merged, indexes = _merge(facts, ("name", "parent"))
     existing = _existing(Account, workspace, merged)
     mapper = TraitMapper(attribute_definitions(workspace, ObjectType.ACCOUNT))
     items, owners = [], []
     for external_id, entry in merged.items():
         if external_id not in existing and not context.settings.create_unknown:
             for index in indexes[external_id]:
-                context.refuse(
-                    index,
-                    Reason.UNKNOWN_ACCOUNT,
-                    "account",
-                    f"no account with external id {external_id!r}, and creating accounts from "
-                    "usage data is switched off for this workspace",
-                )
+                context.refuse_unknown(index, "account", external_id)
             continue
         fields, attributes, unmapped = mapper.split(entry["traits"], ACCOUNT_FIELDS)
         _note_unmapped(context, ObjectType.ACCOUNT, unmapped)
@@ -243,16 +257,7 @@ def _apply_users(context: _Context, facts: list[UserFact]) -> None:
     if not facts:
         return
     workspace = context.workspace
-    merged: dict[str, dict] = {}
-    indexes: dict[str, list[int]] = defaultdict(list)
-    for fact in facts:
-        entry = merged.setdefault(fact.external_id, {"traits": {}})
-        entry["traits"].update(fact.traits)
-        for name in ("account", "email", "name"):
-            value = getattr(fact, name)
-            if value:
-                entry[name] = value
-        indexes[fact.external_id].append(fact.index)
+    merged, indexes = _merge(facts, ("account", "email", "name"))
     existing = _existing(EndUser, workspace, merged)
     accounts = {e["account"] for e in merged.values() if e.get("account")}
     known_accounts = _existing(Account, workspace, accounts)
@@ -269,13 +274,7 @@ def _apply_users(context: _Context, facts: list[UserFact]) -> None:
     for external_id, entry in merged.items():
         if external_id not in existing and not context.settings.create_unknown:
             for index in indexes[external_id]:
-                context.refuse(
-                    index,
-                    Reason.UNKNOWN_USER,
-                    "user",
-                    f"no end user with external id {external_id!r}, and creating end users from "
-                    "usage data is switched off for this workspace",
-                )
+                context.refuse_unknown(index, "user", external_id)
             continue
         fields, attributes, unmapped = mapper.split(entry["traits"], USER_FIELDS)
         _note_unmapped(context, ObjectType.USER, unmapped)
@@ -466,13 +465,7 @@ def _store_events(context: _Context, events: list[EventFact], lookup: _Lookup) -
         else:
             for event, account in routed:
                 if account in missing:
-                    context.refuse(
-                        event.index,
-                        Reason.UNKNOWN_ACCOUNT,
-                        "account",
-                        f"no account with external id {account!r}, and creating accounts from "
-                        "usage data is switched off for this workspace",
-                    )
+                    context.refuse_unknown(event.index, "account", account)
 
     new_users: dict[str, str] = {}
     for event, account in routed:
@@ -497,13 +490,7 @@ def _store_events(context: _Context, events: list[EventFact], lookup: _Lookup) -
         else:
             for event, _account in routed:
                 if event.user in new_users:
-                    context.refuse(
-                        event.index,
-                        Reason.UNKNOWN_USER,
-                        "user",
-                        f"no end user with external id {event.user!r}, and creating end users "
-                        "from usage data is switched off for this workspace",
-                    )
+                    context.refuse_unknown(event.index, "user", event.user)
 
     refused = {r.index for r in context.rejections}
     rows = []
@@ -558,13 +545,7 @@ def _store_metrics(context: _Context, facts: list[MetricFact]) -> None:
         else:
             for ext in missing:
                 for index in owners[ext]:
-                    context.refuse(
-                        index,
-                        Reason.UNKNOWN_ACCOUNT,
-                        "account",
-                        f"no account with external id {ext!r}, and creating accounts from usage "
-                        "data is switched off for this workspace",
-                    )
+                    context.refuse_unknown(index, "account", ext)
     metrics = ensure_metrics(workspace, {f.metric for f in facts})
     now = timezone.now()
     values: dict[tuple[int, int, int], tuple] = {}
