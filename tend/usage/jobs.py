@@ -7,7 +7,7 @@ from tend.usage.rollups import JOB, roll_up
 
 @job(JOB, max_attempts=5, lease_seconds=600)
 def roll_up_events(job_row) -> None:
-    """Count new events into the rollups and refresh metrics (see ``rollups.py``).
+    """Count new events into the rollups and refresh metrics (see ``tend.usage.rollups``).
 
     Idempotent: the watermark moves in the same transaction as the counts."""
     roll_up()

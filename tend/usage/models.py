@@ -8,7 +8,7 @@ the nightly prune removes rows of accounts deleted while their events were arriv
 docs/decisions.md).
 
 Raw events (:class:`UsageEvent`) are append-only and read only inside this app
-(``queries.py``, ``rollups.py``: DESIGN rule 7). Everything else reads the rollups and the
+(``queries.py``, ``rollups/counting.py``: DESIGN rule 7). Everything else reads the rollups and the
 metric rows. Times of events are stored as integer epoch milliseconds (UTC) and days as
 integer day numbers (days since 1970-01-01 in the workspace's time zone): the hot tables
 stay small, and the rollups are plain integer arithmetic in SQL on both databases.
@@ -366,7 +366,7 @@ class UsageMetrics(models.Model):
     )
     refreshed_at = models.DateTimeField(null=True, blank=True)
     # Bumped by the rollup whenever new events touch this row and by the daily roll-forward;
-    # a refresh writes back only if it is still the value it read (see rollups.refresh).
+    # a refresh writes back only if it is still the value it read (see rollups/refreshing.py).
     dirty = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -7,7 +7,7 @@ gets ``COPY``. Only quoted names from the models' ``_meta`` are formatted into S
 are always bound.
 
 On PostgreSQL, every ingest transaction holds a shared advisory lock that the rollup job
-takes exclusively for an instant (see :func:`ingest_lock` and ``rollups.py``): ids come from
+takes exclusively for an instant (see :func:`ingest_lock` and ``rollups/counting.py``): ids come from
 a sequence and concurrent transactions may commit out of id order, so the rollup needs a
 moment when no ingest transaction is open to know that every id below the maximum is
 committed.

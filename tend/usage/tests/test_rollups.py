@@ -20,6 +20,7 @@ from tend.usage.models import (
     UserDay,
     UserUsage,
 )
+from tend.usage.rollups import counting, refreshing
 
 NOW = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
 pytestmark = pytest.mark.django_db
@@ -71,18 +72,18 @@ def test_a_rollup_that_fails_midway_counts_nothing_and_the_next_counts_everythin
     workspace, monkeypatch
 ):
     send(workspace, *[("acme", "u1", "Logged in", "", 1)] * 3)
-    real = rollups._aggregate
+    real = counting._aggregate
 
     def aggregate_then_die(low, high):
         real(low, high)
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(rollups, "_aggregate", aggregate_then_die)
+    monkeypatch.setattr(counting, "_aggregate", aggregate_then_die)
     with pytest.raises(RuntimeError):
         rollups.roll_up(now=NOW)
     assert not AccountDay.objects.exists()
     assert not RollupState.objects.filter(last_event_id__gt=0).exists()
-    monkeypatch.setattr(rollups, "_aggregate", real)
+    monkeypatch.setattr(counting, "_aggregate", real)
     rollups.roll_up(now=NOW)
     assert AccountDay.objects.get().events == 3
 
@@ -215,16 +216,16 @@ def test_windows_roll_forward_at_midnight_without_new_events(workspace):
 
 def test_a_row_touched_again_while_refreshing_stays_dirty(workspace, monkeypatch):
     send(workspace, ("acme", "u1", "Logged in", "", 0))
-    real = rollups._write
+    real = refreshing._write
 
     def write_after_a_new_event_arrived(model, *args):
         model.objects.update(dirty=99)  # the rollup counted more events meanwhile
         return real(model, *args)
 
-    monkeypatch.setattr(rollups, "_write", write_after_a_new_event_arrived)
+    monkeypatch.setattr(refreshing, "_write", write_after_a_new_event_arrived)
     rollups.roll_up(now=NOW)
     assert usage_of("acme").dirty == 99  # not overwritten with stale figures
-    monkeypatch.setattr(rollups, "_write", real)
+    monkeypatch.setattr(refreshing, "_write", real)
     rollups.roll_up(now=NOW)
     assert usage_of("acme").dirty == 0 and usage_of("acme").events_today == 1
 
@@ -272,8 +273,8 @@ def max_event_id() -> int:
 def test_after_a_large_backlog_the_planner_statistics_are_refreshed(workspace, monkeypatch):
     analyzed = []
     monkeypatch.setattr(rollups, "ANALYZE_AFTER_EVENTS", 2)
-    real = rollups._refresh_statistics
-    monkeypatch.setattr(rollups, "_refresh_statistics", lambda: analyzed.append(1) or real())
+    real = rollups.refresh_statistics
+    monkeypatch.setattr(rollups, "refresh_statistics", lambda: analyzed.append(1) or real())
     send(workspace, ("acme", "u1", "Logged in", "", 0))
     rollups.roll_up(now=NOW)
     assert analyzed == []  # one event: not a backlog
