@@ -6,7 +6,8 @@ from django.utils import timezone
 from tend.accounts.models import Account, AttributeDefinition, AttributeType, EndUser
 from tend.lib.dates import to_ms
 from tend.test import make_token, token_client
-from tend.usage.actions.ingest import ingest, metric_label
+from tend.usage.actions.ingest import ingest
+from tend.usage.actions.metrics import metric_label
 from tend.usage.actions.settings import update_usage_settings
 from tend.usage.ingest.facts import AccountFact, EventFact, Intake, UserFact
 from tend.usage.models import IngestRejection, Source, UnmappedTrait, UsageEvent

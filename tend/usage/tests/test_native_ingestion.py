@@ -295,7 +295,9 @@ def test_bad_metric_values_are_refused_with_the_field(ingester, item, field):
     assert not MetricValue.objects.exists()
 
 
-def test_a_new_metric_is_labelled_after_its_key_and_can_be_renamed(ingester, owner, viewer, outsider):
+def test_a_new_metric_is_labelled_after_its_key_and_can_be_renamed(
+    ingester, owner, viewer, outsider
+):
     post(ingester, METRICS, [{"account_external_id": "acme", "metric": "api_calls", "value": 1}])
     assert Metric.objects.get().label == "Api calls"
     url = "/api/v1/metrics/api_calls"
