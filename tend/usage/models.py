@@ -8,7 +8,7 @@ the nightly prune removes rows of accounts deleted while their events were arriv
 docs/decisions.md).
 
 Raw events (:class:`UsageEvent`) are append-only and read only inside this app
-(``queries.py``, ``rollups/counting.py``: DESIGN rule 7). Everything else reads the rollups and the
+(``queries/events.py``, ``rollups/counting.py``: DESIGN rule 7). Everything else reads the rollups and the
 metric rows. Times of events are stored as integer epoch milliseconds (UTC) and days as
 integer day numbers (days since 1970-01-01 in the workspace's time zone): the hot tables
 stay small, and the rollups are plain integer arithmetic in SQL on both databases.

@@ -40,7 +40,7 @@ def tree(owner, workspace):
 @pytest.mark.parametrize("merge_max", [queries.MERGE_MAX_ACCOUNTS, 1])
 def test_a_tree_stream_walks_every_event_once_newest_first(workspace, tree, monkeypatch, merge_max):
     # merge_max 1: the same answer from the plain sort used for very large trees.
-    monkeypatch.setattr(queries, "MERGE_MAX_ACCOUNTS", merge_max)
+    monkeypatch.setattr(queries.events, "MERGE_MAX_ACCOUNTS", merge_max)
     ids = [tree["acme"].pk, tree["acme-eu"].pk]
     walked = walk(workspace, ids, 4)
     expected = list(
