@@ -22,8 +22,8 @@ from tend.usage.models import (
     RollupState,
     Source,
     UnmappedTrait,
-    UsageEvent,
 )
+from tend.usage.queries.events import uncounted_events
 from tend.usage.rollups import JOB, STATE
 from tend.workspaces.models import ApiToken, Scope, Workspace
 
@@ -244,12 +244,7 @@ def rollup_status(workspace: Workspace) -> RollupStatus:
     last (from the hourly counts, so no raw event is read for it)."""
     state = RollupState.objects.filter(name=STATE).first()
     watermark = state.last_event_id if state else 0
-    waiting = (
-        UsageEvent.objects.filter(workspace=workspace, id__gt=watermark)
-        .order_by()
-        .values("id")[: WAITING_CAP + 1]
-        .count()
-    )
+    waiting = uncounted_events(workspace, watermark, WAITING_CAP + 1)
     # Rollup jobs are global (one run counts every workspace); the newest rows by id are
     # the latest runs, which the primary key finds without scanning older ones.
     last_run = (

@@ -115,3 +115,14 @@ def _merged_ids(events, account_ids: list[int], limit: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+def uncounted_events(workspace: Workspace, watermark: int, cap: int) -> int:
+    """How many of the workspace's events are above the rollup watermark, counting no
+    further than ``cap`` (a long backlog need not be counted exactly to be reported)."""
+    return (
+        UsageEvent.objects.filter(workspace=workspace, id__gt=watermark)
+        .order_by()
+        .values("id")[:cap]
+        .count()
+    )
