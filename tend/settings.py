@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tend.workspaces",
     "tend.accounts",
     "tend.usage",
+    "tend.health",
     "tend.web",
     "tend.demo",
 ]
