@@ -11,6 +11,7 @@ from ninja.renderers import BaseRenderer
 from tend.accounts.api import accounts as accounts_api
 from tend.accounts.api import definitions as definitions_api
 from tend.accounts.api import people as people_api
+from tend.health import api as health_api
 from tend.lib.errors import InvalidInput
 from tend.usage import api as usage_api
 from tend.workspaces.auth import ActorAuth
@@ -66,7 +67,10 @@ def field_of(loc) -> str:
 
 @api.exception_handler(ValidationError)
 def invalid_request(request, exc):
-    errors = [{"field": field_of(e.get("loc", ())), "message": e.get("msg", "is invalid")} for e in exc.errors]
+    errors = [
+        {"field": field_of(e.get("loc", ())), "message": e.get("msg", "is invalid")}
+        for e in exc.errors
+    ]
     detail = f"{errors[0]['field']}: {errors[0]['message']}" if errors else "Invalid request."
     return error_response(request, 422, detail, errors)
 
@@ -91,8 +95,17 @@ def http_error(request, exc):
     if exc.status_code == 400:
         # The only 400s are bodies that are not JSON (Ninja's parser, or the bulk PUT's).
         cause = exc.__cause__
-        message = f"is not valid JSON: {cause}" if isinstance(cause, orjson.JSONDecodeError) else "is not valid JSON"
-        return error_response(request, 400, "Malformed JSON in the request body.", [{"field": "body", "message": message}])
+        message = (
+            f"is not valid JSON: {cause}"
+            if isinstance(cause, orjson.JSONDecodeError)
+            else "is not valid JSON"
+        )
+        return error_response(
+            request,
+            400,
+            "Malformed JSON in the request body.",
+            [{"field": "body", "message": message}],
+        )
     return error_response(request, exc.status_code, str(exc))
 
 
@@ -110,5 +123,5 @@ def unauthenticated(request, exc):
 api.add_router("/", accounts_api.router)
 api.add_router("/", people_api.router)
 api.add_router("/", definitions_api.router)
-for router in usage_api.routers:
+for router in [*usage_api.routers, *health_api.routers]:
     api.add_router("/", router)

@@ -15,4 +15,6 @@ SCHEDULE = [
     # downtime and rolls metrics forward at midnight.
     Periodic("usage-roll-up", "usage.roll_up", every=timedelta(seconds=30)),
     Periodic("usage-prune", "usage.prune", at="03:15"),
+    # Scores workspaces whose usage, accounts, custom metrics or profiles changed.
+    Periodic("health-rescore", "health.rescore_changed", every=timedelta(seconds=30)),
 ]

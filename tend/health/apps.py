@@ -5,3 +5,11 @@ class HealthConfig(AppConfig):
     name = "tend.health"
     label = "health"
     verbose_name = "Customer health"
+
+    def ready(self):
+        # A new workspace gets the classic profile: workspaces sits below health and
+        # announces new workspaces with a signal.
+        from tend.health.actions.profiles import set_up_workspace
+        from tend.workspaces.actions import workspace_created
+
+        workspace_created.connect(set_up_workspace, dispatch_uid="health.set_up_workspace")

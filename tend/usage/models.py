@@ -413,6 +413,8 @@ class AccountUsage(UsageMetrics):
             models.Index(
                 fields=["workspace"], condition=models.Q(dirty__gt=0), name="usage_account_dirty"
             ),
+            # Health asks "did any account's usage change since I last scored?"
+            models.Index(fields=["workspace", "refreshed_at"], name="usage_account_refreshed"),
         ]
 
     def __str__(self):
@@ -492,7 +494,11 @@ class MetricValue(models.Model):
                 fields=["account", "metric", "day"], name="usage_metric_value_unique"
             )
         ]
-        indexes = [models.Index(fields=["metric", "day"], name="usage_metric_value_by_day")]
+        indexes = [
+            models.Index(fields=["metric", "day"], name="usage_metric_value_by_day"),
+            # Health asks "did any custom metric change since I last scored?"
+            models.Index(fields=["workspace", "updated_at"], name="usage_metric_value_updated"),
+        ]
 
     def __str__(self):
         return f"{self.metric_id} of account {self.account_id} on day {self.day}: {self.value}"

@@ -1,0 +1,189 @@
+"""Every change to health profiles: creating, saving new versions, rolling back, deleting.
+
+A definition is checked by :func:`tend.health.scoring.parse_definition` against the
+workspace's metrics before anything is written; saving a definition always makes a new
+version, so every score can say which version produced it. Changes ask for a rescore of the
+workspace when they commit.
+"""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from tend.health import sources
+from tend.health.models import HealthProfile, ProfileVersion
+from tend.health.scoring import DefinitionError, parse_definition
+from tend.jobs.registry import enqueue
+from tend.lib.errors import InvalidInput
+from tend.workspaces.access import ADMIN, Actor, system_actor
+from tend.workspaces.models import Workspace
+
+RESCORE_JOB = "health.rescore"
+
+# Totango's classic rule for paying accounts (docs/health.md): Good when someone uses the
+# product a few times each week — at least 4 active days in the last 14 — Poor when nobody
+# used it in 14 days, Average otherwise. An account never seen counts as no use.
+CLASSIC_DEFINITION = {
+    "kind": "rules",
+    "metrics": [
+        {
+            "source": "usage.active_days_14d",
+            "label": "Active days, last 14 days",
+            "grading": "thresholds",
+            "direction": "higher",
+            "good": 4,
+            "poor": 1,
+            "missing": "poor",
+        }
+    ],
+}
+DEFAULT_NAME = "Classic usage rank"
+DEFAULT_DESCRIPTION = (
+    "Good: used on 4 or more of the last 14 days. Poor: no use in 14 days. Average: the rest."
+)
+
+
+def check_definition(workspace: Workspace, definition) -> dict:
+    """The definition if it can be scored in this workspace; else :class:`InvalidInput`
+    naming the field as ``definition.<path>``."""
+    try:
+        parse_definition(definition, source_exists=sources.exists(workspace))
+    except DefinitionError as exc:
+        raise InvalidInput(f"definition.{exc.field}", exc.message) from exc
+    return definition
+
+
+def _name(workspace: Workspace, value, exclude_pk=None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("name", "is required")
+    name = value.strip()
+    if len(name) > 120:
+        raise InvalidInput("name", "is longer than 120 characters")
+    clash = HealthProfile.objects.filter(workspace=workspace, name=name).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise InvalidInput("name", f"another profile is already called {name!r}")
+    return name
+
+
+def _new_version(
+    actor: Actor, profile: HealthProfile, definition: dict, note: str = ""
+) -> ProfileVersion:
+    latest = profile.versions.aggregate(n=Max("number"))["n"] or 0
+    version = ProfileVersion.objects.create(
+        workspace=profile.workspace,
+        profile=profile,
+        number=latest + 1,
+        definition=definition,
+        note=note[:300],
+        created_by=actor.member,
+    )
+    profile.current_version = version
+    profile.updated_at = timezone.now()
+    profile.save(update_fields=["current_version", "updated_at"])
+    return version
+
+
+def request_rescore(workspace: Workspace) -> None:
+    """Score the workspace again soon (collapses with a queued rescore)."""
+    enqueue(RESCORE_JOB, {"workspace_id": workspace.pk}, workspace_id=workspace.pk,
+            unique_key=f"{RESCORE_JOB}:{workspace.pk}")  # fmt: skip
+
+
+@transaction.atomic
+def ensure_default_profile(workspace: Workspace) -> HealthProfile:
+    """The workspace's default profile, created with the classic rule if it has none."""
+    profile = HealthProfile.objects.filter(workspace=workspace, is_default=True).first()
+    if profile is not None:
+        return profile
+    profile = HealthProfile.objects.create(
+        workspace=workspace,
+        name=DEFAULT_NAME,
+        description=DEFAULT_DESCRIPTION,
+        is_default=True,
+        position=0,
+    )
+    _new_version(system_actor(workspace), profile, CLASSIC_DEFINITION, "The classic usage rule")
+    return profile
+
+
+def set_up_workspace(sender=None, *, workspace, actor: Actor, **kwargs) -> None:
+    """A new workspace starts with the classic profile (``workspace_created`` receiver)."""
+    ensure_default_profile(workspace)
+
+
+@transaction.atomic
+def create_profile(actor: Actor, data: Mapping) -> HealthProfile:
+    """A new profile from ``name``, ``description``, ``position`` and ``definition``."""
+    actor.require(ADMIN)
+    workspace = actor.workspace
+    definition = check_definition(workspace, data.get("definition"))
+    profile = HealthProfile.objects.create(
+        workspace=workspace,
+        name=_name(workspace, data.get("name")),
+        description=str(data.get("description") or "")[:500],
+        position=_position(data.get("position", 0)),
+    )
+    _new_version(actor, profile, definition, str(data.get("note") or "First version"))
+    transaction.on_commit(lambda: request_rescore(workspace))
+    return profile
+
+
+def _position(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("position", "expected a whole number, 0 or more")
+    return value
+
+
+@transaction.atomic
+def update_profile(actor: Actor, profile: HealthProfile, data: Mapping) -> HealthProfile:
+    """Change name, description or position; a ``definition`` saves a new version."""
+    actor.require(ADMIN)
+    unknown = sorted(set(data) - {"name", "description", "position", "definition", "note"})
+    if unknown:
+        raise InvalidInput(unknown[0], "is not a field of a health profile")
+    profile = HealthProfile.objects.select_for_update().get(pk=profile.pk)
+    if "definition" in data:
+        check_definition(profile.workspace, data["definition"])
+    if "name" in data:
+        profile.name = _name(profile.workspace, data["name"], exclude_pk=profile.pk)
+    if "description" in data:
+        profile.description = str(data["description"] or "")[:500]
+    if "position" in data:
+        profile.position = _position(data["position"])
+    profile.updated_at = timezone.now()
+    profile.save()
+    if "definition" in data:
+        _new_version(actor, profile, data["definition"], str(data.get("note") or ""))
+    transaction.on_commit(lambda: request_rescore(profile.workspace))
+    return profile
+
+
+@transaction.atomic
+def roll_back(actor: Actor, profile: HealthProfile, version: ProfileVersion) -> ProfileVersion:
+    """Save an earlier version's definition as the newest version (history is never lost).
+    Refused, naming the field, when the old definition uses a metric that no longer exists."""
+    actor.require(ADMIN)
+    if version.profile_id != profile.pk:
+        raise InvalidInput("version", "is a version of another profile")
+    check_definition(profile.workspace, version.definition)
+    new = _new_version(
+        actor, profile, version.definition, f"Rolled back to version {version.number}"
+    )
+    transaction.on_commit(lambda: request_rescore(profile.workspace))
+    return new
+
+
+@transaction.atomic
+def delete_profile(actor: Actor, profile: HealthProfile) -> None:
+    """Delete a profile; its accounts are scored by the next matching profile or the default
+    at once (the rescore runs when this commits). The default profile cannot be deleted."""
+    actor.require(ADMIN)
+    if profile.is_default:
+        raise InvalidInput(
+            "profile", "the default profile scores every other account and cannot be deleted"
+        )
+    workspace = profile.workspace
+    profile.delete()
+    transaction.on_commit(lambda: request_rescore(workspace))

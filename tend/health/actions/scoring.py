@@ -1,0 +1,271 @@
+"""Scoring a workspace and storing what changed.
+
+Steps of :func:`score_workspace`:
+
+1. **Profiles**: the workspace's profiles with their current versions, in priority order,
+   the default last (created with the classic rule if the workspace has none).
+2. **Accounts**: every account's id and parent; which profile scores it (the first whose
+   condition it meets, else the default).
+3. **Score** each profile's accounts in one vectorised call (:mod:`tend.health.scoring`)
+   on the inputs the sources read (:mod:`tend.health.sources`); then parents whose profile
+   says so take their children's mean.
+4. **Store** in one transaction what changed: the account's current health, a
+   ``HealthChange`` for each change of rank, and today's snapshot of each changed account.
+
+The same steps with nothing stored give the live preview (:func:`evaluate`).
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from tend.accounts.bulk.sql import upsert
+from tend.accounts.models import Account
+from tend.health import scoring, sources
+from tend.health.actions.profiles import ensure_default_profile
+from tend.health.models import (
+    AccountHealth,
+    HealthChange,
+    HealthProfile,
+    HealthSnapshot,
+    HealthState,
+    ProfileVersion,
+)
+from tend.health.scoring import RANKS, UNSCORED, Definition, parse_definition
+from tend.workspaces.models import Workspace
+
+SCORE_CHANGE = 0.05  # smaller moves of the score are not a change worth a write
+
+
+@dataclass
+class Population:
+    """The accounts of a workspace as arrays, and which profile scores each."""
+
+    ids: np.ndarray
+    parents: np.ndarray
+    profile_index: np.ndarray  # index into ``profiles``
+
+
+@dataclass
+class Result:
+    """One profile set's scores for a whole population (nothing stored)."""
+
+    population: Population
+    profiles: list[tuple[HealthProfile, ProfileVersion, Definition]]
+    score: np.ndarray
+    rank: np.ndarray
+    dimensions: list[dict]  # per account: dimension key → score (rounded) or None
+    scored: list  # per profile: its Scored and the positions of its accounts
+
+    def distribution(self, mask: np.ndarray | None = None) -> dict[str, int]:
+        ranks = self.rank if mask is None else self.rank[mask]
+        counts = {name: int((ranks == code).sum()) for code, name in RANKS.items()}
+        counts["unscored"] = int((ranks == UNSCORED).sum())
+        return counts
+
+
+@dataclass
+class ScoreRun:
+    accounts: int = 0
+    changed: int = 0
+    rank_changes: int = 0
+    seconds: float = 0.0
+    distribution: dict = field(default_factory=dict)
+
+
+def active_profiles(workspace: Workspace) -> list[tuple[HealthProfile, ProfileVersion, Definition]]:
+    """The profiles that score accounts, in the order they are tried (the default last)."""
+    ensure_default_profile(workspace)
+    found = []
+    for profile in (
+        HealthProfile.objects.filter(workspace=workspace, current_version__isnull=False)
+        .select_related("current_version")
+        .order_by("is_default", "position", "name")
+    ):
+        definition = parse_definition(profile.current_version.definition)
+        found.append((profile, profile.current_version, definition))
+    return found
+
+
+def population(workspace: Workspace, profiles: list) -> Population:
+    rows = list(
+        Account.objects.filter(workspace=workspace).order_by("id").values_list("id", "parent_id")
+    )
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    parents = np.array([r[1] or 0 for r in rows], dtype=np.int64)
+    # Every account goes to the default (the last profile) unless an earlier one claims it.
+    index = np.full(len(ids), len(profiles) - 1, dtype=np.int32)
+    return Population(ids=ids, parents=parents, profile_index=index)
+
+
+def evaluate(
+    workspace: Workspace,
+    profiles: list | None = None,
+    *,
+    day: int | None = None,
+    inputs_cache: dict | None = None,
+) -> Result:
+    """Score every account of ``workspace`` with ``profiles`` (the active ones by default);
+    nothing is stored. ``inputs_cache`` lets a caller reuse inputs already read."""
+    profiles = profiles if profiles is not None else active_profiles(workspace)
+    day = day if day is not None else sources.local_today(workspace)
+    people = population(workspace, profiles)
+    n = len(people.ids)
+    score = np.full(n, np.nan)
+    rank = np.full(n, UNSCORED, dtype=np.int8)
+    dimensions: list[dict] = [{} for _ in range(n)]
+    scored = []
+    cache = inputs_cache if inputs_cache is not None else {}
+    for position, (_profile, _version, definition) in enumerate(profiles):
+        members = np.nonzero(people.profile_index == position)[0]
+        if not len(members):
+            scored.append((None, members))
+            continue
+        needed = [rule for key, rule in definition.inputs().items() if key not in cache]
+        if needed:
+            cache.update(sources.read(workspace, people.ids, needed, day))
+        inputs = {key: cache[key][members] for key in definition.inputs()}
+        result = scoring.score(definition, inputs)
+        score[members] = result.score
+        rank[members] = result.rank
+        for d in definition.dimensions:
+            column = result.dimensions[d.key]
+            for j, i in enumerate(members.tolist()):
+                value = column[j]
+                dimensions[i][d.key] = None if np.isnan(value) else round(float(value), 1)
+        scored.append((result, members))
+    _roll_up(workspace, profiles, people, score, rank)
+    return Result(people, profiles, score, rank, dimensions, scored)
+
+
+def _roll_up(
+    workspace: Workspace, profiles: list, people: Population, score: np.ndarray, rank: np.ndarray
+) -> None:
+    """Parents scored by a profile with a roll-up mode take their children's (weighted) mean."""
+    for position, (_profile, _version, definition) in enumerate(profiles):
+        if definition.parent_mode == "own":
+            continue
+        weights = None
+        if definition.parent_mode == "weighted":
+            key = definition.parent_weight_attribute
+            values = dict(
+                Account.objects.filter(workspace=workspace).values_list("id", "attributes")
+            )
+            weights = np.array(
+                [_positive((values.get(i) or {}).get(key)) for i in people.ids.tolist()],
+                dtype=float,
+            )
+        rolled = scoring.roll_up_parents(definition, people.ids, people.parents, score, weights)
+        is_parent = np.isin(people.ids, people.parents)
+        mask = (people.profile_index == position) & is_parent
+        score[mask] = rolled[mask]
+        rank[mask] = scoring.rank_of(definition, rolled[mask])
+
+
+def _positive(value) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return 0.0
+
+
+def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
+    """Score every account and store what changed; see the module docstring."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    day = sources.local_today(workspace, now)
+    result = evaluate(workspace, day=day)
+    people = result.population
+    stored = {
+        row[0]: row[1:]
+        for row in AccountHealth.objects.filter(workspace=workspace).values_list(
+            "account_id", "version_id", "score", "rank", "dimensions"
+        )
+    }
+    health_rows, snapshot_rows, changes = [], [], []
+    for i, account_id in enumerate(people.ids.tolist()):
+        profile, version, _definition = result.profiles[people.profile_index[i]]
+        value = None if np.isnan(result.score[i]) else round(float(result.score[i]), 1)
+        rank = RANKS.get(int(result.rank[i]))
+        dims = result.dimensions[i]
+        before = stored.get(account_id)
+        if before is not None:
+            old_version, old_score, old_rank, old_dims = before
+            same_score = (old_score is None and value is None) or (
+                old_score is not None
+                and value is not None
+                and abs(old_score - value) < SCORE_CHANGE
+            )
+            if old_version == version.pk and same_score and old_rank == rank and old_dims == dims:
+                continue
+        old_rank = before[2] if before else None
+        health_rows.append(
+            (account_id, workspace.pk, profile.pk, version.pk, value, rank, dims, now)
+        )
+        snapshot_rows.append((workspace.pk, account_id, day, value, rank, dims, version.pk))
+        if rank != old_rank:
+            changes.append(
+                HealthChange(
+                    workspace=workspace,
+                    account_id=account_id,
+                    from_rank=old_rank,
+                    to_rank=rank,
+                    score=value,
+                    version=version,
+                    changed_at=now,
+                )
+            )
+    changed_ranks = {c.account_id for c in changes}
+    with transaction.atomic():
+        if health_rows:
+            _store_health(health_rows, changed_ranks, now)
+            upsert(
+                HealthSnapshot,
+                ("workspace_id", "account_id", "day", "score", "rank", "dimensions", "version_id"),
+                snapshot_rows,
+                ["account", "day"],
+                ["score", "rank", "dimensions", "version_id"],
+            )
+            HealthChange.objects.bulk_create(changes, batch_size=1000)
+        seconds = time.perf_counter() - started
+        HealthState.objects.update_or_create(
+            workspace=workspace, defaults={"scored_at": now, "scored_day": day, "seconds": seconds}
+        )
+    return ScoreRun(
+        accounts=len(people.ids),
+        changed=len(health_rows),
+        rank_changes=len(changes),
+        seconds=seconds,
+        distribution=result.distribution(),
+    )
+
+
+def _store_health(rows: list[tuple], changed_ranks: set[int], now) -> None:
+    """Upsert current health; ``rank_since`` moves only for accounts whose rank changed."""
+    columns = (
+        "account_id",
+        "workspace_id",
+        "profile_id",
+        "version_id",
+        "score",
+        "rank",
+        "dimensions",
+        "computed_at",
+    )
+    same_rank = [r for r in rows if r[0] not in changed_ranks]
+    new_rank = [(*r, now) for r in rows if r[0] in changed_ranks]
+    updates = ["profile_id", "version_id", "score", "rank", "dimensions", "computed_at"]
+    if same_rank:
+        upsert(
+            AccountHealth,
+            (*columns, "rank_since"),
+            [(*r, now) for r in same_rank],
+            ["account"],
+            updates,
+        )
+    if new_rank:
+        upsert(
+            AccountHealth, (*columns, "rank_since"), new_rank, ["account"], [*updates, "rank_since"]
+        )

@@ -1,0 +1,5 @@
+"""The health app's REST routers; ``tend/api.py`` mounts ``routers``."""
+
+from tend.health.api import scores
+
+routers = [scores.router]
