@@ -176,6 +176,22 @@ def roll_back(actor: Actor, profile: HealthProfile, version: ProfileVersion) -> 
 
 
 @transaction.atomic
+def make_default(actor: Actor, profile: HealthProfile) -> HealthProfile:
+    """Make ``profile`` the one that scores every account no other profile claims; the old
+    default becomes an ordinary profile, tried first."""
+    actor.require(ADMIN)
+    if profile.is_default:
+        return profile
+    HealthProfile.objects.filter(workspace=profile.workspace, is_default=True).update(
+        is_default=False, position=0, updated_at=timezone.now()
+    )
+    HealthProfile.objects.filter(pk=profile.pk).update(is_default=True, updated_at=timezone.now())
+    profile.refresh_from_db()
+    transaction.on_commit(lambda: request_rescore(profile.workspace))
+    return profile
+
+
+@transaction.atomic
 def delete_profile(actor: Actor, profile: HealthProfile) -> None:
     """Delete a profile; its accounts are scored by the next matching profile or the default
     at once (the rescore runs when this commits). The default profile cannot be deleted."""
