@@ -116,6 +116,7 @@ class RecomputeOut(Schema):
     "/accounts/{int:id}/health",
     response={200: HealthOut, **ERRORS},
     summary="Explain an account's health",
+    by_alias=True,  # to_next_rank's "from"
 )
 def account_health(request, id: int):
     account = get_for(request.auth, Account.objects.select_related("workspace"), READ, pk=id)
