@@ -15,14 +15,18 @@ Steps of :func:`score_workspace`:
 The same steps with nothing stored give the live preview (:func:`evaluate`).
 """
 
+import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import orjson
 from django.db import transaction
 from django.utils import timezone
 
 from tend.accounts.bulk.sql import upsert
+from tend.accounts.conditions import account_catalog, matching_accounts
 from tend.accounts.models import Account
 from tend.health import scoring, sources
 from tend.health.actions.profiles import ensure_default_profile
@@ -35,6 +39,7 @@ from tend.health.models import (
     ProfileVersion,
 )
 from tend.health.scoring import RANKS, UNSCORED, Definition, parse_definition
+from tend.lib.conditions import InvalidCondition
 from tend.workspaces.models import Workspace
 
 SCORE_CHANGE = 0.05  # smaller moves of the score are not a change worth a write
@@ -57,14 +62,29 @@ class Result:
     profiles: list[tuple[HealthProfile, ProfileVersion, Definition]]
     score: np.ndarray
     rank: np.ndarray
-    dimensions: list[dict]  # per account: dimension key → score (rounded) or None
-    scored: list  # per profile: its Scored and the positions of its accounts
+    scored: list  # per profile: its Scored (None when it scores nobody) and its accounts
 
     def distribution(self, mask: np.ndarray | None = None) -> dict[str, int]:
         ranks = self.rank if mask is None else self.rank[mask]
         counts = {name: int((ranks == code).sum()) for code, name in RANKS.items()}
         counts["unscored"] = int((ranks == UNSCORED).sum())
         return counts
+
+    @cached_property
+    def dimensions(self) -> list[dict]:
+        """Per account: dimension key → score (rounded) or None. Built on first use only:
+        the preview compares ranks and scores and never needs it."""
+        found: list[dict] = [{} for _ in range(len(self.population.ids))]
+        for (_profile, _version, definition), (result, members) in zip(
+            self.profiles, self.scored, strict=True
+        ):
+            if result is None:
+                continue
+            for d in definition.dimensions:
+                column = result.dimensions[d.key].tolist()
+                for i, value in zip(members.tolist(), column, strict=True):
+                    found[i][d.key] = None if math.isnan(value) else round(value, 1)
+        return found
 
 
 @dataclass
@@ -90,14 +110,71 @@ def active_profiles(workspace: Workspace) -> list[tuple[HealthProfile, ProfileVe
     return found
 
 
-def population(workspace: Workspace, profiles: list) -> Population:
+def accounts_of(workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Every account's id (ascending) and parent id (0 for none), in one query."""
     rows = list(
         Account.objects.filter(workspace=workspace).order_by("id").values_list("id", "parent_id")
     )
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     parents = np.array([r[1] or 0 for r in rows], dtype=np.int64)
-    # Every account goes to the default (the last profile) unless an earlier one claims it.
+    return ids, parents
+
+
+def condition_key(condition) -> str:
+    """A stable text key of a condition (for caching the accounts it matches)."""
+    return orjson.dumps(condition, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def matching_mask(
+    workspace: Workspace, condition, ids: np.ndarray, *, catalog=None, now=None
+) -> np.ndarray:
+    """Which of ``ids`` (ascending) meet ``condition``: one query for the whole population."""
+    matched = np.fromiter(
+        matching_accounts(workspace, condition, catalog=catalog, now=now)
+        .order_by()
+        .values_list("id", flat=True)
+        .iterator(chunk_size=10_000),
+        dtype=np.int64,
+    )
+    return np.isin(ids, matched, assume_unique=True)
+
+
+def population(
+    workspace: Workspace,
+    profiles: list,
+    *,
+    accounts: tuple[np.ndarray, np.ndarray] | None = None,
+    matches: dict | None = None,
+) -> Population:
+    """The workspace's accounts and which profile scores each.
+
+    Steps: every account starts with the default (the last profile); then, from the last
+    conditioned profile to the first, each takes the accounts its condition matches — so
+    the first profile in order whose condition an account meets wins. One query per
+    profile with a condition (its matches are kept in ``matches``, by condition, for callers
+    that score the same population again, such as the preview); a non-default profile
+    without a condition scores nothing. ``accounts`` gives ids and parents already read.
+    """
+    ids, parents = accounts if accounts is not None else accounts_of(workspace)
     index = np.full(len(ids), len(profiles) - 1, dtype=np.int32)
+    matches = matches if matches is not None else {}
+    catalog = None
+    for position in range(len(profiles) - 2, -1, -1):
+        condition = profiles[position][0].condition
+        if not condition:
+            continue
+        key = condition_key(condition)
+        if key not in matches:
+            catalog = catalog or account_catalog(workspace)
+            try:
+                matches[key] = matching_mask(workspace, condition, ids, catalog=catalog)
+            except InvalidCondition:
+                # Saved conditions were valid; one can go stale when a field it names is
+                # removed (an attribute deleted). Its profile then claims no account, so
+                # they fall to the next profile instead of the whole workspace going
+                # unscored; the profile list says why.
+                matches[key] = np.zeros(len(ids), dtype=bool)
+        index[matches[key]] = position
     return Population(ids=ids, parents=parents, profile_index=index)
 
 
@@ -107,16 +184,17 @@ def evaluate(
     *,
     day: int | None = None,
     inputs_cache: dict | None = None,
+    people: Population | None = None,
 ) -> Result:
     """Score every account of ``workspace`` with ``profiles`` (the active ones by default);
-    nothing is stored. ``inputs_cache`` lets a caller reuse inputs already read."""
+    nothing is stored. ``inputs_cache`` lets a caller reuse inputs already read, and
+    ``people`` a population already assigned to ``profiles``."""
     profiles = profiles if profiles is not None else active_profiles(workspace)
     day = day if day is not None else sources.local_today(workspace)
-    people = population(workspace, profiles)
+    people = people if people is not None else population(workspace, profiles)
     n = len(people.ids)
     score = np.full(n, np.nan)
     rank = np.full(n, UNSCORED, dtype=np.int8)
-    dimensions: list[dict] = [{} for _ in range(n)]
     scored = []
     cache = inputs_cache if inputs_cache is not None else {}
     for position, (_profile, _version, definition) in enumerate(profiles):
@@ -131,35 +209,41 @@ def evaluate(
         result = scoring.score(definition, inputs)
         score[members] = result.score
         rank[members] = result.rank
-        for d in definition.dimensions:
-            column = result.dimensions[d.key]
-            for j, i in enumerate(members.tolist()):
-                value = column[j]
-                dimensions[i][d.key] = None if np.isnan(value) else round(float(value), 1)
         scored.append((result, members))
-    _roll_up(workspace, profiles, people, score, rank)
-    return Result(people, profiles, score, rank, dimensions, scored)
+    _roll_up(workspace, profiles, people, score, rank, cache)
+    return Result(people, profiles, score, rank, scored)
 
 
 def _roll_up(
-    workspace: Workspace, profiles: list, people: Population, score: np.ndarray, rank: np.ndarray
+    workspace: Workspace,
+    profiles: list,
+    people: Population,
+    score: np.ndarray,
+    rank: np.ndarray,
+    cache: dict,
 ) -> None:
     """Parents scored by a profile with a roll-up mode take their children's (weighted) mean."""
+    is_parent = np.isin(people.ids, people.parents)
+    if not is_parent.any():
+        return
     for position, (_profile, _version, definition) in enumerate(profiles):
         if definition.parent_mode == "own":
             continue
         weights = None
         if definition.parent_mode == "weighted":
             key = definition.parent_weight_attribute
-            values = dict(
-                Account.objects.filter(workspace=workspace).values_list("id", "attributes")
-            )
-            weights = np.array(
-                [_positive((values.get(i) or {}).get(key)) for i in people.ids.tolist()],
-                dtype=float,
-            )
+            # Kept with the inputs, so the preview reads the weights once too.
+            cache_key = f"parent weight?{key}"
+            if cache_key not in cache:
+                values = dict(
+                    Account.objects.filter(workspace=workspace).values_list("id", "attributes")
+                )
+                cache[cache_key] = np.array(
+                    [_positive((values.get(i) or {}).get(key)) for i in people.ids.tolist()],
+                    dtype=float,
+                )
+            weights = cache[cache_key]
         rolled = scoring.roll_up_parents(definition, people.ids, people.parents, score, weights)
-        is_parent = np.isin(people.ids, people.parents)
         mask = (people.profile_index == position) & is_parent
         score[mask] = rolled[mask]
         rank[mask] = scoring.rank_of(definition, rolled[mask])
