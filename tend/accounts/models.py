@@ -208,6 +208,36 @@ class StageChange(models.Model):
         return f"account {self.account_id}: stage {self.from_stage_id} → {self.to_stage_id}"
 
 
+class StatusChange(models.Model):
+    """One change of an account's status (trial → paying, paying → churned …): when customers
+    converted and churned, for the back-test of health profiles and the timeline.
+
+    Written by every path that changes the status of an existing account. Creating an account
+    is not a change: an account imported as churned has no churn date we could know.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=AccountStatus.choices)
+    to_status = models.CharField(max_length=10, choices=AccountStatus.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=20, default="ui")
+
+    objects = scoped()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "changed_at"], name="status_change_account"),
+            # The back-test asks "which accounts churned in the last year?"
+            models.Index(fields=["workspace", "to_status", "changed_at"], name="status_change_to"),
+        ]
+
+    def __str__(self):
+        return f"account {self.account_id}: {self.from_status} → {self.to_status}"
+
+
 class Assignment(models.Model):
     """The member who holds an assignment role on an account (one per role)."""
 

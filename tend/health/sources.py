@@ -6,6 +6,19 @@ A metric in a profile names a source (``usage.active_users_14d``, ``attributes.r
 asked for in a few queries and returns arrays aligned on the account ids: numbers as floats
 with NaN for missing, categories as objects with None.
 
+**As of a day.** Every read names a local day. Today's values are the live ones (the usage
+metrics row each account has, ``AccountUsage``); a past day's are what the sources knew at
+the end of that day, for the back-test and the replay of health history:
+
+* usage metrics are recomputed from the daily rollups by the usage app's own rules
+  (:mod:`tend.health.past_usage`), engagement included (its peers grouped by the status each
+  account had that day, from the status history); an account not yet seen that day has none;
+* attributes have no history: they are read as they are now, but dates count their days from
+  that day (days to renewal 30 days ago is today's plus 30);
+* custom metrics are aggregated over the window ending on that day.
+
+:func:`read_days` answers many days at once, loading what they share once.
+
 **Extension point.** Later data (open tasks overdue, days since the last touchpoint, NPS,
 support tickets, revenue) plugs in with :func:`register`: a :class:`Source` answers which
 metrics it offers (for the profile editor and for validation) and reads their values. The
@@ -15,13 +28,14 @@ scorer never changes.
 import datetime
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Avg, Sum
 
 from tend.accounts.models import Account, AttributeDefinition, AttributeType, ObjectType
+from tend.health.past_usage import PastUsage
 from tend.health.scoring import MetricRule
 from tend.lib.dates import day_number, today, zone
 from tend.usage.models import AccountUsage, Metric, MetricValue, VisitFrequency
@@ -65,6 +79,14 @@ class Source(ABC):
     ) -> dict:
         """Input key → array aligned on ``ids`` for each rule, as of local day ``day``."""
 
+    def values_on_days(
+        self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], days: list[int]
+    ) -> Iterator[tuple[int, dict]]:
+        """(day, inputs) for each of ``days`` in order; a source whose days share work (one
+        load of the rollups for a span of days) answers them together."""
+        for day in days:
+            yield day, self.values(workspace, ids, rules, day)
+
 
 _sources: dict[str, Source] = {}
 
@@ -88,18 +110,42 @@ def exists(workspace: Workspace):
     return lambda key: key in known
 
 
-def read(workspace: Workspace, ids: np.ndarray, rules: Iterable[MetricRule], day: int) -> dict:
-    """Every input the rules need, for the accounts ``ids``."""
+def _by_source(rules: Iterable[MetricRule]) -> dict:
     by_source: dict[Source, list[MetricRule]] = defaultdict(list)
     for rule in rules:
         source = source_for(rule.source)
         if source is None:
             raise LookupError(f"no source for {rule.source!r}")
         by_source[source].append(rule)
+    return by_source
+
+
+def read(workspace: Workspace, ids: np.ndarray, rules: Iterable[MetricRule], day: int) -> dict:
+    """Every input the rules need, for the accounts ``ids``, as of local day ``day``."""
     inputs = {}
-    for source, source_rules in by_source.items():
+    for source, source_rules in _by_source(rules).items():
         inputs.update(source.values(workspace, ids, source_rules, day))
     return inputs
+
+
+def read_days(
+    workspace: Workspace, ids: np.ndarray, rules: Iterable[MetricRule], days: Iterable[int]
+) -> Iterator[tuple[int, dict]]:
+    """(day, every input the rules need for ``ids`` as of that day) for each of ``days``,
+    in ascending order. What the days share is loaded once per span of days."""
+    wanted = sorted(set(days))
+    streams = [
+        source.values_on_days(workspace, ids, source_rules, wanted)
+        for source, source_rules in _by_source(rules).items()
+    ]
+    for day in wanted:
+        inputs = {}
+        for stream in streams:
+            answered, values = next(stream)
+            if answered != day:
+                raise RuntimeError(f"a source answered day {answered} for day {day}")
+            inputs.update(values)
+        yield day, inputs
 
 
 def _aligned(ids: np.ndarray, found: dict, missing, dtype=float) -> np.ndarray:
@@ -132,7 +178,8 @@ USAGE_DERIVED = {
 
 
 class UsageSource(Source):
-    """The usage metrics of each account (``AccountUsage``), as of now."""
+    """The usage metrics of each account: today the live row (``AccountUsage``), a past day
+    recomputed from the rollups (:mod:`tend.health.past_usage`)."""
 
     prefix = "usage."
 
@@ -154,6 +201,29 @@ class UsageSource(Source):
         return found
 
     def values(
+        self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], day: int
+    ) -> dict:
+        if day < local_today(workspace):
+            return next(self.values_on_days(workspace, ids, rules, [day]))[1]
+        return self._live(workspace, ids, rules, day)
+
+    def values_on_days(
+        self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], days: list[int]
+    ) -> Iterator[tuple[int, dict]]:
+        today = local_today(workspace)
+        past = [day for day in days if day < today]
+        if past:
+            names = {rule.source.removeprefix("usage.") for rule in rules}
+            for day, found in PastUsage(workspace, ids, names).days(past):
+                yield (
+                    day,
+                    {rule.input_key: found[rule.source.removeprefix("usage.")] for rule in rules},
+                )
+        for day in days:
+            if day >= today:
+                yield day, self._live(workspace, ids, rules, day)
+
+    def _live(
         self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], day: int
     ) -> dict:
         names = sorted({rule.source.removeprefix("usage.") for rule in rules})

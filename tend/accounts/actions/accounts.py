@@ -20,6 +20,7 @@ from tend.accounts.models import (
     ObjectType,
     Stage,
     StageChange,
+    StatusChange,
     Tag,
 )
 from tend.lib.errors import InvalidInput
@@ -146,6 +147,21 @@ def _apply_stage(account: Account, stage: Stage | None, actor: Actor, source: st
     account.stage_entered_at = now if stage else None
 
 
+def _record_status(account: Account, old_status: str, actor: Actor, source: str) -> None:
+    """A row for the status history when an existing account's status changes."""
+    if account.status == old_status:
+        return
+    StatusChange.objects.create(
+        workspace=account.workspace,
+        account=account,
+        from_status=old_status,
+        to_status=account.status,
+        changed_at=account.updated_at,
+        changed_by=actor.member,
+        source=source,
+    )
+
+
 def _apply_tags(account: Account, tags: list[Tag]) -> None:
     current = set(AccountTag.objects.filter(account=account).values_list("tag_id", flat=True))
     wanted = {t.pk for t in tags}
@@ -247,12 +263,15 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
     stage = clean.pop("stage", None)
     tags = clean.pop("tags", None)
     assignments = clean.pop("assignments", None)
+    is_new = account.pk is None
+    old_status = account.status
     for field, value in clean.items():
         setattr(account, field, value)
     account.updated_at = timezone.now()
-    is_new = account.pk is None
     if is_new:
         account.save()
+    else:
+        _record_status(account, old_status, actor, source)
     if stage_given:
         _apply_stage(account, stage, actor, source)
     account.save()

@@ -12,7 +12,7 @@ Steps (one transaction):
 5. diff each item with its stored row, tags and assignments; unchanged items are not written;
 6. write new and changed rows with ``INSERT … ON CONFLICT DO UPDATE`` setting only the changed
    columns (see ``bulk.sql``), parents before the children that point at them, then stage
-   history, tags and assignments in bulk.
+   and status history, tags and assignments in bulk.
 """
 
 from collections import defaultdict
@@ -40,6 +40,7 @@ from tend.accounts.models import (
     AssignmentRole,
     Stage,
     StageChange,
+    StatusChange,
     Tag,
 )
 from tend.workspaces.access import WRITE, Actor
@@ -396,6 +397,7 @@ class _Upsert:
         ids: dict[int, int] = {}
         writes: list[Plan] = []
         stage_moves: list[tuple[Plan, int | None]] = []
+        status_moves: list[tuple[Plan, str]] = []
         for index, plan in plans.items():
             row = plan.row
             if row is None:
@@ -435,6 +437,8 @@ class _Upsert:
             statuses[index] = UPDATED
             if stage_moved:
                 stage_moves.append((plan, row[5]))
+            if plan.status != row[3]:
+                status_moves.append((plan, row[3]))
             plan.parent_id = parent_id if parent_id is None or parent_id > 0 else None
             plan.stage_entered_at = (self.now if plan.stage_id else None) if stage_moved else row[6]
             plan.sets = (*sets, "updated_at")
@@ -444,6 +448,7 @@ class _Upsert:
         for plan in writes:
             ids[plan.index] = plan.pk
         self._write_stage_changes(stage_moves)
+        self._write_status_changes(status_moves)
         self._write_tags(writes, current_tags)
         self._write_assignments(writes, current_assignments)
         return statuses, ids
@@ -524,6 +529,27 @@ class _Upsert:
                     source=self.source,
                 )
                 for plan, from_stage in moves
+            ]
+        )
+
+    def _write_status_changes(self, moves: list[tuple[Plan, str]]) -> None:
+        """The status history of existing accounts whose status changed (a new account's first
+        status is not a change), in one insert for the batch."""
+        if not moves:
+            return
+        member = self.actor.member
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(
+                    workspace=self.workspace,
+                    account_id=plan.pk,
+                    from_status=from_status,
+                    to_status=plan.status,
+                    changed_at=self.now,
+                    changed_by=member,
+                    source=self.source,
+                )
+                for plan, from_status in moves
             ]
         )
 

@@ -1,4 +1,4 @@
-"""The account profile: header, attributes, hierarchy, people and stage history."""
+"""The account profile: header, attributes, hierarchy, people, stage history and when it churned."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -9,6 +9,7 @@ from tend.accounts.actions.accounts import can_edit_account
 from tend.accounts.extensions import profile_panels
 from tend.accounts.models import (
     Account,
+    AccountStatus,
     Assignment,
     AssignmentRole,
     AttributeDefinition,
@@ -16,6 +17,7 @@ from tend.accounts.models import (
     EndUser,
     ObjectType,
     StageChange,
+    StatusChange,
 )
 from tend.accounts.views.accounts.common import account_for, member_required
 from tend.workspaces.access import WRITE
@@ -65,6 +67,18 @@ def owners(account: Account) -> list[dict]:
     return [{"role": role, "member": held.get(role.pk)} for role in roles]
 
 
+def churned_on(account: Account):
+    """When a churned account churned (its latest change to churned), or None."""
+    if account.status != AccountStatus.CHURNED:
+        return None
+    change = (
+        StatusChange.objects.filter(account=account, to_status=AccountStatus.CHURNED)
+        .order_by("-changed_at", "-id")
+        .first()
+    )
+    return change.changed_at if change else None
+
+
 def paged(request, queryset, param: str, size: int):
     return Paginator(queryset, size).get_page(request.GET.get(param))
 
@@ -95,6 +109,7 @@ def profile_context(request, account: Account, replaced: frozenset = frozenset()
         "contacts": paged(request, contacts, "contacts_page", PEOPLE_PAGE_SIZE),
         "stage_history": list(history),
         "days_in_stage": account.days_in_stage(),
+        "churned_on": churned_on(account),
         "can_edit": can_edit_account(actor, account),
         "can_delete": actor.can(WRITE),
     }
