@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("tend.accounts.urls")),
     path("data-model/", include("tend.accounts.data_model_urls")),
     path("ingest/", include("tend.usage.ingest.urls")),
+    path("health/", include("tend.health.urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -13,3 +13,7 @@ class AccountsConfig(AppConfig):
         from tend.workspaces.actions import workspace_created
 
         workspace_created.connect(set_up_workspace, dispatch_uid="accounts.set_up_workspace")
+        # The list's attribute filter plugs in like the filters of upper apps do.
+        from tend.accounts import attribute_filter
+
+        attribute_filter.register()

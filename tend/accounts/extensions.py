@@ -6,7 +6,9 @@ register here from their ``AppConfig.ready()``:
 * a **list column** — a sortable column of the accounts list (usage adds last seen, active
   users, visit frequency and engagement);
 * a **profile panel** — a section of the account profile (usage adds its usage panel and
-  activity stream).
+  activity stream);
+* a **list filter** — a filter of the accounts list, kept in its query string (health adds
+  "Health: good / average / poor / no score").
 
 Registration is by key, so registering again (Django may call ``ready()`` twice in tests)
 replaces rather than duplicates.
@@ -15,6 +17,7 @@ replaces rather than duplicates.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django import forms
 from django.db.models import QuerySet
 
 
@@ -54,8 +57,29 @@ class ProfilePanel:
     replaces: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter of the accounts list, kept in the query string under ``key``.
+
+    ``field(workspace, value)`` builds the form field shown in the list's filter bar, or
+    returns None when the filter has nothing to offer in that workspace; ``value`` is what the
+    query string holds now, so a field can offer it even when it is not among its usual
+    choices. ``apply(queryset, value)`` narrows the accounts by the field's cleaned value
+    (never empty); ``str(value)`` must give back the query-string form, so that links to other
+    pages, sorts and the "clear" link keep the filter.
+    """
+
+    key: str
+    field: Callable[[object, str], forms.Field | None]
+    apply: Callable[[QuerySet, object], QuerySet]
+    position: int = 100
+
+
 _columns: dict[str, ListColumn] = {}
 _panels: dict[str, ProfilePanel] = {}
+_filters: dict[str, ListFilter] = {}
+# The list's own query-string parameters, which a filter may not take over.
+LIST_PARAMETERS = frozenset({"q", "status", "stage", "owner", "role", "tag", "sort", "page"})
 
 
 def add_list_column(column: ListColumn) -> None:
@@ -85,3 +109,13 @@ def profile_panels(column: str) -> list[ProfilePanel]:
     return sorted(
         (p for p in _panels.values() if p.column == column), key=lambda p: (p.position, p.key)
     )
+
+
+def add_list_filter(list_filter: ListFilter) -> None:
+    if list_filter.key in LIST_PARAMETERS:
+        raise ValueError(f"list filter {list_filter.key!r}: the list already uses that parameter")
+    _filters[list_filter.key] = list_filter
+
+
+def list_filters() -> list[ListFilter]:
+    return sorted(_filters.values(), key=lambda f: (f.position, f.key))

@@ -6,7 +6,7 @@ bad value reaches the action and the person sees the same message the API would 
 
 from django import forms
 
-from tend.accounts.extensions import list_columns
+from tend.accounts.extensions import list_columns, list_filters
 from tend.accounts.models import AccountStatus, AssignmentRole, AttributeType, Stage, Tag
 from tend.accounts.queries import DEFAULT_SORT, NONE, AccountFilters
 from tend.lib.errors import InvalidInput
@@ -73,17 +73,33 @@ class AccountFilterForm(forms.Form):
         ]
         self.fields["role"].choices = [("", "Any role"), *[(str(r.pk), r.name) for r in roles]]
         self.fields["tag"].choices = [("", "Any tag"), *[(str(t.pk), t.name) for t in tags]]
-        self.fields["sort"].choices = sort_choices()
+        # The filters other apps add go between the list's own filters and the sort.
+        sort = self.fields.pop("sort")
+        self.extra_filters = []
+        for list_filter in list_filters():
+            raw = data.get(list_filter.key, "") if data is not None else ""
+            field = list_filter.field(workspace, raw if isinstance(raw, str) else "")
+            if field is not None:
+                field.required = False
+                self.fields[list_filter.key] = field
+                self.extra_filters.append(list_filter.key)
+        self.fields["sort"] = sort
+        sort.choices = sort_choices()
 
     def filters(self) -> AccountFilters:
         self.is_valid()
         values = {
             name: self.cleaned_data.get(name) or ""
             for name in self.fields
-            if name not in self.errors
+            if name not in self.errors and name not in self.extra_filters
         }
         values["q"] = values.get("q", "").strip()
         values["sort"] = values.get("sort") or DEFAULT_SORT
+        values["extra"] = tuple(
+            (key, self.cleaned_data[key])
+            for key in self.extra_filters
+            if key not in self.errors and self.cleaned_data.get(key) not in (None, "")
+        )
         return AccountFilters(**values)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
-from tend.accounts.extensions import list_columns
+from tend.accounts.extensions import list_columns, list_filters
 from tend.accounts.models import (
     Account,
     AccountTag,
@@ -54,10 +54,18 @@ class AccountFilters:
     role: str = ""  # a role id narrowing ``owner``, or "" for any role
     tag: str = ""  # a tag id or ""
     sort: str = DEFAULT_SORT
+    # The filters other apps add (``extensions.ListFilter``): (key, cleaned value) pairs.
+    extra: tuple[tuple[str, object], ...] = ()
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.status or self.stage or self.owner or self.tag)
+        return bool(self.q or self.status or self.stage or self.owner or self.tag or self.extra)
+
+    def params(self) -> dict[str, str]:
+        """Every filter as its query-string parameter (empty ones included)."""
+        values = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        values.update((key, str(value)) for key, value in self.extra)
+        return values
 
 
 def sort_ordering(sort: str) -> list:
@@ -115,6 +123,10 @@ def filter_accounts(qs: QuerySet, filters: AccountFilters) -> QuerySet:
         qs = qs.filter(
             Exists(AccountTag.objects.filter(account=OuterRef("pk"), tag_id=filters.tag))
         )
+    registered = {f.key: f for f in list_filters()}
+    for key, value in filters.extra:
+        if key in registered:
+            qs = registered[key].apply(qs, value)
     return qs
 
 

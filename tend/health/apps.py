@@ -13,3 +13,8 @@ class HealthConfig(AppConfig):
         from tend.workspaces.actions import workspace_created
 
         workspace_created.connect(set_up_workspace, dispatch_uid="health.set_up_workspace")
+        # The accounts list and profile show health through the extension points accounts
+        # offers, since accounts sits below health and may not import it.
+        from tend.health import extensions
+
+        extensions.register()

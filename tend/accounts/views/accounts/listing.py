@@ -43,8 +43,9 @@ class Row:
 
 
 def list_url(filters: AccountFilters, **changes) -> str:
-    """The canonical address of a list view: only the parameters that differ from defaults."""
-    values = {**filters.__dict__, **changes}
+    """The canonical address of a list view: only the parameters that differ from defaults.
+    ``changes`` may name the filters other apps add too (``health="poor"``)."""
+    values = {**filters.params(), **changes}
     params = {
         k: v
         for k, v in values.items()

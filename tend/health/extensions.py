@@ -1,0 +1,120 @@
+"""How health shows up in the accounts app's pages, through ``tend.accounts.extensions``
+(accounts may not import health): the list's Health and Score columns and its Health filter,
+and the profile's health panel.
+
+The columns read the account's current health (``AccountHealth``), joined into the list's one
+query by ``prepare``; accounts without a score sort last whichever the direction.
+"""
+
+from django import forms
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from tend.accounts.extensions import (
+    ListColumn,
+    ListFilter,
+    ProfilePanel,
+    add_list_column,
+    add_list_filter,
+    add_profile_panel,
+)
+from tend.health.models import AccountHealth, Rank
+
+# Ranks from worst to best: the ascending order of the Health column.
+RANK_ORDER = {Rank.POOR: 0, Rank.AVERAGE: 1, Rank.GOOD: 2}
+NO_SCORE = "none"  # the filter's value for accounts without a rank
+FILTER_CHOICES = [("", "Any health"), *Rank.choices, (NO_SCORE, "No score")]
+
+
+def health_of(account) -> AccountHealth | None:
+    """The account's current health as joined by ``prepare`` (no query), or None."""
+    try:
+        return account.health
+    except ObjectDoesNotExist:
+        return None
+
+
+def rank_badge(rank: str | None):
+    """The rank as a coloured badge (safe HTML), or "" without a rank."""
+    if not rank:
+        return ""
+    return format_html('<span class="badge rank rank-{}">{}</span>', rank, Rank(rank).label)
+
+
+def _with_health(queryset):
+    return queryset.select_related("health__profile")
+
+
+def _rank_cell(account) -> tuple[str, str]:
+    health = health_of(account)
+    if health is None or not health.rank:
+        return "", "Not scored yet"
+    since = date_format(health.rank_since, "M j, Y")
+    profile = f" · {health.profile.name}" if health.profile else ""
+    return rank_badge(health.rank), f"{Rank(health.rank).label} since {since}{profile}"
+
+
+def _score_cell(account) -> tuple[str, str]:
+    health = health_of(account)
+    if health is None or health.score is None:
+        return "", "Not scored yet"
+    return f"{health.score:.0f}", f"Health score {health.score:g} of 100"
+
+
+def _filter_field(workspace, current: str) -> forms.Field:
+    return forms.ChoiceField(choices=FILTER_CHOICES, required=False, label="Health")
+
+
+def _filter_accounts(queryset, value: str):
+    if value == NO_SCORE:
+        return queryset.filter(Q(health__isnull=True) | Q(health__rank__isnull=True))
+    return queryset.filter(health__rank=value)
+
+
+def register() -> None:
+    """Called from ``HealthConfig.ready``."""
+    add_list_column(
+        ListColumn(
+            key="health",
+            label="Health",
+            description="The account's health rank: Good, Average or Poor",
+            cell=_rank_cell,
+            order=[
+                Case(
+                    *(When(health__rank=r, then=Value(n)) for r, n in RANK_ORDER.items()),
+                    default=None,
+                    output_field=IntegerField(),
+                ).asc(nulls_last=True)
+            ],
+            prepare=_with_health,
+            # Worst first: the accounts that need attention.
+            descending_first=False,
+            sort_labels=("Poorest health first", "Healthiest first"),
+            position=5,
+        )
+    )
+    add_list_column(
+        ListColumn(
+            key="health_score",
+            label="Score",
+            description="Health score, 0–100",
+            cell=_score_cell,
+            order=[F("health__score").asc(nulls_last=True)],
+            prepare=_with_health,
+            numeric=True,
+            descending_first=False,
+            sort_labels=("Lowest health score", "Highest health score"),
+            position=6,
+        )
+    )
+    add_list_filter(
+        ListFilter(key="health", field=_filter_field, apply=_filter_accounts, position=10)
+    )
+    # Imported here: the panel reads health queries, which need the apps loaded.
+    from tend.health.views.account import health_panel
+
+    add_profile_panel(
+        ProfilePanel(key="health", template="health/panel.html", context=health_panel, position=5)
+    )

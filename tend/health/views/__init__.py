@@ -1,0 +1,1 @@
+"""The health pages, one module per page: the dashboard, the account profile's panel."""
