@@ -1,6 +1,7 @@
 """How usage shows up in the accounts app's pages: four sortable list columns and three
 profile panels, registered through ``tend.accounts.extensions`` (accounts may not import
-usage).
+usage); and the ``usage.<metric>`` condition fields (``conditions.py``), registered with
+``tend.accounts.conditions``.
 
 The columns read the account's metrics row (``AccountUsage``), joined into the list's one
 query by ``prepare``; accounts with no usage yet sort last whichever the direction.
@@ -74,6 +75,10 @@ def _engagement(account) -> tuple[str, str]:
 
 def register() -> None:
     """Called from ``UsageConfig.ready``."""
+    # Conditions on accounts (segments, plays, health profiles) can test usage.<metric>.
+    from tend.usage import conditions
+
+    conditions.register()
     add_list_column(
         ListColumn(
             key="last_seen",

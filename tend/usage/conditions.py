@@ -1,0 +1,123 @@
+"""Usage fields for conditions on accounts: ``usage.<metric>`` read from the account's
+metrics row (``AccountUsage``), registered with ``tend.accounts.conditions`` by
+``extensions.register``.
+
+The row is reached through a LEFT JOIN (``usage__…``), so an account that has no usage row
+yet compares as missing on every usage field: ``usage.events_7d lt 5`` is false for it,
+``usage.events_7d is_not_set`` true.
+"""
+
+from django.db.models import IntegerField, Q
+
+from tend.accounts.conditions import add_field_provider
+from tend.lib.conditions import FieldSpec, FieldType, Storage
+from tend.lib.json_sql import JSONArrayHasAny
+from tend.usage.extensions import usage_of
+from tend.usage.models import AccountUsage, VisitFrequency
+
+# metric → (label, description)
+NUMBERS = {
+    "events_today": ("Events today", "Events so far today (the workspace's day)"),
+    "events_yesterday": ("Events yesterday", "Events during yesterday"),
+    "events_3d": ("Events, 3 days", "Events in the last 3 days, today included"),
+    "events_7d": ("Events, 7 days", "Events in the last 7 days, today included"),
+    "events_14d": ("Events, 14 days", "Events in the last 14 days, today included"),
+    "events_30d": ("Events, 30 days", "Events in the last 30 days, today included"),
+    "events_90d": ("Events, 90 days", "Events in the last 90 days, today included"),
+    "active_users_7d": ("Active users, 7 days", "End users with an event in the last 7 days"),
+    "active_users_14d": ("Active users, 14 days", "End users with an event in the last 14 days"),
+    "active_users_30d": ("Active users, 30 days", "End users with an event in the last 30 days"),
+    "seconds_7d": ("Time in product, 7 days", "Seconds of use in the last 7 days"),
+    "seconds_30d": ("Time in product, 30 days", "Seconds of use in the last 30 days"),
+    "active_days_14d": ("Active days, 14 days", "Days with any event among the last 14"),
+    "engagement": ("Engagement", "0–100: recent use against peers and the account's baseline"),
+    "licence_utilisation": (
+        "Licence utilisation",
+        "Active users in 14 days ÷ licences (missing when licences are unknown)",
+    ),
+}
+GROUP = "Usage"
+
+
+def _with_usage(queryset):
+    return queryset.select_related("usage")
+
+
+def _metric(name: str):
+    def get(account):
+        usage = usage_of(account)
+        return None if usage is None else getattr(usage, name)
+
+    return get
+
+
+def _holds_modules(values: list[str] | None) -> Q:
+    return Q(JSONArrayHasAny("usage__modules_30d", None, values))
+
+
+def usage_fields(workspace) -> list[FieldSpec]:
+    fields = [
+        FieldSpec(
+            f"usage.{name}",
+            FieldType.NUMBER,
+            label,
+            lookup=f"usage__{name}",
+            # Whole-number columns: the compiler keeps Django from truncating "gt 2.5".
+            integer=isinstance(AccountUsage._meta.get_field(name), IntegerField),
+            get=_metric(name),
+            prepare=_with_usage,
+            group=GROUP,
+            description=description,
+        )
+        for name, (label, description) in NUMBERS.items()
+    ]
+    fields += [
+        FieldSpec(
+            "usage.visit_frequency",
+            FieldType.ENUM,
+            "Visit frequency",
+            lookup="usage__visit_frequency",
+            options=tuple(VisitFrequency.values),
+            get=_metric("visit_frequency"),
+            prepare=_with_usage,
+            group=GROUP,
+            description="daily, weekly, occasionally or inactive (see docs/usage.md)",
+        ),
+        FieldSpec(
+            "usage.last_seen",
+            FieldType.DATETIME,
+            "Last seen",
+            lookup="usage__last_seen_ms",
+            storage=Storage.EPOCH_MS,
+            get=_metric("last_seen_ms"),
+            prepare=_with_usage,
+            group=GROUP,
+            description="When the account's latest event happened",
+        ),
+        FieldSpec(
+            "usage.first_seen",
+            FieldType.DATETIME,
+            "First seen",
+            lookup="usage__first_seen_ms",
+            storage=Storage.EPOCH_MS,
+            get=_metric("first_seen_ms"),
+            prepare=_with_usage,
+            group=GROUP,
+            description="When the account's first event happened",
+        ),
+        FieldSpec(
+            "usage.modules",
+            FieldType.MULTI_ENUM,
+            "Modules used, 30 days",
+            holds=_holds_modules,
+            get=_metric("modules_30d"),
+            prepare=_with_usage,
+            group=GROUP,
+            description="The product modules the account used in the last 30 days",
+        ),
+    ]
+    return fields
+
+
+def register() -> None:
+    add_field_provider("usage", usage_fields)
