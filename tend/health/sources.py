@@ -35,6 +35,7 @@ import numpy as np
 from django.db.models import Avg, Sum
 
 from tend.accounts.models import Account, AttributeDefinition, AttributeType, ObjectType
+from tend.health.past_metrics import aggregates_on_days
 from tend.health.past_usage import PastUsage
 from tend.health.scoring import MetricRule
 from tend.lib.dates import day_number, today, zone
@@ -68,6 +69,8 @@ class Source(ABC):
     """A family of metrics under one prefix (``usage.``, ``attributes.``, ``metrics.``)."""
 
     prefix = ""
+    # Whether a past day's values are what they were that day (False: as they are now).
+    has_history = True
 
     @abstractmethod
     def choices(self, workspace: Workspace) -> list[MetricChoice]:
@@ -279,6 +282,7 @@ class AttributeSource(Source):
     yes/no as 1/0, one-of-a-list values as categories."""
 
     prefix = "attributes."
+    has_history = False
 
     def _definitions(self, workspace: Workspace) -> dict:
         return {
@@ -328,6 +332,30 @@ class AttributeSource(Source):
                     found[pk] = number
             inputs[rule.input_key] = _aligned(ids, found, np.nan)
         return inputs
+
+    def values_on_days(
+        self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], days: list[int]
+    ) -> Iterator[tuple[int, dict]]:
+        """Attributes have no history: read once, dates counted again from each day."""
+        if not days:
+            return
+        first = days[0]
+        base = self.values(workspace, ids, rules, first)
+        definitions = self._definitions(workspace)
+        # Days until a date shrink by one a day later; days since it grow by one.
+        step = {}
+        for rule in rules:
+            definition = definitions.get(rule.source.removeprefix("attributes."))
+            if definition is not None and definition.type == AttributeType.DATE:
+                step[rule.input_key] = 1 if dict(rule.params).get("as") == "days_since" else -1
+        for day in days:
+            yield (
+                day,
+                {
+                    key: values + step[key] * (day - first) if key in step else values
+                    for key, values in base.items()
+                },
+            )
 
     @staticmethod
     def _number(definition, value, params: dict, day: int) -> float | None:
@@ -380,6 +408,36 @@ class CustomMetricSource(Source):
             )
             inputs[rule.input_key] = _aligned(ids, found, np.nan)
         return inputs
+
+    def values_on_days(
+        self, workspace: Workspace, ids: np.ndarray, rules: list[MetricRule], days: list[int]
+    ) -> Iterator[tuple[int, dict]]:
+        """Each metric read once for a span of days (:mod:`tend.health.past_metrics`)."""
+        if len(days) == 1:
+            yield days[0], self.values(workspace, ids, rules, days[0])
+            return
+        metrics = {m.key: m.pk for m in Metric.objects.filter(workspace=workspace)}
+        streams = {}
+        for rule in rules:
+            params = dict(rule.params)
+            metric_id = metrics.get(rule.source.removeprefix("metrics."))
+            if metric_id is not None:
+                streams[rule.input_key] = aggregates_on_days(
+                    metric_id,
+                    ids,
+                    params.get("aggregate", "latest"),
+                    int(params.get("days", 30)),
+                    days,
+                )
+        for day in days:
+            found = {key: next(stream)[1] for key, stream in streams.items()}
+            yield (
+                day,
+                {
+                    rule.input_key: found.get(rule.input_key, np.full(len(ids), np.nan))
+                    for rule in rules
+                },
+            )
 
     @staticmethod
     def _aggregate(metric_id: int, aggregate: str, days: int, day: int, ids: np.ndarray) -> dict:
