@@ -7,6 +7,7 @@ stored its score (DESIGN rule 6), so it always adds up to the stored number.
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import Count
 
 from tend.accounts.models import Account, AccountStatus
 from tend.health import scoring, sources
@@ -112,3 +113,13 @@ def overview(workspace: Workspace) -> dict:
         else None
     )
     return {"paying": paying, "population_score": population, "other_statuses": others}
+
+
+def scored_counts(workspace: Workspace, profile_ids: list[int]) -> dict[int, int]:
+    """How many accounts each profile scored at the last scoring (one query)."""
+    return dict(
+        AccountHealth.objects.filter(workspace=workspace, profile_id__in=profile_ids)
+        .values("profile_id")
+        .annotate(n=Count("pk"))
+        .values_list("profile_id", "n")
+    )

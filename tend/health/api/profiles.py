@@ -8,7 +8,7 @@ admin, checked by the actions. A profile of another workspace answers 404.
 
 import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -17,7 +17,8 @@ from tend.accounts.schemas import ErrorOut, Strict
 from tend.health import compare as comparing
 from tend.health.actions import preview as previewing
 from tend.health.actions import profiles as actions
-from tend.health.models import AccountHealth, HealthProfile, ProfileVersion
+from tend.health.models import HealthProfile, ProfileVersion
+from tend.health.queries import scored_counts
 from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, READ, get_for
@@ -189,8 +190,10 @@ class CompareOut(Schema):
 
 
 class CompareParams(Schema):
-    from_: int = Field(..., alias="from", ge=1, description="The older version's number.")
-    to: int = Field(..., ge=1, description="The newer version's number.")
+    # Optional here so that the profile is looked up first: another workspace's id answers
+    # 404 whatever the query; a missing number then gets 422 naming it.
+    from_: int | None = Field(None, alias="from", ge=1, description="The older version's number.")
+    to: int | None = Field(None, ge=1, description="The newer version's number.")
 
 
 class Page(Schema):
@@ -241,18 +244,8 @@ def profile_out(profile: HealthProfile, accounts: int) -> dict:
     }
 
 
-def scored_counts(workspace, profile_ids: list[int]) -> dict[int, int]:
-    """How many accounts each profile scored at the last scoring (one query)."""
-    return dict(
-        AccountHealth.objects.filter(workspace=workspace, profile_id__in=profile_ids)
-        .values("profile_id")
-        .annotate(n=Count("pk"))
-        .values_list("profile_id", "n")
-    )
-
-
 def _profiles(actor):
-    return HealthProfile.objects.select_related("current_version__created_by").filter(
+    return HealthProfile.objects.select_related("current_version__created_by__user").filter(
         workspace=actor.workspace
     )
 
@@ -388,7 +381,7 @@ def _version(profile: HealthProfile, number: int, field: str | None = None) -> P
     """Version ``number`` of ``profile``: 404 when the number came in the path, 422 naming
     ``field`` when it came in the query."""
     version = (
-        ProfileVersion.objects.select_related("created_by")
+        ProfileVersion.objects.select_related("created_by__user")
         .filter(profile=profile, number=number)
         .first()
     )
@@ -406,7 +399,7 @@ def _version(profile: HealthProfile, number: int, field: str | None = None) -> P
 )
 def list_versions(request, id: int, page: Query[Page]):
     profile = _profile(request, id)
-    queryset = ProfileVersion.objects.select_related("created_by").filter(profile=profile)
+    queryset = ProfileVersion.objects.select_related("created_by__user").filter(profile=profile)
     if page.cursor:
         try:
             after = decode_cursor(page.cursor).get("n")
@@ -437,6 +430,9 @@ def list_versions(request, id: int, page: Query[Page]):
 )
 def compare_versions(request, id: int, params: Query[CompareParams]):
     profile = _profile(request, id)
+    for name, value in (("from", params.from_), ("to", params.to)):
+        if value is None:
+            raise InvalidInput(name, "is required: the number of a version")
     old = _version(profile, params.from_, "from")
     new = _version(profile, params.to, "to")
     return {

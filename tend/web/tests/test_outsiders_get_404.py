@@ -21,6 +21,7 @@ from tend.accounts.models import (
     StageChange,
     Tag,
 )
+from tend.health.models import HealthProfile, ProfileVersion
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
@@ -42,9 +43,11 @@ PARAM_OBJECTS = {
     "token_id": "token",
     "job_id": "job",
     "metric": "metric",
+    "profile_id": "health_profile",
+    "number": "health_version",
 }
 # Parameters that name an object by another field than its id.
-PARAM_FIELDS = {"metric": "key"}
+PARAM_FIELDS = {"metric": "key", "number": "number"}
 # Parameters that are credentials, not object ids (Planhat's ingest key in the path): an
 # outsider holds none of ours, and tend/usage/tests/test_wire_ingestion_keys.py shows that
 # another workspace's key writes only into its own workspace.
@@ -62,6 +65,7 @@ API_COLLECTIONS = {
     "teams": "team",
     "tokens": "token",
     "jobs": "job",
+    "profiles": "health_profile",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -95,7 +99,12 @@ def build_victim_world(workspace):
     token = ApiToken.objects.filter(workspace=workspace).latest("id")
     metric = Metric.objects.create(workspace=workspace, key="victim_metric", label="Victim metric")
     MetricValue.objects.create(workspace=workspace, account=account, metric=metric, day=0, value=1)
+    from tend.health.actions.profiles import ensure_default_profile
+
+    health_profile = ensure_default_profile(workspace)
     objects = {
+        "health_profile": health_profile,
+        "health_version": health_profile.current_version,
         "metric": metric,
         "account": account,
         "end_user": end_user,
@@ -133,6 +142,8 @@ def snapshot(workspace) -> str:
         Member.objects.filter(workspace=workspace),
         Team.objects.filter(workspace=workspace),
         ApiToken.objects.filter(workspace=workspace).exclude(last_used_at__isnull=False),
+        HealthProfile.objects.filter(workspace=workspace),
+        ProfileVersion.objects.filter(workspace=workspace),
     ]
     try:
         from tend.jobs.models import Job
