@@ -56,7 +56,7 @@ DEFAULT_LOOKBACK = 365
 LOOKBACK_RANGE = (30, 1095)
 HISTORY_NEEDED = 30
 # A metric must have values for this many accounts of each group to be named the best.
-MIN_PER_GROUP = 5
+MIN_PER_GROUP = 3
 SCORE_BINS = 10
 # Reasons a churned account is left out of the comparison.
 BEFORE_HISTORY = "before_history"
@@ -333,10 +333,10 @@ def backtest(
     as_of = churn_days - days_before
     then = statuses.on(churn_ids, as_of)
     reason = np.full(len(churns), None, dtype=object)
-    reason[then != AccountStatus.PAYING] = NOT_PAYING
     if uses_usage:
         horizon = starts if starts is not None else today + 1
         reason[as_of < horizon] = BEFORE_HISTORY
+    reason[then != AccountStatus.PAYING] = NOT_PAYING  # what the account was, whatever the data
     compared = reason == None  # noqa: E711 (element-wise)
 
     # 2. Accounts that did not churn, on the same spread of days.

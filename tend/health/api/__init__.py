@@ -1,5 +1,5 @@
 """The health app's REST routers; ``tend/api.py`` mounts ``routers``."""
 
-from tend.health.api import profiles, scores
+from tend.health.api import backtest, profiles, scores
 
-routers = [scores.router, profiles.router]
+routers = [scores.router, profiles.router, backtest.router]
