@@ -154,7 +154,7 @@ def _leaf(raw: dict, path: str, errors: list, counter: list):
     extras = {k: v for k, v in raw.items() if k not in LEAF_KEYS}
     for key in sorted(set(extras) - set(operator.extras)):
         errors.append(
-            ConditionError(join(path, key), f"is not a key of a '{operator.name}' clause")
+            ConditionError(join(path, key), f"is not taken by '{operator.name}'")
         )
     return Leaf(
         path=path,

@@ -162,7 +162,7 @@ def test_valid_conditions_have_no_errors(condition):
         (leaf("created", "gt", "0999-12-31"), "value", "expected a date in the years 1000 to 9998"),
         (leaf("last_seen", "within_last_days", -1), "value", "expected a whole number of days"),
         (leaf("last_seen", "within_last_days", 1.5), "value", "expected a whole number of days"),
-        (leaf("arr", "eq", 1, days=30), "days", "is not a key of a 'eq' clause"),
+        (leaf("arr", "eq", 1, days=30), "days", "is not taken by 'eq'"),
         ({"any": [{"not": {"all": [leaf("arr", "lt", "x")]}}]}, "any.0.not.all.0.value",
          "expected a number"),
         ({"all": leaf("arr", "eq", 1)}, "all", "expected a list of conditions"),
