@@ -3,8 +3,9 @@
 ``rebuild_demo_workspace`` removes any workspace with the demo slug and creates it again
 from :mod:`tend.demo.generate` and :mod:`tend.demo.usage`, through the same actions, bulk
 upserts and ingestion the API uses, so the demo exercises the real write path and cannot
-hold data the API would refuse. It ends with a rollup, so every usage metric is ready when
-the demo starts.
+hold data the API would refuse. It rolls the usage up, so every usage metric is ready when
+the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
+history and today's scores.
 """
 
 import datetime
@@ -19,9 +20,10 @@ from django_scopes import scope, scopes_disabled
 
 from tend.accounts.actions.definitions import create_attribute, create_tag
 from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_users
-from tend.accounts.models import Account, StageChange
+from tend.accounts.models import Account, StageChange, StatusChange
 from tend.demo import generate, usage
 from tend.demo import vocabulary as v
+from tend.demo.health import build_health
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
 from tend.usage.actions.metrics import rename_metric
@@ -164,6 +166,32 @@ def _backdate(workspace: Workspace, history: dict, today: datetime.date) -> None
     StageChange.objects.bulk_update(changes, ["changed_at"], batch_size=500)
 
 
+def _change_statuses(actor: Actor, data: generate.DemoData) -> None:
+    """Trials that converted and customers that churned change status through the bulk
+    upsert, like any sync would, one pass per step of their history; then each change is
+    dated when it happened (midday, as ``_backdate`` does)."""
+    passes: list[list[dict]] = []
+    step: dict[str, int] = {}
+    for external_id, _date, status in data.status_changes:
+        n = step.get(external_id, 0)
+        step[external_id] = n + 1
+        if n == len(passes):
+            passes.append([])
+        passes[n].append({"external_id": external_id, "status": status})
+    for items in passes:
+        _check("status changes", upsert_accounts(actor, items, source="demo"))
+    when = {
+        (external_id, status): timezone.make_aware(
+            datetime.datetime.combine(date, datetime.time(12))
+        )
+        for external_id, date, status in data.status_changes
+    }
+    changes = list(StatusChange.objects.filter(workspace=actor.workspace).select_related("account"))
+    for change in changes:
+        change.changed_at = when[(change.account.external_id, change.to_status)]
+    StatusChange.objects.bulk_update(changes, ["changed_at"], batch_size=500)
+
+
 @transaction.atomic
 def rebuild_demo_workspace(
     seed: int = v.DEFAULT_SEED, today: datetime.date | None = None
@@ -205,20 +233,29 @@ def rebuild_demo_workspace(
             create_tag(actor, {"name": name, "color": color})
 
         # Parents come first in the generated list; upsert them alone so children can point at them.
-        parents = [a for a in data.accounts if not a["parent_external_id"]]
-        children = [a for a in data.accounts if a["parent_external_id"]]
+        # Each account starts with the status it had first; its history is replayed below.
+        accounts = [
+            {**a, "status": data.first_status.get(a["external_id"], a["status"])}
+            for a in data.accounts
+        ]
+        parents = [a for a in accounts if not a["parent_external_id"]]
+        children = [a for a in accounts if a["parent_external_id"]]
         _check("accounts", upsert_accounts(actor, parents, source="demo"))
         _check("accounts", upsert_accounts(actor, children, source="demo"))
         _check("end users", upsert_end_users(actor, data.end_users))
         _check("contacts", upsert_contacts(actor, data.contacts))
         _backdate(workspace, data.history, today)
+        _change_statuses(actor, data)
         loaded = _load_usage(workspace, plan)
+        health = build_health(actor, today)
 
     counts = {
         "accounts": len(data.accounts),
         "end_users": len(data.end_users),
         "contacts": len(data.contacts),
         "members": len(data.members),
+        "status_changes": len(data.status_changes),
         **loaded,
+        **health,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

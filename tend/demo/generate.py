@@ -21,6 +21,14 @@ from tend.demo import vocabulary as v
 ACCOUNT_COUNT = 500
 END_USER_COUNT = 5000
 PARENT_COUNT = 15
+# Most churned customers left in the last four months (their last months of usage are in the
+# demo's usage, so the health back-test has something to look at); the rest earlier.
+RECENT_CHURN_SHARE = 0.8
+RECENT_CHURN_DAYS = (3, 120)
+EARLIER_CHURN_DAYS = (121, 400)
+# Customers younger than this started as trials and converted after a trial of a few weeks.
+CONVERTED_WITHIN_DAYS = 400
+TRIAL_DAYS = (14, 30)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class DemoData:
     contacts: list[dict] = field(default_factory=list)
     # external id → (days since the account became a customer, days in its current stage)
     history: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # external id → the status it was created with, when its status changed since; and the
+    # changes, oldest first: (external id, date, new status).
+    first_status: dict[str, str] = field(default_factory=dict)
+    status_changes: list[tuple[str, datetime.date, str]] = field(default_factory=list)
 
     @property
     def admin(self) -> DemoMember:
@@ -127,7 +139,10 @@ def _account_attributes(rng: random.Random, status: str, today: datetime.date, s
     if status == "paying":
         attrs["renewal_date"] = (today + datetime.timedelta(days=rng.randint(5, 365))).isoformat()
     elif status == "churned":
-        attrs["renewal_date"] = (today - datetime.timedelta(days=rng.randint(10, 400))).isoformat()
+        # The contract ended at its renewal: the day the customer churned.
+        recent = rng.random() < RECENT_CHURN_SHARE
+        days_ago = rng.randint(*(RECENT_CHURN_DAYS if recent else EARLIER_CHURN_DAYS))
+        attrs["renewal_date"] = (today - datetime.timedelta(days=days_ago)).isoformat()
     elif status == "trial":
         attrs["renewal_date"] = (today + datetime.timedelta(days=rng.randint(3, 30))).isoformat()
     return attrs
@@ -156,6 +171,25 @@ def _tags(rng: random.Random, status: str, attrs: dict) -> list[str]:
     if status == "paying" and "at risk" not in tags and rng.random() < 0.07:
         tags.append("reference")
     return tags
+
+
+def _status_history(
+    rng: random.Random, data: DemoData, item: dict, age: int, today: datetime.date
+) -> None:
+    """Young customers converted from a trial; churned ones were paying until they left."""
+    status, external_id = item["status"], item["external_id"]
+    if status not in ("paying", "churned"):
+        return
+    changes = []
+    if age <= CONVERTED_WITHIN_DAYS:
+        converted = today - datetime.timedelta(days=age - rng.randint(*TRIAL_DAYS))
+        changes.append((external_id, converted, "paying"))
+    if status == "churned":
+        churned_on = datetime.date.fromisoformat(item["attributes"]["renewal_date"])
+        changes.append((external_id, churned_on, "churned"))
+    if changes:
+        data.first_status[external_id] = "trial" if age <= CONVERTED_WITHIN_DAYS else "paying"
+        data.status_changes.extend(changes)
 
 
 def build(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> DemoData:
@@ -201,7 +235,12 @@ def build(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> Dem
             item["assignments"]["sales_manager"] = rng.choice(sales)
         account_domains[item["external_id"]] = domain
         age = rng.randint(15, 60) if status == "trial" else rng.randint(60, 2200)
+        if status == "churned":
+            # A customer for a while before it left.
+            churned_on = datetime.date.fromisoformat(attrs["renewal_date"])
+            age = max(age, (today - churned_on).days + rng.randint(120, 720))
         data.history[item["external_id"]] = (age, rng.randint(1, min(age, 400)))
+        _status_history(rng, data, item, age, today)
         return item
 
     # Groups first: a parent company and its regional subsidiaries, all paying.
@@ -243,6 +282,7 @@ def build(seed: int = v.DEFAULT_SEED, today: datetime.date | None = None) -> Dem
 
     data.end_users = _end_users(rng, fake, data.accounts, account_domains, new_id)
     data.contacts = _contacts(rng, fake, data.accounts, account_domains, new_id)
+    data.status_changes.sort(key=lambda change: (change[1], change[0]))
     return data
 
 

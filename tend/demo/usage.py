@@ -1,4 +1,4 @@
-"""Ninety days of product usage for the demo accounts, generated from the seed.
+"""Six months of product usage for the demo accounts, generated from the seed.
 
 Pure, like :mod:`tend.demo.generate`: no database. Every account draws from random streams of
 its own, seeded by the demo seed and its external id, so the same seed gives the same events
@@ -11,7 +11,8 @@ How the usage is shaped, account by account:
    (about 1 for a healthy account, 0 for none): paying accounts are mostly steady or growing,
    some decline, a few fell silent 14–40 days ago (the at-risk accounts a CSM must spot);
    trials start on the day they were created and then take off or fizzle out; churned
-   accounts fade to nothing before they churn; free accounts are light.
+   accounts fade over two or three months and fall silent weeks before their contract ends;
+   free accounts are light.
 2. **People.** Each end user gets a Pareto weight, so a few heavy users do most of the work
    and many come by now and then. Some join during the window (an admin invites them that
    day); in declining accounts some stop coming. The account's first user is its admin.
@@ -20,8 +21,9 @@ How the usage is shaped, account by account:
    (local time of its region); each session opens with "Logged in", which carries the
    session's length as its duration, and goes on with activities from the modules the
    account has adopted.
-4. **Custom metrics** for paying accounts: ``api_calls`` per day (following the intensity,
-   quieter at weekends) and ``storage_gb``, growing slowly.
+4. **Custom metrics** for paying accounts, and for churned ones until they churned:
+   ``api_calls`` per day (following the intensity, quieter at weekends) and ``storage_gb``,
+   growing slowly.
 """
 
 import datetime
@@ -38,7 +40,9 @@ from tend.demo.generate import DemoData, weighted
 from tend.lib.dates import MS_PER_DAY, date_of, day_number
 from tend.usage.ingest.facts import EventFact, MetricFact
 
-DAYS = 90
+# Six months: health history replays the last 90 days, each needing the month before it for
+# its windows, and the back-test scores accounts up to 90 days before they churned.
+DAYS = 180
 # Chance of an active working day per unit of a user's weight (capped near every day).
 ACTIVE_PER_WEIGHT = 0.075
 MAX_DAILY_CHANCE = 0.95
@@ -49,9 +53,11 @@ MAX_WEIGHT = 18.0
 # The last day of a silent account's activity is this many days back, at least and at most.
 # 15, not 14: late evening in the Americas is already the next day in UTC.
 SILENT_DAYS = (15, 40)
-# Churned accounts stop at least this many days before today, and fade over this many days.
+# Churned accounts stop at least this many days before today; they fall silent this many days
+# before they churn, after fading over this many days.
 CHURN_QUIET_DAYS = 15
-CHURN_FADE_DAYS = (20, 45)
+CHURN_SILENT_BEFORE = (10, 40)
+CHURN_FADE_DAYS = (45, 100)
 
 PAYING_TRAJECTORIES = {"steady": 55, "growing": 20, "declining": 13, "silent": 12}
 TRIAL_TRAJECTORIES = {"taking off": 55, "fizzling": 45}
@@ -104,6 +110,7 @@ class AccountPlan:
     integrations: list[str]
     users: list[UserPlan]
     start: int  # the first day of the window the account is a customer or trial
+    churn: int | None = None  # the day of the window it churned (may be before the window)
 
     @property
     def last_active_day(self) -> int | None:
@@ -138,9 +145,10 @@ class DemoUsage:
         return [e for e in events if e.ts <= self.now_ms]
 
     def metrics(self) -> Iterator[MetricFact]:
-        """``api_calls`` and ``storage_gb`` per paying account and day, up to yesterday."""
+        """``api_calls`` and ``storage_gb`` per paying account and day, up to yesterday, and
+        per churned account up to the day before it churned."""
         for plan in self.accounts:
-            if plan.status == "paying":
+            if plan.status in ("paying", "churned"):
                 rng = random.Random(f"{self.seed}:metrics:{plan.external_id}")
                 yield from _account_metrics(rng, plan, self.first_day)
 
@@ -230,8 +238,10 @@ def _intensity(
     elif trajectory == "light":
         level = rng.uniform(0.15, 0.5)
         shape = [level] * days
-    else:  # churning: low, fading to nothing before the churn date
-        end = min(churn if churn is not None else -1, days - 1 - CHURN_QUIET_DAYS)
+    else:  # churning: fading to nothing, then silent until the churn date
+        silent = rng.randint(*CHURN_SILENT_BEFORE)
+        last = churn - silent if churn is not None else -1
+        end = min(last, days - 1 - CHURN_QUIET_DAYS)
         fade = rng.randint(*CHURN_FADE_DAYS)
         level = rng.uniform(0.6, 1.0)
         shape = [0.0 if i > end else level * min(1.0, (end - i + 1) / fade) for i in range(days)]
@@ -300,6 +310,7 @@ def _plan(
         integrations=integrations,
         users=users,
         start=start,
+        churn=churn,
     )
 
 
@@ -407,8 +418,10 @@ def _account_metrics(rng: random.Random, plan: AccountPlan, first_day: int) -> I
     integrated = "Integrations" in plan.modules
     calls_per_seat = rng.uniform(40, 160) if integrated else rng.uniform(2, 12)
     storage = plan.licenses * rng.uniform(0.3, 2.0)
-    growth = rng.uniform(0.001, 0.006)
+    growth = rng.uniform(0.0005, 0.003)  # per day: at most about 1.7 times in six months
     for i, intensity in enumerate(plan.intensity[:-1]):  # a day's value is sent once it is over
+        if plan.churn is not None and i >= plan.churn:
+            break
         if i < plan.start:
             continue
         day = first_day + i

@@ -13,10 +13,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tend.accounts.models import Account, Assignment, Contact, EndUser, StageChange
+from tend.accounts.models import Account, Assignment, Contact, EndUser, StageChange, StatusChange
 from tend.demo import usage
 from tend.demo import vocabulary as v
 from tend.demo.actions import remove_demo_workspace
+from tend.health.models import HealthSnapshot
 from tend.lib.dates import day_number
 from tend.usage.models import (
     AccountActivityDay,
@@ -96,7 +97,21 @@ def snapshot() -> dict:
             "account__external_id", "metric__key", "day", "value"
         )
     )
+    status_changes = sorted(
+        (external_id, old, new, moment.date())
+        for external_id, old, new, moment in StatusChange.objects.filter(workspace=ws).values_list(
+            "account__external_id", "from_status", "to_status", "changed_at"
+        )
+    )
+    # The replayed days, not today's scoring (today's usage stops at the moment of the build).
+    health = sorted(
+        HealthSnapshot.objects.filter(workspace=ws, day__lt=today).values_list(
+            "account__external_id", "day", "rank", "score", "version__number"
+        )
+    )
     return {
+        "status_changes": status_changes,
+        "health": health,
         "accounts": accounts,
         "assignments": assignments,
         "users": users,
@@ -153,6 +168,7 @@ def test_running_it_twice_gives_identical_data(monkeypatch):
     run_demo(monkeypatch)
     assert Workspace.objects.get(slug="demo").pk != first_workspace
     assert Workspace.objects.filter(slug="demo").count() == 1
+    assert len(first["status_changes"]) > 50 and len(first["health"]) > 500
     assert snapshot() == first
     assert User.objects.filter(email__endswith="@demo.tend.dev").count() == 13
 

@@ -111,3 +111,41 @@ def test_paying_customers_have_end_users_for_most_of_their_licenses():
     assert 0.6 <= fill[len(fill) // 2] <= 0.95
     assert fill[len(fill) // 10] >= 0.4
     assert fill[int(0.95 * len(fill))] <= 1.15  # a few small accounts squeeze in one more
+
+
+def test_a_few_dozen_customers_churned_at_their_renewal_most_in_the_last_four_months():
+    data = build()
+    changes = collections.defaultdict(list)
+    for external_id, date, status in data.status_changes:
+        changes[external_id].append((date, status))
+    churned = [a for a in data.accounts if a["status"] == "churned"]
+    assert 30 <= len(churned) <= 80
+    recent = 0
+    for item in churned:
+        churned_on = datetime.date.fromisoformat(item["attributes"]["renewal_date"])
+        history = changes[item["external_id"]]
+        assert history[-1] == (churned_on, "churned")
+        assert data.first_status[item["external_id"]] in ("paying", "trial")
+        age, _ = data.history[item["external_id"]]
+        assert (TODAY - churned_on).days + 90 <= age  # a customer for months before it left
+        recent += (TODAY - churned_on).days <= 120
+    assert recent >= 0.7 * len(churned)
+    assert data.status_changes == sorted(data.status_changes, key=lambda c: (c[1], c[0]))
+
+
+def test_young_customers_converted_from_a_trial_of_a_few_weeks():
+    data = build()
+    converted = {e: d for e, d, status in data.status_changes if status == "paying"}
+    young = [
+        a
+        for a in data.accounts
+        if a["status"] == "paying" and data.history[a["external_id"]][0] <= 400
+    ]
+    assert len(young) >= 20
+    for item in young:
+        age, _ = data.history[item["external_id"]]
+        assert data.first_status[item["external_id"]] == "trial"
+        trial_days = age - (TODAY - converted[item["external_id"]]).days
+        assert 14 <= trial_days <= 30
+    old = [a for a in data.accounts if a["status"] == "paying" and a not in young]
+    assert not any(a["external_id"] in data.first_status for a in old)

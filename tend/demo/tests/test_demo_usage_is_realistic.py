@@ -1,4 +1,4 @@
-"""The usage generator alone (no database): 90 days that look like a real B2B SaaS base."""
+"""The usage generator alone (no database): six months that look like a real B2B SaaS base."""
 
 import collections
 import datetime
@@ -54,9 +54,10 @@ def frequency(plan: usage.AccountPlan) -> str:
     return visit_frequency([week1 + week2], [week1], [week2], [last_30])[0]
 
 
-def test_90_days_hold_300_to_600_thousand_events_and_none_after_now():
+def test_six_months_hold_700_thousand_to_a_million_events_and_none_after_now():
     events = demo()[2]
-    assert 300_000 <= len(events) <= 600_000
+    assert usage.DAYS == 180
+    assert 700_000 <= len(events) <= 1_000_000
     first = min(e.ts for e in events) // MS_PER_DAY
     assert T - usage.DAYS <= first <= T - usage.DAYS + 1  # local days start a few hours early
     assert max(e.ts for e in events) <= NOW_MS
@@ -178,7 +179,7 @@ def test_a_few_heavy_users_do_most_of_the_work_and_many_come_now_and_then():
     assert len(shares) >= 100
     assert statistics.median(shares) > 0.6  # the top fifth of users do most of the work
     days = sorted(len(d) for d in active_days.values())
-    assert statistics.median(days) < 12  # most people come by now and then
+    assert statistics.median(days) < 24  # most people come by now and then (twice a month)
     assert days[int(0.98 * len(days))] > 45  # and a few are in the product every working day
 
 
@@ -234,9 +235,15 @@ def test_paying_accounts_report_daily_api_calls_and_slowly_growing_storage():
     for fact in plan.metrics():
         series[(fact.account, fact.metric)].append((fact.day, fact.value))
     paying = {p.external_id: p for p in accounts("paying")}
-    assert {account for account, _ in series} == set(paying)
+    churned = {p.external_id: p for p in accounts("churned") if p.churn > max(p.start, 0)}
+    assert {account for account, _ in series} == set(paying) | set(churned)
     for (account, metric), points in series.items():
         days = [day for day, _ in points]
+        if account in churned:
+            # Up to the day before it churned.
+            end = T - usage.DAYS + 1 + churned[account].churn
+            assert days == list(range(end - len(days), end))
+            continue
         assert days == list(range(T - len(days), T))  # daily, up to yesterday
         if paying[account].start == 0:
             assert len(days) == usage.DAYS - 1
@@ -260,3 +267,22 @@ def test_the_same_seed_gives_the_same_usage_and_another_seed_other_usage():
     assert [other.account_events(p) for p in some] != [
         plan.account_events(p) for p in plan.accounts[:20]
     ]
+
+
+def test_churned_accounts_send_fewer_api_calls_as_they_fade():
+    plan = demo()[1]
+    calls = collections.defaultdict(dict)
+    for fact in plan.metrics():
+        if fact.metric == "api_calls":
+            calls[fact.account][fact.day] = fact.value
+    falling = []
+    for churned in accounts("churned"):
+        churn_day = T - usage.DAYS + 1 + churned.churn
+        if churned.churn - 90 < churned.start or churned.churn <= 0:
+            continue
+        days = calls[churned.external_id]
+        before = sum(days.get(d, 0) for d in range(churn_day - 90, churn_day - 60))
+        last = sum(days.get(d, 0) for d in range(churn_day - 30, churn_day))
+        falling.append(last < 0.5 * before)
+    assert len(falling) >= 10
+    assert sum(falling) >= 0.8 * len(falling)

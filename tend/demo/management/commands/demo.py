@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from tend.demo import usage
 from tend.demo import vocabulary as v
 from tend.demo.actions import rebuild_demo_workspace
+from tend.demo.health import HISTORY_DAYS
 
 
 class Command(BaseCommand):
@@ -27,7 +28,11 @@ class Command(BaseCommand):
             f"Built the {result.workspace.name} workspace in {result.seconds:.1f}s: "
             f"{counts['accounts']} accounts, {counts['end_users']} end users, "
             f"{counts['contacts']} contacts, {counts['members']} members, "
-            f"{counts['events']:,} usage events over {usage.DAYS} days."
+            f"{counts['events']:,} usage events over {usage.DAYS} days, "
+            f"{counts['status_changes']} changes of status (trials converted, customers "
+            f"churned) and {HISTORY_DAYS} days of health history "
+            f"({counts['health_snapshots']:,} snapshots, {counts['rank_changes']:,} changes of "
+            "rank)."
         )
         self.stdout.write(
             f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
