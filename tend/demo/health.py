@@ -66,11 +66,13 @@ ENGAGEMENT = {
 RENEWAL = _metric(
     "attributes.renewal_date", "Days to renewal", 100, params={"as": "days_until"}, good=60, poor=14
 )
+# Over 29 days, the first and the last day of the window are the same weekday: a weekend's
+# quieter day is never compared with a weekday.
 API_TREND = _metric(
     "metrics.api_calls",
-    "API calls, change over 30 days (%)",
+    "API calls, change over 4 weeks (%)",
     60,
-    params={"aggregate": "change_pct", "days": 30},
+    params={"aggregate": "change_pct", "days": 29},
     good=-15,
     poor=-50,
 )
