@@ -62,9 +62,10 @@ class AccountFilters:
         return bool(self.q or self.status or self.stage or self.owner or self.tag or self.extra)
 
     def params(self) -> dict[str, str]:
-        """Every filter as its query-string parameter (empty ones included)."""
-        values = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        """Every filter as its query-string parameter (empty ones included), the sort last."""
+        values = {k: v for k, v in self.__dict__.items() if k not in ("extra", "sort")}
         values.update((key, str(value)) for key, value in self.extra)
+        values["sort"] = self.sort
         return values
 
 

@@ -199,7 +199,12 @@ def health_panel(request, account) -> dict:
     tz = zone(account.workspace.time_zone)
     definition = _definition_of(explanation["version"]["id"])
     rules = {rule.id: rule for rule in definition.metrics} if definition else {}
+    try:
+        profile_url = reverse("health:profile", args=[explanation["profile"]["id"]])
+    except NoReverseMatch:
+        profile_url = ""
     context.update(
+        profile_url=profile_url,
         rank_label=Rank(health.rank).label if health.rank else "",
         explanation=explanation,
         dimensions=_dimensions(explanation, rules),

@@ -118,6 +118,7 @@ def test_clicking_a_module_bar_filters_the_stream(owner, history, login):
     page = login(owner)
     page.goto(f"/accounts/{history['acme'].pk}/")
     chart = page.wait_for_selector('#usage [data-chart="modules"][data-drawn]')
+    chart.scroll_into_view_if_needed()  # panels above (health) may push it below the fold
     # Bars are drawn bottom-up: Admin, Reports, Core. Click the middle of the Reports bar.
     x, y = page.evaluate(
         """el => {
