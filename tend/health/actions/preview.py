@@ -44,6 +44,9 @@ from tend.workspaces.access import READ, Actor
 
 CACHE_SECONDS = 60.0
 CACHE_WORKSPACES = 16  # entries kept per process; the oldest goes first
+# Conditions whose matches an entry keeps: typing a condition's value makes a new one per
+# keystroke (each a bool per account); past this many they are read again as needed.
+CACHE_CONDITIONS = 64
 MOVERS = 20
 MAX_MOVERS = 100
 
@@ -223,6 +226,8 @@ def preview(actor: Actor, profile: HealthProfile, draft: dict, *, movers: int = 
     saved = active_profiles(workspace)
     profiles = _draft_profiles(actor, profile, draft, saved)
     entry = cache.entry(workspace)
+    if len(entry.matches) > CACHE_CONDITIONS:
+        entry.matches.clear()
     key = _saved_key(saved)
     if key not in entry.saved:
         entry.saved = {key: _score(workspace, entry, saved)}

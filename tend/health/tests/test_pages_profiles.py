@@ -93,6 +93,12 @@ def test_the_list_shows_each_profile_in_order_with_its_condition_in_words_and_ac
     assert rows == {"Paying": "3", "Drafty": "0", "Classic usage rank": "1"}
 
 
+def test_settings_and_the_health_dashboard_link_to_the_profiles(workspace, owner, population):
+    profiles = reverse("health:profiles")
+    assert f'href="{profiles}"' in owner.browser.get(reverse("workspaces:members")).content.decode()
+    assert f'href="{profiles}"' in owner.browser.get(reverse("health:dashboard")).content.decode()
+
+
 def test_a_stale_condition_is_flagged_in_the_list(workspace, owner, population):
     create_profile(
         owner.actor,

@@ -342,7 +342,9 @@ def apply(state: EditorState, op: str) -> None:
         elif name in ("up_dimension", "down_dimension"):
             _move(dims, args[0], -1 if name == "up_dimension" else 1)
         elif name == "add_metric":
-            dims[args[0]].metrics.append(_starter())
+            metric = _starter()
+            metric.weight = _left_over([m.weight for m in dims[args[0]].metrics])
+            dims[args[0]].metrics.append(metric)
         elif name == "remove_metric":
             dims[args[0]].metrics.pop(args[1])
         elif name in ("up_metric", "down_metric"):
@@ -369,6 +371,12 @@ def apply(state: EditorState, op: str) -> None:
                 state.clauses = clauses
     except IndexError:
         return
+
+
+def _left_over(weights: list[str]) -> str:
+    numbers = [number(w) for w in weights]
+    used = sum(n for n in numbers if isinstance(n, int | float))
+    return _text(max(0, round(100 - used, 2)))
 
 
 def _starter() -> MetricRow:
@@ -618,12 +626,8 @@ def definition_summary(definition: dict) -> str:
 # What the selects offer, as (value, label); the values are the scorer's.
 CHOICES = {
     "grading": (("thresholds", "Thresholds"), ("linear", "Linear between bounds")),
-    "direction": (("higher", "Higher is better"), ("lower", "Lower is better")),
-    "missing": (
-        ("ignore", "Ignore it"),
-        ("poor", "Count as Poor"),
-        ("average", "Count as Average"),
-    ),
+    "direction": (("higher", "Higher"), ("lower", "Lower")),
+    "missing": (("ignore", "Ignore"), ("poor", "As Poor"), ("average", "As Average")),
     "parent_mode": (
         ("own", "Their own metrics"),
         ("mean", "The mean of their children"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tend.accounts.conditions import account_catalog
 from tend.accounts.views.accounts.common import member_required
 from tend.health import compare as comparing
+from tend.health import sources
 from tend.health.actions import profiles as actions
 from tend.health.actions.profiles import CLASSIC_DEFINITION
 from tend.health.models import HealthProfile, ProfileVersion
@@ -103,7 +104,7 @@ def profile_new(request):
     actor = request.actor
     actor.require(ADMIN)
     workspace = actor.workspace
-    sources = list(
+    copyable = list(
         HealthProfile.objects.filter(workspace=workspace, current_version__isnull=False)
         .select_related("current_version")
         .order_by("is_default", "position", "id")[:PAGE_SIZE]
@@ -111,13 +112,13 @@ def profile_new(request):
     starts = [
         ("weighted", "A weighted profile with one usage dimension"),
         ("classic", "The classic usage rule"),
-        *((f"copy-{p.pk}", f"A copy of “{p.name}”") for p in sources),
+        *((f"copy-{p.pk}", f"A copy of “{p.name}”") for p in copyable),
     ]
     error, name, start = None, "", "weighted"
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()
         start = request.POST.get("start") or "weighted"
-        copies = {f"copy-{p.pk}": p for p in sources}
+        copies = {f"copy-{p.pk}": p for p in copyable}
         if start == "classic":
             definition = CLASSIC_DEFINITION
         elif start in copies:
@@ -247,8 +248,15 @@ def profile_compare(request, profile_id: int):
     diff = None
     if not missing:
         diff = comparing.compare(found[since].definition, found[to].definition)
+        labels = {c.source: c.label for c in sources.choices(profile.workspace)}
+        for setting in diff["settings"]:
+            for side in ("before", "after"):
+                if isinstance(setting[side], float):
+                    setting[side] = f"{setting[side]:g}"
         for dimension in diff["dimensions"]:
             for metric in dimension["metrics"]:
+                if metric["label"] == metric["source"]:
+                    metric["label"] = labels.get(metric["source"], metric["source"])
                 metric["sides"] = [
                     _metric_side(metric[side], metric["changes"], dimension["key"] == "rules")
                     for side in ("before", "after")
