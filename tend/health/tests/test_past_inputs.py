@@ -229,3 +229,14 @@ def test_distinct_counts_over_windows_count_each_key_once():
     # Row 0: key 7 on days 0, 1, 5 and key 8 on day 1; windows of three days.
     assert counts[0].tolist() == [1, 2, 2, 2, 0, 1, 1]
     assert counts[1].tolist() == [0, 1, 1, 1, 0, 0, 0]
+
+
+def test_a_workspace_without_any_usage_has_no_past_usage_metrics(workspace, owner):
+    account = create_account(owner.actor, {"external_id": "acme", "name": "Acme"})
+    t = sources.local_today(workspace)
+    names = sorted(PAST_METRICS)
+    inputs = sources.read(
+        workspace, np.array([account.pk]), [rule(f"usage.{n}") for n in names], t - 3
+    )
+    assert inputs["usage.visit_frequency"].tolist() == [None]
+    assert all(np.isnan(inputs[f"usage.{n}"][0]) for n in names if n != "visit_frequency")
