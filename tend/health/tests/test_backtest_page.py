@@ -76,7 +76,7 @@ def test_a_workspace_without_churn_says_what_the_back_test_needs(owner, workspac
 def test_a_choice_that_is_not_offered_is_refused_beside_its_field(owner, workspace, params):
     response = page(owner, classic(workspace), **params)
     assert response.status_code == 422
-    assert 'class="form-errors' in response.content.decode()
+    assert 'class="field-error' in response.content.decode()
 
 
 def test_another_workspaces_profile_answers_404(outsider, workspace, world):
