@@ -220,19 +220,36 @@
     Array.prototype.forEach.call(scope.querySelectorAll("[data-chart]"), draw);
   }
 
-  // Included by more than one template of a page (dashboard, profile panel): set up once.
-  if (window.tendHealthCharts) return;
-  window.tendHealthCharts = true;
-  if (window.htmx) {
-    window.htmx.onLoad(drawAll);
-    document.addEventListener("htmx:beforeCleanupElement", function (event) {
-      var chart = window.echarts && window.echarts.getInstanceByDom(event.target);
-      if (chart) chart.dispose();
-    });
-  }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  } else {
+  function setUp() {
+    if (window.htmx) {
+      window.htmx.onLoad(drawAll);
+      document.addEventListener("htmx:beforeCleanupElement", function (event) {
+        var chart = window.echarts && window.echarts.getInstanceByDom(event.target);
+        if (chart) chart.dispose();
+      });
+    }
     drawAll(document);
+  }
+
+  /* ECharts is either on the page already (the dashboard; the usage panel's script tag on
+   * an account's profile) or loaded here from data-echarts, once the document is parsed:
+   * by then every deferred script of the page has run, so it is never loaded twice. */
+  function start() {
+    if (window.tendHealthCharts) return;
+    window.tendHealthCharts = true;
+    if (window.echarts) return setUp();
+    var source = script && script.getAttribute("data-echarts");
+    if (!source) return;
+    var tag = document.createElement("script");
+    tag.src = source;
+    tag.onload = setUp;
+    document.head.appendChild(tag);
+  }
+
+  var script = document.currentScript;
+  if (document.readyState === "complete") {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
   }
 })();

@@ -60,7 +60,8 @@ def _score_cell(account) -> tuple[str, str]:
     health = health_of(account)
     if health is None or health.score is None:
         return "", "Not scored yet"
-    return f"{health.score:.0f}", f"Health score {health.score:g} of 100"
+    # One decimal, as the profile shows it: 69.6 must not read as a Good 70.
+    return f"{round(health.score, 1):g}", f"Health score {health.score:g} of 100"
 
 
 def _filter_field(workspace, current: str) -> forms.Field:

@@ -39,7 +39,8 @@ def test_the_list_shows_the_rank_as_a_badge_and_the_score(owner, world):
     globex = row_of(html, "Globex")
     assert '<span class="badge rank rank-average">Average</span>' in globex
     assert re.search(r'title="Average since \w{3} \d+, \d{4} · Classic usage rank"', globex)
-    assert '<td class="num" title="Health score 63.4 of 100">63</td>' in globex
+    assert '<td class="num" title="Health score 63.4 of 100">63.4</td>' in globex
+    assert '<td class="num" title="Health score 100 of 100">100</td>' in row_of(html, "Acme")
     hooli = row_of(html, "Hooli")
     assert hooli.count('title="Not scored yet"') == 2
 

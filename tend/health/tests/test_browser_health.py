@@ -6,9 +6,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tend.accounts.actions.accounts import create_account
 from tend.accounts.models import Account
+from tend.health import sources
 from tend.health.actions.scoring import score_workspace
-from tend.health.tests.health_world import build_world, use
+from tend.health.tests.health_world import build_world, set_health, use
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -157,3 +159,30 @@ def test_the_dashboard_charts_are_drawn_without_errors(owner, world, workspace, 
     page.goto(f"/accounts/{Account.objects.get(external_id='acme').pk}/")
     page.wait_for_selector("#health .health-explanation")
     assert errors == []
+
+
+def test_the_history_chart_brings_its_charting_library_when_no_usage_panel_does(
+    owner, workspace, login
+):
+    account = create_account(
+        owner.actor, {"external_id": "quiet", "name": "Quiet", "status": "paying"}
+    )
+    set_health(account, "average", day=sources.local_today(workspace) - 10)
+    set_health(account, "poor")
+    page = login(owner)
+    page.goto(f"/accounts/{account.pk}/")
+    page.wait_for_selector('#health [data-chart="history"][data-drawn] canvas')
+    page.wait_for_selector('#health [data-chart="sparkline"][data-drawn] canvas')
+    assert page.locator("#usage [data-chart]").count() == 0
+    assert page.locator('script[src*="echarts"]').count() == 1
+
+
+def test_with_the_usage_panel_the_charting_library_loads_once(owner, world, login):
+    set_health(world["globex"], "good", day=sources.local_today(world["globex"].workspace) - 5)
+    page = login(owner)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "echarts" in r.url else None)
+    page.goto(f"/accounts/{world['globex'].pk}/")
+    page.wait_for_selector('#health [data-chart="history"][data-drawn] canvas')
+    page.wait_for_selector('#usage [data-chart="daily"][data-drawn] canvas')
+    assert len(requests) == 1
