@@ -13,6 +13,7 @@ from tend.accounts.api import definitions as definitions_api
 from tend.accounts.api import people as people_api
 from tend.health import api as health_api
 from tend.lib.errors import InvalidInput
+from tend.segments import api as segments_api
 from tend.usage import api as usage_api
 from tend.workspaces.auth import ActorAuth
 
@@ -123,5 +124,5 @@ def unauthenticated(request, exc):
 api.add_router("/", accounts_api.router)
 api.add_router("/", people_api.router)
 api.add_router("/", definitions_api.router)
-for router in [*usage_api.routers, *health_api.routers]:
+for router in [*usage_api.routers, *health_api.routers, *segments_api.routers]:
     api.add_router("/", router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tend.accounts",
     "tend.usage",
     "tend.health",
+    "tend.segments",
     "tend.web",
     "tend.demo",
 ]

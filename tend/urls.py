@@ -12,5 +12,6 @@ urlpatterns = [
     path("data-model/", include("tend.accounts.data_model_urls")),
     path("ingest/", include("tend.usage.ingest.urls")),
     path("health/", include("tend.health.urls")),
+    path("segments/", include("tend.segments.urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -1,0 +1,3 @@
+"""The segments app's REST routers; ``tend/api.py`` mounts ``routers``."""
+
+routers: list = []

@@ -1,0 +1,5 @@
+"""The segments pages: segments, saved views and scorecards."""
+
+app_name = "segments"
+
+urlpatterns: list = []
