@@ -42,7 +42,7 @@ from tend.lib.conditions import (
     FieldType,
     Storage,
     compile_q,
-    fields_used,
+    record_keys,
 )
 from tend.lib.dates import zone
 from tend.lib.json_sql import (
@@ -96,11 +96,10 @@ def account_records(
     now: datetime.datetime,
     condition=None,
 ) -> dict[int, dict]:
-    """``{account id: record}`` for ``evaluate``, reading only the fields ``condition``
-    uses (all fields without one), in a fixed number of queries."""
-    names = fields_used(condition) if condition is not None else None
-    prepared = catalog.prepare(accounts, names)
-    return {account.pk: catalog.record(account, now, names) for account in prepared}
+    """``{account id: record}`` for ``evaluate``, reading only what ``condition`` uses (every
+    field, and no value of the past, without one), in a fixed number of queries."""
+    keys = record_keys(condition) if condition is not None else None
+    return catalog.records(accounts, now, keys)
 
 
 # --- Built-in fields ---------------------------------------------------------------

@@ -18,3 +18,8 @@ class HealthConfig(AppConfig):
         from tend.health import extensions
 
         extensions.register()
+        # Conditions (segments, plays, search) test health through the field providers the
+        # accounts catalog takes: health.rank, health.score, health.<dimension> …
+        from tend.health import conditions
+
+        conditions.register()

@@ -11,7 +11,7 @@ metrics row each account has, ``AccountUsage``); a past day's are what the sourc
 the end of that day, for the back-test and the replay of health history:
 
 * usage metrics are recomputed from the daily rollups by the usage app's own rules
-  (:mod:`tend.health.past_usage`), engagement included (its peers grouped by the status each
+  (:mod:`tend.usage.past`), engagement included (its peers grouped by the status each
   account had that day, from the status history); an account not yet seen that day has none;
 * attributes have no history: they are read as they are now, but dates count their days from
   that day (days to renewal 30 days ago is today's plus 30);
@@ -36,10 +36,10 @@ from django.db.models import Avg, Sum
 
 from tend.accounts.models import Account, AttributeDefinition, AttributeType, ObjectType
 from tend.health.past_metrics import aggregates_on_days
-from tend.health.past_usage import PastUsage
 from tend.health.scoring import MetricRule
 from tend.lib.dates import day_number, today, zone
 from tend.usage.models import AccountUsage, Metric, MetricValue, VisitFrequency
+from tend.usage.past import PastUsage
 from tend.workspaces.models import Workspace
 
 NUMBER, CATEGORY = "number", "category"
@@ -182,7 +182,7 @@ USAGE_DERIVED = {
 
 class UsageSource(Source):
     """The usage metrics of each account: today the live row (``AccountUsage``), a past day
-    recomputed from the rollups (:mod:`tend.health.past_usage`)."""
+    recomputed from the rollups (:mod:`tend.usage.past`)."""
 
     prefix = "usage."
 

@@ -1,19 +1,27 @@
-"""Usage fields for conditions on accounts: ``usage.<metric>`` read from the account's
-metrics row (``AccountUsage``), registered with ``tend.accounts.conditions`` by
-``extensions.register``.
+"""Usage fields for conditions on accounts, registered with ``tend.accounts.conditions`` by
+``extensions.register``:
 
-The row is reached through a LEFT JOIN (``usage__…``), so an account that has no usage row
-yet compares as missing on every usage field: ``usage.events_7d lt 5`` is false for it,
-``usage.events_7d is_not_set`` true.
+* ``usage.<metric>`` read from the account's metrics row (``AccountUsage``). The row is
+  reached through a LEFT JOIN (``usage__…``), so an account that has no usage row yet
+  compares as missing on every usage field: ``usage.events_7d lt 5`` is false for it,
+  ``usage.events_7d is_not_set`` true. The windowed metrics (events, seconds, active days,
+  active users) take change filters: their value at the end of a past local day is the
+  rollups aggregated over the window ending that day (:mod:`tend.usage.past.relations`).
+* ``metrics.<key>`` for each custom metric: the latest value sent for a day up to today
+  (a later day's value, sent ahead of time, counts from that day). It takes change filters
+  too, against the latest value up to the day N days ago.
 """
 
 from django.db.models import IntegerField, Q
 
 from tend.accounts.conditions import add_field_provider
 from tend.lib.conditions import FieldSpec, FieldType, Storage
+from tend.lib.dates import day_number
 from tend.lib.json_sql import JSONArrayHasAny
 from tend.usage.extensions import usage_of
-from tend.usage.models import AccountUsage, VisitFrequency
+from tend.usage.models import AccountUsage, Metric, VisitFrequency
+from tend.usage.past import WINDOW_METRICS
+from tend.usage.past.relations import latest_metric_values, metric_then, usage_then
 
 # metric → (label, description)
 NUMBERS = {
@@ -51,6 +59,18 @@ def _metric(name: str):
     return get
 
 
+def _day(now) -> int:
+    """The local day number of ``now`` (conditions get ``now`` in the workspace's zone)."""
+    return day_number(now.date())
+
+
+def _usage_then(workspace_id: int, name: str):
+    def past(days: int, now, among):
+        return usage_then(workspace_id, now.tzinfo, name, _day(now) - days, among)
+
+    return past
+
+
 def _holds_modules(values: list[str] | None) -> Q:
     return Q(JSONArrayHasAny("usage__modules_30d", None, values))
 
@@ -68,6 +88,7 @@ def usage_fields(workspace) -> list[FieldSpec]:
             prepare=_with_usage,
             group=GROUP,
             description=description,
+            past=_usage_then(workspace.pk, name) if name in WINDOW_METRICS else None,
         )
         for name, (label, description) in NUMBERS.items()
     ]
@@ -119,5 +140,36 @@ def usage_fields(workspace) -> list[FieldSpec]:
     return fields
 
 
+def _latest(workspace_id: int, metric_id: int):
+    return lambda now: latest_metric_values(workspace_id, metric_id, _day(now))
+
+
+def _metric_then(workspace_id: int, metric_id: int):
+    def past(days: int, now, among):
+        today = _day(now)
+        return metric_then(workspace_id, metric_id, today, today - days, among)
+
+    return past
+
+
+def metric_fields(workspace) -> list[FieldSpec]:
+    """``metrics.<key>`` for each custom metric of ``workspace``."""
+    return [
+        FieldSpec(
+            f"metrics.{metric.key}",
+            FieldType.NUMBER,
+            metric.label,
+            lookup="value",
+            rows=_latest(workspace.pk, metric.pk),
+            rows_key="account_id",
+            past=_metric_then(workspace.pk, metric.pk),
+            group="Custom metrics",
+            description=f"The latest value of {metric.label} sent for a day up to today",
+        )
+        for metric in Metric.objects.filter(workspace=workspace).order_by("label", "key")
+    ]
+
+
 def register() -> None:
     add_field_provider("usage", usage_fields)
+    add_field_provider("metrics", metric_fields)

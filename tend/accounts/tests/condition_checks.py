@@ -3,7 +3,8 @@
 ``random_conditions`` draws conditions over a catalog with Hypothesis: fields of every
 kind, every operator their type takes, values taken from (and just around) the values the
 population holds, so that equalities, boundaries and missing values are all hit; nested
-``all``/``any``/``not`` groups. Shared by the accounts and usage tests.
+``all``/``any``/``not`` groups; change clauses over every span, their values around the
+changes the population shows. Shared by the accounts, usage and health tests.
 """
 
 import datetime
@@ -11,14 +12,15 @@ import datetime
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tend.accounts.conditions import account_records
 from tend.accounts.models import Account
 from tend.lib.conditions import (
+    CHANGE_DAYS,
     FieldType,
     Shape,
     compile_q,
     evaluate,
-    operators_for,
+    field_operators,
+    past_key,
     validate,
 )
 
@@ -41,7 +43,9 @@ class Population:
         self.catalog = catalog
         self.now = now
         self.accounts = Account.objects.filter(workspace=workspace)
-        self.records = account_records(catalog, self.accounts, now)
+        # Every field, and every field's values as they were for each change span.
+        pasts = [past_key(n, d) for n, spec in catalog.items() if spec.past for d in CHANGE_DAYS]
+        self.records = catalog.records(self.accounts, now, [*catalog, *pasts])
         self.external_ids = dict(self.accounts.values_list("pk", "external_id"))
 
     def compiled(self, condition) -> set[str]:
@@ -78,9 +82,11 @@ def _pool(spec, records: list[dict], now) -> list:
         return sorted({(d + datetime.timedelta(days=s)).isoformat() for d in days for s in (-1, 0, 1)})
     if kind == FieldType.BOOLEAN:
         return [True, False]
+    if spec.ids:  # ids (segments): the ones that exist, or none to name
+        return list(spec.options or ())
     if kind in (FieldType.ENUM, FieldType.MULTI_ENUM):
         if spec.options is not None:
-            return list(spec.options) or ["none"]
+            return list(spec.options)
         values = {item for v in seen for item in (v if isinstance(v, list) else [v])}
         return sorted(values | {"nothing-like-it"})
     texts = set(seen) | {"zzz"}
@@ -103,12 +109,42 @@ def _days_pool(spec, records: list[dict], now) -> list[int]:
     return sorted(d for d in distances if 0 <= d <= 36_500)
 
 
+def _change_pool(spec, records: list[dict]) -> dict[str, list]:
+    """Values for change clauses: the changes the population shows (absolute and in %) and
+    their neighbours, so that each side of every boundary is hit; never 0."""
+    changes, shares = {1, -1, 50, -50}, {1, -1, 50, -50, 100, -100}
+    for record in records:
+        now = record.get(spec.name)
+        for days in CHANGE_DAYS:
+            then = record.get(past_key(spec.name, days))
+            if now is None or then is None:
+                continue
+            changes |= {now - then + d for d in (-0.5, 0, 0.5)}
+            if then:
+                share = (now - then) * 100 / abs(then)
+                shares |= {share, share - 0.5, share + 0.5}
+    return {
+        "changed_by": sorted(v for v in changes if v),
+        "changed_by_pct": sorted(v for v in shares if v),
+    }
+
+
 def random_conditions(population: Population, fields: list[str] | None = None):
     """A Hypothesis strategy of valid conditions over the population's catalog."""
     records = list(population.records.values())
     specs = [population.catalog[n] for n in (fields or list(population.catalog))]
     pools = {spec.name: _pool(spec, records, population.now) for spec in specs}
     day_pools = {spec.name: _days_pool(spec, records, population.now) for spec in specs}
+    change_pools = {spec.name: _change_pool(spec, records) for spec in specs if spec.past}
+
+    def usable(spec) -> list:
+        # A field with nothing to name (segment ids in a workspace without segments) takes
+        # only the operators that need no value.
+        return [
+            op
+            for op in field_operators(spec)
+            if pools[spec.name] or op.shape in (Shape.NONE, Shape.DAYS, Shape.CHANGE)
+        ]
 
     def leaf_for(spec):
         pool = pools[spec.name]
@@ -117,6 +153,10 @@ def random_conditions(population: Population, fields: list[str] | None = None):
             clause = {"field": spec.name, "op": op.name}
             if op.shape == Shape.NONE:
                 return st.just(clause)
+            if op.is_change:
+                return st.tuples(
+                    st.sampled_from(change_pools[spec.name][op.name]), st.sampled_from(CHANGE_DAYS)
+                ).map(lambda drawn: {**clause, "value": drawn[0], "days": drawn[1]})
             if op.shape == Shape.DAYS:
                 values = st.sampled_from(day_pools[spec.name])
             elif op.shape == Shape.ONE:
@@ -127,9 +167,9 @@ def random_conditions(population: Population, fields: list[str] | None = None):
                 values = st.lists(st.sampled_from(pool), min_size=1, max_size=3)
             return values.map(lambda value: {**clause, "value": value})
 
-        return st.sampled_from(operators_for(spec.type)).flatmap(with_op)
+        return st.sampled_from(usable(spec)).flatmap(with_op)
 
-    leaves = st.sampled_from(specs).flatmap(leaf_for)
+    leaves = st.sampled_from([spec for spec in specs if usable(spec)]).flatmap(leaf_for)
     return st.recursive(
         leaves,
         lambda children: st.one_of(

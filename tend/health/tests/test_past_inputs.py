@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from tend.accounts.actions.accounts import create_account
 from tend.accounts.models import AttributeDefinition, AttributeType
-from tend.health import past_usage, sources
-from tend.health.past_usage import PAST_METRICS, PastUsage
+from tend.health import sources
 from tend.health.scoring import MetricRule
 from tend.lib.dates import MS_PER_DAY, date_of
 from tend.usage.actions.ingest import ingest
 from tend.usage.ingest.facts import EventFact, Intake, MetricFact
 from tend.usage.models import AccountUsage, Source
+from tend.usage.past import PAST_METRICS, PastUsage, arrays
 from tend.usage.rollups import roll_up
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_today_is_read_from_the_live_rows_without_recomputing(workspace, history
     def refuse(*args, **kwargs):
         raise AssertionError("today must not be recomputed")
 
-    monkeypatch.setattr(past_usage.PastUsage, "__init__", refuse)
+    monkeypatch.setattr(arrays.PastUsage, "__init__", refuse)
     found = usage_on(workspace, t, "events_90d", "active_users_30d")
     usage = AccountUsage.objects.get(account__external_id="acme")
     assert found["events_90d"][0] == usage.events_90d == 9
@@ -214,7 +214,7 @@ def test_a_long_span_is_read_in_chunks_with_the_same_answers(workspace, history,
     names = {"events_7d", "active_users_14d", "days_since_last_seen", "modules_30d"}
     days = list(range(t - 45, t))
     whole = dict(PastUsage(workspace, ids, names).days(days))
-    monkeypatch.setattr(past_usage, "CHUNK_DAYS", 7)
+    monkeypatch.setattr(arrays, "CHUNK_DAYS", 7)
     chunked = dict(PastUsage(workspace, ids, names).days(days))
     for day in days:
         for name in names:
@@ -225,7 +225,7 @@ def test_distinct_counts_over_windows_count_each_key_once():
     rows = np.array([0, 0, 0, 1, 0])
     keys = np.array([7, 7, 8, 7, 7])
     days = np.array([0, 1, 1, 1, 5])
-    counts = past_usage.distinct_in_windows(rows, keys, days, (2, 7), 3)
+    counts = arrays.distinct_in_windows(rows, keys, days, (2, 7), 3)
     # Row 0: key 7 on days 0, 1, 5 and key 8 on day 1; windows of three days.
     assert counts[0].tolist() == [1, 2, 2, 2, 0, 1, 1]
     assert counts[1].tolist() == [0, 1, 1, 1, 0, 0, 0]

@@ -49,11 +49,14 @@ Extending
 * **An operator**: add it to ``OPERATORS`` (types, value shape, ``extras`` for keys such as
   ``"days"``), its SQL to ``compiling._SQL`` and its test to ``evaluating._TESTS``; a
   negating operator needs only ``negates=``. Validation follows from the table.
-* **Change operators** (``changed_by_pct``, ``changed_by`` with ``"days"``): operators with
-  ``extras=("days",)`` on number fields whose ``FieldSpec`` also says how to read the value
-  ``days`` ago (an alias over the rollups or snapshots, and a record key such as
-  ``"usage.events_7d@30"``); the SQL compares ``(now - then) / then``, the test does the same
-  with the two record values.
+* **Change operators** (``changed_by``, ``changed_by_pct``, with ``"days"`` from
+  ``CHANGE_DAYS``): a number field takes them when its ``FieldSpec`` has ``past``, the SQL
+  of a relation ``(id, now_value, then_value)`` for a number of days (an aggregate over the
+  rollups, the latest snapshot on or before that day); a record holds the value then under
+  ``past_key(field, days)``. ``compiling.py`` says what SQL a change clause becomes.
+* **A field whose value lives in another table**, one row per object at most (the latest
+  value of a custom metric): ``rows`` and ``rows_key`` on its ``FieldSpec``; clauses become
+  uncorrelated ``pk IN (subquery)`` filters and every operator of its type works.
 * **Segment membership** needs no new machinery: a ``multi_enum`` field ``segment`` whose
   ``holds(ids)`` is an ``Exists`` over the membership table and whose record value is the
   list of segments the account is in gives ``in`` / ``not_in`` / ``is_set``.
@@ -61,8 +64,22 @@ Extending
 
 from tend.lib.conditions.compiling import Compiled, compile_q
 from tend.lib.conditions.evaluating import evaluate
-from tend.lib.conditions.fields import Catalog, FieldSpec, FieldType, Storage
-from tend.lib.conditions.operators import OPERATORS, Operator, Shape, operators_for
+from tend.lib.conditions.fields import (
+    Catalog,
+    FieldSpec,
+    FieldType,
+    Storage,
+    past_key,
+    split_past_key,
+)
+from tend.lib.conditions.operators import (
+    CHANGE_DAYS,
+    OPERATORS,
+    Operator,
+    Shape,
+    field_operators,
+    operators_for,
+)
 from tend.lib.conditions.tree import ConditionError, InvalidCondition, parse, walk_leaves
 from tend.lib.conditions.validation import require_valid, validate
 
@@ -75,7 +92,22 @@ def fields_used(condition) -> list[str]:
     return list(dict.fromkeys(leaf.field for leaf in walk_leaves(tree)))
 
 
+def record_keys(condition) -> list[str]:
+    """What a record must hold to evaluate a structurally valid condition: the fields it
+    reads and, for each change clause, the field's value then (``past_key``)."""
+    tree, _errors = parse(condition)
+    if tree is None:
+        return []
+    keys = []
+    for leaf in walk_leaves(tree):
+        keys.append(leaf.field)
+        if OPERATORS[leaf.op].is_change and isinstance(leaf.extras.get("days"), int):
+            keys.append(past_key(leaf.field, leaf.extras["days"]))
+    return list(dict.fromkeys(keys))
+
+
 __all__ = [
+    "CHANGE_DAYS",
     "OPERATORS",
     "Catalog",
     "Compiled",
@@ -88,8 +120,12 @@ __all__ = [
     "Storage",
     "compile_q",
     "evaluate",
+    "field_operators",
     "fields_used",
     "operators_for",
+    "past_key",
+    "record_keys",
     "require_valid",
+    "split_past_key",
     "validate",
 ]

@@ -5,6 +5,17 @@ with "the value is set" (``lookup IS NOT NULL``, not empty text, the catalog's `
 guard), and ``NULL AND FALSE`` is FALSE. So a ``NOT`` — from ``{"not": …}`` or from a
 negating operator — is the exact complement, as in the evaluator, and a missing value
 never makes a row vanish from both a condition and its negation.
+
+Two kinds of clause compile to an uncorrelated ``pk IN (subquery)`` (see ``fields.py``):
+a field read from **rows** of another table, and a **change** clause, which selects the ids
+of the field's past relation ``(id, now_value, then_value)`` whose change passes::
+
+    changed_by      value > 0:  now - then >= value          value < 0:  now - then <= value
+    changed_by_pct  then <> 0 and (now - then) × 100  >=  |then| × value   (<= for a fall)
+
+The percentage is never divided out, so no division by zero can occur and both sides do
+the same floating-point steps (``value`` is cast to double precision, as Python's float).
+A subquery's ids are never NULL, so ``NOT (pk IN …)`` is the exact complement too.
 """
 
 import math
@@ -13,6 +24,7 @@ from functools import reduce
 from operator import and_, or_
 
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from tend.lib.conditions.fields import Catalog, FieldSpec, FieldType, Storage
 from tend.lib.conditions.moments import as_now, days, parse_day, start_of, to_epoch_ms
@@ -62,20 +74,45 @@ def _node_q(node, catalog: Catalog, now, aliases: dict) -> Q:
     assert isinstance(node, Leaf)
     spec = catalog[node.field]
     aliases.update(spec.aliases)
-    return leaf_q(spec, node.op, node.value, now)
+    return leaf_q(spec, node.op, node.value, now, node.extras.get("days"))
 
 
-def leaf_q(spec: FieldSpec, op: str, value, now) -> Q:
-    """The filter for one clause ``{field: spec, op, value}``, for a valid clause."""
+def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
+    """The filter for one clause ``{field: spec, op, value[, days]}``, for a valid clause."""
     operator = OPERATORS[op]
     if operator.negates:
-        return ~leaf_q(spec, operator.negates, value, now)
+        return ~leaf_q(spec, operator.negates, value, now, days)
+    if operator.is_change:
+        return _change_q(spec, op, value, days, now)
     if spec.is_multi:
         return _holds_q(spec, op, value)
     present = set_q(spec)
-    if op == "is_set":
-        return present
-    return _SQL[op](spec, value, now) & present
+    q = present if op == "is_set" else _SQL[op](spec, value, now) & present
+    if spec.rows is not None:
+        return Q(pk__in=spec.rows(now).filter(q).values(spec.rows_key))
+    return q
+
+
+def change_condition(op: str, value) -> tuple[str, list]:
+    """The SQL test of a change clause on a relation ``r(now_value, then_value)``."""
+    compare = ">=" if value > 0 else "<="
+    diff = "(r.now_value - r.then_value)"
+    number = "CAST(%s AS DOUBLE PRECISION)"
+    if op == "changed_by":
+        return f"{diff} {compare} {number}", [value]
+    return f"r.then_value <> 0 AND {diff} * 100 {compare} ABS(r.then_value) * {number}", [value]
+
+
+def _change_q(spec: FieldSpec, op: str, value, days: int, now) -> Q:
+    relation, params = spec.past(days, now, None)
+    test, test_params = change_condition(op, value)
+    # The relation's SQL comes from the field's provider and the test from above; every
+    # value is a parameter.
+    sql = (
+        f"SELECT r.id FROM ({relation}) r "  # noqa: S608
+        f"WHERE r.now_value IS NOT NULL AND r.then_value IS NOT NULL AND {test}"
+    )
+    return Q(pk__in=RawSQL(sql, (*params, *test_params)))  # noqa: S611
 
 
 def set_q(spec: FieldSpec) -> Q:

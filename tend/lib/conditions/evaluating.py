@@ -10,6 +10,7 @@ type compares like a missing one (the SQL side's ``present`` guards do the same)
 
 import datetime
 
+from tend.lib.conditions.fields import past_key
 from tend.lib.conditions.moments import as_now, days, local_day, parse_day
 from tend.lib.conditions.operators import OPERATORS
 from tend.lib.conditions.tree import Group, InvalidCondition, Leaf, Not, parse
@@ -34,11 +35,15 @@ def _node(node, record: dict, now) -> bool:
     if isinstance(node, Not):
         return not _node(node.child, record, now)
     assert isinstance(node, Leaf)
-    return test_leaf(node.op, record.get(node.field), node.value, now)
+    value = record.get(node.field)
+    if OPERATORS[node.op].is_change:
+        value = (value, record.get(past_key(node.field, node.extras.get("days"))))
+    return test_leaf(node.op, value, node.value, now)
 
 
 def test_leaf(op: str, value, operand, now) -> bool:
-    """One clause on one value, for a valid clause."""
+    """One clause on one value, for a valid clause (a change clause: on the pair of values
+    now and then)."""
     operator = OPERATORS[op]
     if operator.negates:
         return not test_leaf(operator.negates, value, operand, now)
@@ -144,6 +149,20 @@ def _more_than_ago(value, n, now) -> bool:
     return value < origin - span
 
 
+def _changed(percent: bool):
+    def test(pair, operand, now) -> bool:
+        current, then = (_number(v) for v in pair)
+        if percent:
+            if then == 0:
+                return False  # a share of nothing: no percentage (see docs/conditions.md)
+            left, right = (current - then) * 100, abs(then) * float(_number(operand))
+        else:
+            left, right = current - then, float(_number(operand))
+        return left >= right if operand > 0 else left <= right
+
+    return test
+
+
 _TESTS = {
     "eq": _eq,
     "gt": _ordered(lambda a, b: a > b),
@@ -157,4 +176,6 @@ _TESTS = {
     "within_last_days": _within_last,
     "within_next_days": _within_next,
     "more_than_days_ago": _more_than_ago,
+    "changed_by": _changed(percent=False),
+    "changed_by_pct": _changed(percent=True),
 }

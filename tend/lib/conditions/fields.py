@@ -11,6 +11,22 @@ A :class:`FieldSpec` says three things about one field:
   loaded with ``prepare(queryset)``; :meth:`Catalog.record` turns it into the value the
   evaluator compares (see ``Storage``).
 
+Two kinds of field read their values elsewhere than on the population's rows:
+
+* **rows** — the value is a column of rows of another table, at most one row per object,
+  that ``rows(now)`` selects (the latest value of a custom metric). ``lookup`` is a column
+  of those rows and ``rows_key`` the column naming the object. A clause compiles to
+  ``pk IN (SELECT rows_key FROM … WHERE <the clause on lookup>)``: one uncorrelated
+  subquery, however big the population, and the records of a batch of objects are read
+  with one query.
+* **past** — a number field whose values some days ago are kept takes the change
+  operators. ``past(days, now, among)`` returns the SQL (and its parameters) of a relation
+  ``(id, now_value, then_value)``: one row per object that has both its value now (as the
+  field reads it) and its value at the end of the local day ``days`` before today.
+  ``among``, when given, is the SQL and parameters of a subquery of ids to restrict the
+  relation to (reading records for a few objects). A record holds the value then under
+  :func:`past_key` (``"usage.events_7d@30"``).
+
 A :class:`Catalog` is the fields of one population (the accounts of a workspace), built
 by the app that owns the population (``tend.accounts.conditions``).
 """
@@ -22,6 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from tend.lib.conditions.moments import as_now, from_epoch_ms
@@ -78,12 +95,25 @@ class FieldSpec:
     prepare: Callable[[QuerySet], QuerySet] | None = None
     group: str = ""  # e.g. "Account", "Attributes", "Usage": how a builder lists fields
     description: str = ""
+    # An enum or multi_enum whose options are ids, whole numbers (segments), rather than text.
+    ids: bool = False
+    # The operators the field takes when fewer than its type's (``segment``: in, not_in).
+    operators: tuple[str, ...] | None = None
+    # Values in rows of another table (see the module docstring): rows(now) → QuerySet.
+    rows: Callable[[datetime.datetime], QuerySet] | None = None
+    rows_key: str = ""
+    # Values some days ago, for change filters: past(days, now, among) → (sql, params).
+    past: Callable[[int, datetime.datetime, tuple[str, Any] | None], tuple[str, Any]] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "type", FieldType(self.type))
         object.__setattr__(self, "storage", Storage(self.storage))
         if self.options is not None:
             object.__setattr__(self, "options", tuple(self.options))
+        if self.operators is not None:
+            object.__setattr__(self, "operators", tuple(self.operators))
+        if self.ids and self.type not in (FieldType.ENUM, FieldType.MULTI_ENUM):
+            raise ValueError(f"field {self.name!r}: only an enum or multi_enum field holds ids")
         if self.type == FieldType.MULTI_ENUM:
             if self.holds is None:
                 raise ValueError(f"field {self.name!r}: a multi_enum field needs holds")
@@ -94,6 +124,11 @@ class FieldSpec:
         wanted = _STORAGE_TYPES.get(self.storage)
         if wanted is not None and wanted != self.type:
             raise ValueError(f"field {self.name!r}: {self.storage} storage needs type {wanted}")
+        single = not self.is_multi and self.storage == Storage.NATIVE
+        if self.rows is not None and not (single and self.rows_key):
+            raise ValueError(f"field {self.name!r}: rows need a native single value and rows_key")
+        if self.past is not None and self.type != FieldType.NUMBER:
+            raise ValueError(f"field {self.name!r}: only a number field can have past values")
 
     @property
     def is_multi(self) -> bool:
@@ -104,6 +139,8 @@ class FieldSpec:
         or when the stored value is not of the field's type (the SQL side treats such a
         value as missing too, through ``present``)."""
         value = _convert(self.storage, stored, now)
+        if self.ids:
+            return _ids(self.type, value)
         return _typed(self.type, value)
 
 
@@ -140,6 +177,16 @@ def _typed(kind: FieldType, value):
     if isinstance(value, list | tuple | set | frozenset):
         return [v for v in value if isinstance(v, str)]
     return None
+
+
+def _ids(kind: FieldType, value):
+    if isinstance(value, list | tuple | set | frozenset):
+        return [v for v in value if _is_id(v)] if kind == FieldType.MULTI_ENUM else None
+    return value if kind == FieldType.ENUM and _is_id(value) else None
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value) -> bool:
@@ -194,10 +241,64 @@ class Catalog(Mapping[str, FieldSpec]):
         return queryset
 
     def record(self, obj, now: datetime.datetime, names: Iterable[str] | None = None) -> dict:
-        """The values of ``names`` (default: every field) for one object, as ``evaluate``
-        takes them. ``obj`` must come from a queryset passed through :meth:`prepare`."""
+        """The values of ``names`` (default: every field read from the object itself) for one
+        object, as ``evaluate`` takes them. ``obj`` must come from a queryset passed through
+        :meth:`prepare`. Fields read from other rows or the past need :meth:`records`."""
         now = as_now(now)
         return {
             spec.name: spec.read(spec.get(obj) if spec.get else None, now)
             for spec in self._specs(names)
+            if spec.rows is None
         }
+
+    def records(
+        self, queryset: QuerySet, now: datetime.datetime, keys: Iterable[str] | None = None
+    ) -> dict:
+        """``{pk: record}`` for every object of ``queryset``, holding ``keys``: field names and
+        :func:`past_key` keys (default: every field, no past values).
+
+        Queries: one for the objects (plus what ``prepare`` adds), one per rows field and one
+        per past key, each restricted to the objects of ``queryset`` by a subquery.
+        """
+        now = as_now(now)
+        keys = list(self._fields) if keys is None else list(dict.fromkeys(keys))
+        own = [k for k in keys if k in self._fields and self._fields[k].rows is None]
+        found = {obj.pk: self.record(obj, now, own) for obj in self.prepare(queryset, own)}
+        ids = queryset.order_by().values("pk")
+        for key in keys:
+            spec = self._fields.get(key)
+            if spec is not None and spec.rows is not None:
+                column = (spec.rows_key, spec.lookup)
+                values = dict(
+                    spec.rows(now).filter(**{f"{spec.rows_key}__in": ids}).values_list(*column)
+                )
+                for pk, record in found.items():
+                    record[key] = spec.read(values.get(pk), now)
+            past = split_past_key(key)
+            if past is not None and past[0] in self._fields and self._fields[past[0]].past:
+                values = self._past_values(self._fields[past[0]], past[1], now, ids)
+                for pk, record in found.items():
+                    record[key] = _typed(FieldType.NUMBER, values.get(pk))
+        return found
+
+    @staticmethod
+    def _past_values(spec: FieldSpec, days: int, now, ids: QuerySet) -> dict:
+        among = ids.query.sql_with_params()
+        sql, params = spec.past(days, now, among)
+        # The relation's SQL comes from the field's provider; only it is formatted in.
+        with connections[ids.db].cursor() as cursor:
+            cursor.execute(f"SELECT r.id, r.then_value FROM ({sql}) r", params)  # noqa: S608
+            return dict(cursor.fetchall())
+
+
+def past_key(name: str, days: int) -> str:
+    """The record key of a field's value ``days`` ago: ``"usage.events_7d@30"``."""
+    return f"{name}@{days}"
+
+
+def split_past_key(key: str) -> tuple[str, int] | None:
+    """``(field name, days)`` of a :func:`past_key`, or None for any other key."""
+    name, at, days = key.rpartition("@")
+    if not at or not days.isdigit():
+        return None
+    return name, int(days)

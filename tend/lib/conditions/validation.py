@@ -5,7 +5,13 @@ import math
 
 from tend.lib.conditions.fields import Catalog, FieldSpec, FieldType
 from tend.lib.conditions.moments import parse_day
-from tend.lib.conditions.operators import MAX_DAYS, OPERATORS, Shape
+from tend.lib.conditions.operators import (
+    CHANGE_DAYS,
+    MAX_DAYS,
+    OPERATORS,
+    Shape,
+    field_operators,
+)
 from tend.lib.conditions.tree import (
     ConditionError,
     InvalidCondition,
@@ -36,7 +42,9 @@ def validate(condition, catalog: Catalog) -> list[ConditionError]:
     Structure first (a group holds a list, a clause has a field and a known operator); then
     each clause: the field exists, the operator applies to its type, the value has the shape
     and type the operator takes (``between`` two values in order, ``in`` a non-empty list,
-    ``is_set`` none, relative dates a whole number of days), enum values are options.
+    ``is_set`` none, relative dates a whole number of days), enum values are options; a
+    change clause needs a field whose past values are kept (``FieldSpec.past``), ``days``
+    from ``CHANGE_DAYS`` and a number other than 0.
     """
     tree, errors = parse(condition)
     if errors:
@@ -59,14 +67,16 @@ def _check_leaf(leaf: Leaf, catalog: Catalog) -> list[ConditionError]:
     if spec is None:
         return [ConditionError(leaf.at("field"), _unknown_field(leaf.field, catalog))]
     op = OPERATORS[leaf.op]
-    if spec.type not in op.types:
-        usable = ", ".join(o.name for o in OPERATORS.values() if spec.type in o.types)
+    if op not in field_operators(spec):
+        usable = ", ".join(o.name for o in field_operators(spec))
         return [
             ConditionError(
                 leaf.at("op"),
                 f"'{op.name}' does not apply to {spec.name} ({spec.type}); use one of {usable}",
             )
         ]
+    if op.is_change:
+        return _check_change(leaf, spec)
     where = leaf.at("value")
     if op.shape == Shape.NONE:
         if leaf.has_value:
@@ -96,12 +106,41 @@ def _check_leaf(leaf: Leaf, catalog: Catalog) -> list[ConditionError]:
     return [e for i, item in enumerate(value) for e in _check_scalar(spec, item, join(where, i))]
 
 
+def _check_change(leaf: Leaf, spec: FieldSpec) -> list[ConditionError]:
+    problems = []
+    days = leaf.extras.get("days")
+    spans = ", ".join(str(d) for d in CHANGE_DAYS)
+    if days is None:
+        problems.append(ConditionError(leaf.at("days"), f"is required: one of {spans}"))
+    elif not _is_int(days) or days not in CHANGE_DAYS:
+        problems.append(ConditionError(leaf.at("days"), f"expected one of {spans}, got {_shown(days)}"))
+    where = leaf.at("value")
+    if not leaf.has_value:
+        problems.append(ConditionError(where, "is required"))
+    elif not _is_number(leaf.value):
+        problems.append(ConditionError(where, f"expected a number, got {_shown(leaf.value)}"))
+    elif leaf.value == 0:
+        problems.append(
+            ConditionError(where, "expected a rise above 0 or a fall below 0, not 0")
+        )
+    elif abs(leaf.value) > MAX_NUMBER:
+        problems.append(ConditionError(where, f"is too large (at most {MAX_NUMBER:,} either way)"))
+    return problems
+
+
 def _check_scalar(spec: FieldSpec, value, where: str) -> list[ConditionError]:
     kind = spec.type
 
     def wrong():
         return [ConditionError(where, f"expected {TYPE_WORDS[kind]}, got {_shown(value)}")]
 
+    if spec.ids:
+        if not _is_int(value):
+            expected = f"expected the id of a {spec.label.lower()} (a whole number)"
+            return [ConditionError(where, f"{expected}, got {_shown(value)}")]
+        if spec.options is not None and value not in spec.options:
+            return [ConditionError(where, f"unknown {spec.label.lower()} {value}")]
+        return []
     if kind == FieldType.NUMBER:
         if not _is_number(value):
             return wrong()

@@ -515,6 +515,8 @@ def test_every_operator_has_sql_and_a_test_or_negates_one_that_does():
     for op in OPERATORS.values():
         if op.negates:
             assert op.negates in OPERATORS and not OPERATORS[op.negates].negates, op.name
+        elif op.is_change:  # SQL over the field's past relation (compiling.change_condition)
+            assert op.name in evaluating._TESTS and op.extras == ("days",), op.name
         elif op.name != "is_set":
             assert op.name in compiling._SQL and op.name in evaluating._TESTS, op.name
         assert op.types, op.name
@@ -525,3 +527,50 @@ def test_each_type_has_set_tests_and_its_own_operators():
     assert "starts_with" in [o.name for o in operators_for(FieldType.TEXT)]
     assert "within_last_days" in [o.name for o in operators_for(FieldType.DATETIME)]
     assert "gt" not in [o.name for o in operators_for(FieldType.MULTI_ENUM)]
+
+
+# --- Fields whose values are ids -------------------------------------------------------
+
+GROUPS_FIELD = FieldSpec(
+    "group",
+    FieldType.MULTI_ENUM,
+    "Group",
+    options=(3, 5),
+    ids=True,
+    operators=("in", "not_in"),
+    holds=lambda ids: Q(groups__overlap=ids),
+    get=lambda o: o.groups,
+)
+ID_CATALOG = Catalog([GROUPS_FIELD])
+
+
+def test_an_id_field_takes_whole_numbers_that_exist_and_names_the_unknown_one():
+    assert validate(leaf("group", "in", [3, 5]), ID_CATALOG) == []
+    found = {e.path: e.message for e in validate(leaf("group", "in", [3, 9, "5", True]), ID_CATALOG)}
+    assert found == {
+        "value.1": "unknown group 9",
+        "value.2": "expected the id of a group (a whole number), got '5'",
+        "value.3": "expected the id of a group (a whole number), got true",
+    }
+
+
+def test_an_id_field_takes_only_the_operators_it_names():
+    from tend.lib.conditions import field_operators
+
+    assert [o.name for o in field_operators(GROUPS_FIELD)] == ["in", "not_in"]
+    found = {e.path: e.message for e in validate(leaf("group", "contains", 3), ID_CATALOG)}
+    assert found == {"op": "'contains' does not apply to group (multi_enum); use one of in, not_in"}
+    assert validate(leaf("group", "is_set"), ID_CATALOG)[0].path == "op"
+
+
+def test_an_id_field_reads_whole_numbers_and_the_evaluator_matches_them():
+    record = ID_CATALOG.record(SimpleNamespace(groups=[3, "5", True, 7]), NOW)
+    assert record == {"group": [3, 7]}
+    assert evaluate(leaf("group", "in", [5, 3]), record, NOW) is True
+    assert evaluate(leaf("group", "in", [5]), record, NOW) is False
+    assert evaluate(leaf("group", "not_in", [5]), {"group": []}, NOW) is True
+
+
+def test_only_an_enum_field_may_hold_ids():
+    with pytest.raises(ValueError, match="holds ids"):
+        FieldSpec("n", FieldType.NUMBER, "N", lookup="n", ids=True)

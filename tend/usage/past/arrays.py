@@ -1,10 +1,11 @@
-"""Usage metrics as they were at the end of past local days, recomputed from the rollups.
+"""Usage metrics as they were at the end of past local days, for many days and every
+account at once, recomputed from the daily rollups (NumPy).
 
 The usage app keeps one row of metrics per account (``AccountUsage``): what they are *now*.
-The back-test and the replay of health history need them as they were on earlier days, so
+Health's back-test and its replay of history need them as they were on earlier days, so
 this module recomputes them from the daily rollups (``AccountDay``, ``UserDay``,
-``AccountActivityDay``) by the usage app's own rules (``tend.usage.metrics``), for many days
-and every account at once.
+``AccountActivityDay``) by the usage app's own rules (``tend.usage.metrics`` and the windows
+of :data:`tend.usage.past.WINDOW_METRICS`).
 
 Steps of :meth:`PastUsage.days` for a span of days:
 
@@ -36,30 +37,20 @@ from tend.accounts.models import Account
 from tend.lib.dates import local_day, zone
 from tend.usage import metrics
 from tend.usage.models import AccountActivityDay, AccountDay, AccountUsage, UserDay
+from tend.usage.past.windows import WINDOW_METRICS
 from tend.usage.queries.summaries import licence_attribute
 from tend.workspaces.models import Workspace
 
 LONGEST_WINDOW = 90
 CHUNK_DAYS = 60
-EVENT_WINDOWS = {
-    "events_3d": 3,
-    "events_7d": 7,
-    "events_14d": 14,
-    "events_30d": 30,
-    "events_90d": 90,
+USER_WINDOWS = {
+    name: window.width for name, window in WINDOW_METRICS.items() if window.measure == "users"
 }
-USER_WINDOWS = {"active_users_7d": 7, "active_users_14d": 14, "active_users_30d": 30}
 # Metrics that need peers (every account of the workspace), not just the accounts asked for.
 NEEDS_PEERS = {"engagement"}
 # Metrics computed per day; anything else the usage source offers is not a past metric.
 PAST_METRICS = {
-    "events_today",
-    "events_yesterday",
-    *EVENT_WINDOWS,
-    *USER_WINDOWS,
-    "active_days_14d",
-    "seconds_7d",
-    "seconds_30d",
+    *WINDOW_METRICS,
     "engagement",
     "licence_utilisation",
     "visit_frequency",
@@ -233,13 +224,11 @@ class PastUsage:
 
         for t in wanted:
             i = t - base
+            sums = {"events": events, "seconds": seconds, "active_days": active_days}
             found = {
-                "events_today": _window(events, i, 1),
-                "events_yesterday": _window(events, i - 1, 1),
-                **{name: _window(events, i, width) for name, width in EVENT_WINDOWS.items()},
-                "seconds_7d": _window(seconds, i, 7),
-                "seconds_30d": _window(seconds, i, 30),
-                "active_days_14d": _window(active_days, i, 14),
+                name: _window(sums[window.measure], i - window.newest, window.width)
+                for name, window in WINDOW_METRICS.items()
+                if window.measure in sums
             }
             for name, matrix in users.items():
                 found[name] = matrix[:, i].astype(float)
