@@ -17,4 +17,8 @@ SCHEDULE = [
     Periodic("usage-prune", "usage.prune", at="03:15"),
     # Scores workspaces whose usage, accounts, custom metrics or profiles changed.
     Periodic("health-rescore", "health.rescore_changed", every=timedelta(seconds=30)),
+    # Dynamic segments whose data changed, or that are nearly a minute old, are evaluated
+    # again (docs/segments.md); counts are recorded hourly in each workspace's own day.
+    Periodic("segments-refresh", "segments.refresh_due", every=timedelta(seconds=15)),
+    Periodic("segments-record-counts", "segments.record_counts", every=timedelta(hours=1)),
 ]

@@ -190,6 +190,12 @@ TEND_RATE_LIMIT_PER_MINUTE = env_int("TEND_RATE_LIMIT_PER_MINUTE", 6000)
 TEND_PAGE_SIZE_DEFAULT = 100
 TEND_PAGE_SIZE_MAX = 1000
 
+# --- Segments ----------------------------------------------------------------------------------
+# Dynamic segments are evaluated again at least this often (seconds) when plays or alerts use
+# them, and at least every TEND_SEGMENT_IDLE_REFRESH_SECONDS otherwise (docs/segments.md).
+TEND_SEGMENT_REFRESH_SECONDS = env_int("TEND_SEGMENT_REFRESH_SECONDS", 60)
+TEND_SEGMENT_IDLE_REFRESH_SECONDS = env_int("TEND_SEGMENT_IDLE_REFRESH_SECONDS", 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

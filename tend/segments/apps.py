@@ -5,3 +5,10 @@ class SegmentsConfig(AppConfig):
     name = "tend.segments"
     label = "segments"
     verbose_name = "Segments and scorecards"
+
+    def ready(self):
+        # Conditions may test segment membership: accounts sits below segments and takes
+        # the field through its provider extension point.
+        from tend.segments import conditions
+
+        conditions.register()

@@ -1,3 +1,5 @@
 """The segments app's REST routers; ``tend/api.py`` mounts ``routers``."""
 
-routers: list = []
+from tend.segments.api import members, segments
+
+routers: list = [segments.router, members.router]
