@@ -11,6 +11,8 @@ from ninja.renderers import BaseRenderer
 from tend.accounts.api import accounts as accounts_api
 from tend.accounts.api import definitions as definitions_api
 from tend.accounts.api import people as people_api
+from tend.accounts.api import search as search_api
+from tend.accounts.api import totango as totango_api
 from tend.health import api as health_api
 from tend.lib.errors import InvalidInput
 from tend.segments import api as segments_api
@@ -124,5 +126,7 @@ def unauthenticated(request, exc):
 api.add_router("/", accounts_api.router)
 api.add_router("/", people_api.router)
 api.add_router("/", definitions_api.router)
+api.add_router("/", search_api.router)
+api.add_router("/", totango_api.router)
 for router in [*usage_api.routers, *health_api.routers, *segments_api.routers]:
     api.add_router("/", router)

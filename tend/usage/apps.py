@@ -12,3 +12,7 @@ class UsageConfig(AppConfig):
         from tend.usage import extensions
 
         extensions.register()
+        # End-user conditions and searches can test usage.<metric> of the user's own row.
+        from tend.usage import user_conditions
+
+        user_conditions.register()

@@ -16,11 +16,14 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def bearer_token(request) -> str | None:
+    """The API token of ``Authorization: Bearer <token>``, or of ``app-token: <token>``: the
+    header Totango's REST clients send, so they can be pointed at Tend unchanged."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     kind, _, value = header.partition(" ")
     if kind.lower() == "bearer" and value.strip():
         return value.strip()
-    return None
+    app_token = request.META.get("HTTP_APP_TOKEN", "").strip()
+    return app_token or None
 
 
 # Ingestion clients authenticate every request, thousands a second; the token's row is
