@@ -10,6 +10,7 @@ from ninja.renderers import BaseRenderer
 
 from tend.accounts.api import accounts as accounts_api
 from tend.accounts.api import definitions as definitions_api
+from tend.accounts.api import exports as exports_api
 from tend.accounts.api import people as people_api
 from tend.accounts.api import search as search_api
 from tend.accounts.api import totango as totango_api
@@ -126,6 +127,7 @@ def unauthenticated(request, exc):
 api.add_router("/", accounts_api.router)
 api.add_router("/", people_api.router)
 api.add_router("/", definitions_api.router)
+api.add_router("/", exports_api.router)
 api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
 for router in [*usage_api.routers, *health_api.routers, *segments_api.routers]:

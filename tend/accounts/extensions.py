@@ -28,7 +28,9 @@ class ListColumn:
     ``prepare`` adds what the column needs to the list's queryset (``select_related``,
     annotations) without adding queries per row; ``order`` is the ascending ordering
     (expressions), reversed for descending; ``cell(account)`` returns the text shown and an
-    optional tooltip.
+    optional tooltip. ``export(account)`` returns the plain value CSV/XLSX exports write —
+    a number, a date-time, text or None, not HTML (see ``tend.accounts.exports``); a column
+    without one is left out of exports.
     """
 
     key: str
@@ -41,6 +43,7 @@ class ListColumn:
     descending_first: bool = True
     sort_labels: tuple[str, str] = ("", "")  # (ascending, descending) labels for the Sort menu
     position: int = 100
+    export: Callable[[object], object] | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,17 @@ def _score_cell(account) -> tuple[str, str]:
     return f"{round(health.score, 1):g}", f"Health score {health.score:g} of 100"
 
 
+def _rank_export(account) -> str | None:
+    health = health_of(account)
+    return Rank(health.rank).label if health and health.rank else None
+
+
+def _score_export(account) -> float | None:
+    health = health_of(account)
+    # The figure the list shows, so the file agrees with the screen.
+    return None if health is None or health.score is None else round(health.score, 1)
+
+
 def _filter_field(workspace, current: str) -> forms.Field:
     return forms.ChoiceField(choices=FILTER_CHOICES, required=False, label="Health")
 
@@ -82,6 +93,7 @@ def register() -> None:
             label="Health",
             description="The account's health rank: Good, Average or Poor",
             cell=_rank_cell,
+            export=_rank_export,
             order=[
                 Case(
                     *(When(health__rank=r, then=Value(n)) for r, n in RANK_ORDER.items()),
@@ -102,6 +114,7 @@ def register() -> None:
             label="Score",
             description="Health score, 0–100",
             cell=_score_cell,
+            export=_score_export,
             order=[F("health__score").asc(nulls_last=True)],
             prepare=_with_health,
             numeric=True,

@@ -11,6 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case, F, IntegerField, Value, When
 
 from tend.accounts.extensions import ListColumn, ProfilePanel, add_list_column, add_profile_panel
+from tend.lib.dates import from_ms
 from tend.usage.display import exact_time, frequency_label, relative_time
 from tend.usage.models import AccountUsage, VisitFrequency
 
@@ -73,6 +74,16 @@ def _engagement(account) -> tuple[str, str]:
     )
 
 
+def _exported(read):
+    """A column's export value, read from the account's metrics row; None without one."""
+
+    def value(account):
+        usage = usage_of(account)
+        return None if usage is None else read(usage)
+
+    return value
+
+
 def register() -> None:
     """Called from ``UsageConfig.ready``."""
     # Conditions on accounts (segments, plays, health profiles) can test usage.<metric>.
@@ -85,6 +96,7 @@ def register() -> None:
             label="Last seen",
             description="When the account's latest event happened",
             cell=_last_seen,
+            export=_exported(lambda u: from_ms(u.last_seen_ms) if u.last_seen_ms else None),
             order=[F("usage__last_seen_ms").asc(nulls_last=True)],
             prepare=_with_usage,
             sort_labels=("Least recently seen", "Recently seen"),
@@ -97,6 +109,7 @@ def register() -> None:
             label="Active users",
             description="End users active in the last 14 days",
             cell=_active_users,
+            export=_exported(lambda u: u.active_users_14d),
             order=[F("usage__active_users_14d").asc(nulls_last=True)],
             prepare=_with_usage,
             numeric=True,
@@ -110,6 +123,7 @@ def register() -> None:
             label="Frequency",
             description="How often the account uses the product: daily, weekly, occasionally or inactive",
             cell=_frequency,
+            export=_exported(lambda u: frequency_label(u.visit_frequency) or None),
             order=[
                 Case(
                     *(
@@ -131,6 +145,7 @@ def register() -> None:
             label="Engagement",
             description="0–100: recent use against peers of the same status and the account's own baseline",
             cell=_engagement,
+            export=_exported(lambda u: u.engagement),
             order=[F("usage__engagement").asc(nulls_last=True)],
             prepare=_with_usage,
             numeric=True,
