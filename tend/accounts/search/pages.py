@@ -261,13 +261,13 @@ def _items(population: Population, plan: _Plan, rows: list, selected: dict, now)
     width = len(population.columns)
     at = {name: width + i for i, name in enumerate(selected)}
     reads = [(spec, at[f"_f{i}"], at.get(f"_p{i}")) for i, spec in enumerate(plan.sql_fields)]
-    items = []
-    for row in rows:
-        item = dict(zip(population.columns, row, strict=False))
-        for spec, value_at, guard_at in reads:
+    own = population.columns
+    items = [dict(zip(own, row, strict=False)) for row in rows]
+    for spec, value_at, guard_at in reads:
+        name, read = spec.name, spec.read
+        for item, row in zip(items, rows, strict=True):
             present = guard_at is None or row[guard_at]
-            item[spec.name] = spec.read(row[value_at], now) if present else None
-        items.append(item)
+            item[name] = read(row[value_at], now) if present else None
     if plan.object_fields and items:
         _read_objects(population, plan, items, now)
     return items
