@@ -29,14 +29,10 @@ FILE_RESPONSES = {
 }
 
 
-class ExportQuery(Schema):
+class FileQuery(Schema):
+    """What every export of accounts by the API takes (segments' exports too)."""
+
     format: Literal["csv", "xlsx"] = Field(..., description="`csv` or `xlsx`.")
-    where: str | None = Field(
-        None,
-        max_length=100_000,
-        description="A condition as JSON text (docs/conditions.md); none exports every "
-        "account. Errors name the clause: `where.all.1.value`.",
-    )
     fields: str | None = Field(
         None,
         max_length=10_000,
@@ -46,6 +42,15 @@ class ExportQuery(Schema):
     )
     headers: Literal["key", "label"] = Field(
         "key", description="The header row: field names (`key`) or their labels (`label`)."
+    )
+
+
+class ExportQuery(FileQuery):
+    where: str | None = Field(
+        None,
+        max_length=100_000,
+        description="A condition as JSON text (docs/conditions.md); none exports every "
+        "account. Errors name the clause: `where.all.1.value`.",
     )
 
 
@@ -60,6 +65,7 @@ def parse_where(text: str | None):
 
 
 def parse_fields(text: str | None) -> list[str] | None:
+    """The field names of a comma-separated list, or None (every field) without one."""
     if text is None:
         return None
     names = [name.strip() for name in text.split(",")]

@@ -1,5 +1,5 @@
 """The segments app's REST routers; ``tend/api.py`` mounts ``routers``."""
 
-from tend.segments.api import members, segments
+from tend.segments.api import exports, members, segments
 
-routers: list = [segments.router, members.router]
+routers: list = [segments.router, members.router, exports.router]
