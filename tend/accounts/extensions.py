@@ -8,7 +8,9 @@ register here from their ``AppConfig.ready()``:
 * a **profile panel** — a section of the account profile (usage adds its usage panel and
   activity stream);
 * a **list filter** — a filter of the accounts list, kept in its query string (health adds
-  "Health: good / average / poor / no score").
+  "Health: good / average / poor / no score");
+* a **condition link** — a link offered beside the condition the accounts list is filtered
+  by (segments adds "Save as segment").
 
 Registration is by key, so registering again (Django may call ``ready()`` twice in tests)
 replaces rather than duplicates.
@@ -78,11 +80,26 @@ class ListFilter:
     position: int = 100
 
 
+@dataclass(frozen=True)
+class ConditionLink:
+    """A link beside the accounts list's condition: ``url(where)`` gets the condition as
+    compact JSON text; shown to actors who have ``right``."""
+
+    key: str
+    label: str
+    url: Callable[[str], str]
+    right: str = "read"
+    position: int = 100
+
+
 _columns: dict[str, ListColumn] = {}
 _panels: dict[str, ProfilePanel] = {}
 _filters: dict[str, ListFilter] = {}
+_condition_links: dict[str, ConditionLink] = {}
 # The list's own query-string parameters, which a filter may not take over.
-LIST_PARAMETERS = frozenset({"q", "status", "stage", "owner", "role", "tag", "sort", "page"})
+LIST_PARAMETERS = frozenset(
+    {"q", "status", "stage", "owner", "role", "tag", "where", "sort", "page"}
+)
 
 
 def add_list_column(column: ListColumn) -> None:
@@ -122,3 +139,11 @@ def add_list_filter(list_filter: ListFilter) -> None:
 
 def list_filters() -> list[ListFilter]:
     return sorted(_filters.values(), key=lambda f: (f.position, f.key))
+
+
+def add_condition_link(link: ConditionLink) -> None:
+    _condition_links[link.key] = link
+
+
+def condition_links() -> list[ConditionLink]:
+    return sorted(_condition_links.values(), key=lambda link: (link.position, link.key))

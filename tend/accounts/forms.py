@@ -53,6 +53,8 @@ class AccountFilterForm(forms.Form):
     owner = forms.ChoiceField(required=False, label="Owner")
     role = forms.ChoiceField(required=False, label="As")
     tag = forms.ChoiceField(required=False, label="Tag")
+    # The condition, as JSON text; the list view checks it against the workspace's fields.
+    where = forms.CharField(required=False, widget=forms.HiddenInput, strip=True)
     sort = forms.ChoiceField(required=False, label="Sort")
 
     def __init__(self, data, *, workspace: Workspace, stages, roles, members, tags):

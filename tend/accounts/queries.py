@@ -6,10 +6,12 @@ the list's owner role — is fetched with a fixed number of queries per page, wh
 page size.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
+from tend.accounts.conditions import matching_accounts
 from tend.accounts.extensions import list_columns, list_filters
 from tend.accounts.models import (
     Account,
@@ -53,13 +55,17 @@ class AccountFilters:
     owner: str = ""  # a member id, NONE (no assignment in the role, or at all), or ""
     role: str = ""  # a role id narrowing ``owner``, or "" for any role
     tag: str = ""  # a tag id or ""
+    # A condition (docs/conditions.md) as compact JSON text, checked by the list view.
+    where: str = ""
     sort: str = DEFAULT_SORT
     # The filters other apps add (``extensions.ListFilter``): (key, cleaned value) pairs.
     extra: tuple[tuple[str, object], ...] = ()
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.status or self.stage or self.owner or self.tag or self.extra)
+        return bool(
+            self.q or self.status or self.stage or self.owner or self.tag or self.where or self.extra
+        )
 
     def params(self) -> dict[str, str]:
         """Every filter as its query-string parameter (empty ones included), the sort last."""
@@ -132,10 +138,18 @@ def filter_accounts(qs: QuerySet, filters: AccountFilters) -> QuerySet:
 
 
 def accounts_for_list(
-    workspace: Workspace, filters: AccountFilters, owner_role: AssignmentRole | None
+    workspace: Workspace,
+    filters: AccountFilters,
+    owner_role: AssignmentRole | None,
+    catalog=None,
 ) -> QuerySet:
-    """The filtered, sorted accounts of ``workspace`` with what each table row shows."""
-    qs = Account.objects.filter(workspace=workspace)
+    """The filtered, sorted accounts of ``workspace`` with what each table row shows.
+    ``filters.where`` must hold a valid condition (``InvalidCondition`` otherwise); pass the
+    workspace's ``catalog`` when it is built already."""
+    if filters.where:
+        qs = matching_accounts(workspace, json.loads(filters.where), catalog=catalog)
+    else:
+        qs = Account.objects.filter(workspace=workspace)
     qs = filter_accounts(qs, filters)
     prefetches = [Prefetch("tags", queryset=Tag.objects.order_by("name"))]
     if owner_role is not None:

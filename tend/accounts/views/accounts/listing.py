@@ -1,6 +1,7 @@
-"""The accounts list: search, filters, sorting and pages, swapped in place by htmx."""
+"""The accounts list: search, filters, a condition, sorting and pages, swapped in place by
+htmx. The condition (``where=<JSON>``) is built in the panel of ``condition_filter.py``."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -11,7 +12,9 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from tend.accounts import attributes
-from tend.accounts.extensions import list_columns
+from tend.accounts import condition_builder as cb
+from tend.accounts.conditions import account_catalog
+from tend.accounts.extensions import condition_links, list_columns
 from tend.accounts.forms import AccountFilterForm, members_of
 from tend.accounts.models import Account, AssignmentRole, AttributeType, Stage, Tag
 from tend.accounts.queries import (
@@ -27,6 +30,7 @@ from tend.accounts.views.accounts.common import member_required
 from tend.workspaces.access import WRITE
 
 NUMERIC = (AttributeType.NUMBER, AttributeType.CURRENCY)
+WHERE = "where"  # the condition's query-string parameter, and its builder's name
 # Columns whose first click sorts newest first: that is what people look for.
 DESCENDING_FIRST = {"updated", "created"}
 
@@ -103,6 +107,26 @@ def page_links(page, filters: AccountFilters) -> dict:
     return links
 
 
+def where_context(actor, where: cb.Checked, catalog, filters: AccountFilters) -> dict:
+    """What the list shows of its condition: the words, the links beside it (segments'
+    "Save as segment"), the address without it, and the builder open on its problems."""
+    context = {
+        "where": where,
+        "where_words": cb.describe(where.condition, catalog, cb.Options(actor))
+        if where.is_valid
+        else "",
+        "where_remove_url": list_url(replace(filters, where="")),
+        "where_links": [
+            {"label": link.label, "url": link.url(cb.compact(where.condition))}
+            for link in condition_links()
+            if where.is_valid and actor.can(link.right)
+        ],
+    }
+    if where.builder is not None and where.errors:
+        context["cb"] = cb.view(where.builder, catalog, where.errors, actor=actor)
+    return context
+
+
 @member_required
 @require_GET
 def account_list(request):
@@ -119,8 +143,20 @@ def account_list(request):
     owner_role = primary_role_of(roles)
     columns = list_attribute_columns(workspace)
     extra_columns = list_columns()
+    where, catalog = cb.Checked(), None
+    if filters.where:
+        catalog = account_catalog(workspace)
+        where = cb.check_text(filters.where, WHERE, catalog)
+        if where.is_valid:
+            filters = replace(filters, where=cb.compact(where.condition))
 
-    paginator = Paginator(accounts_for_list(workspace, filters, owner_role), PAGE_SIZE)
+    # A condition with problems lists nothing: the panel shows what to fix.
+    accounts = (
+        accounts_for_list(workspace, filters, owner_role, catalog)
+        if not filters.where or where.is_valid
+        else Account.objects.none()
+    )
+    paginator = Paginator(accounts, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     total = paginator.count
     # Tell "nothing matches" from "nothing yet" with one cheap query, only when it matters.
@@ -135,9 +171,7 @@ def account_list(request):
         "page": page,
         "rows": make_rows(page.object_list, columns, extra_columns),
         "columns": columns,
-        "extra_columns": [
-            {"column": c, "header": headers.get(c.key)} for c in extra_columns
-        ],
+        "extra_columns": [{"column": c, "header": headers.get(c.key)} for c in extra_columns],
         "owner_role": owner_role,
         "total": total,
         "has_accounts": has_accounts,
@@ -145,6 +179,7 @@ def account_list(request):
         "page_links": page_links(page, filters),
         "clear_url": list_url(AccountFilters(sort=filters.sort)),
         "can_create": actor.can(WRITE),
+        **where_context(actor, where, catalog, filters),
     }
     partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
     if partial:
