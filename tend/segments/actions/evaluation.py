@@ -148,6 +148,7 @@ def _evaluate_once(pk: int, workspace: Workspace, catalog: Catalog, now) -> Eval
             or locked.evaluated_at != seen["evaluated_at"]
         ):
             return Evaluation(pk, skipped=True)
+        locked.workspace = workspace
         _apply(locked, entered, left, started, Source.CONDITION)
         locked.evaluated_at = started
         locked.evaluation_seconds = time.perf_counter() - clock
