@@ -63,10 +63,11 @@ def add_field_provider(key: str, provider: FieldProvider) -> None:
     _providers[key] = provider
 
 
-def account_catalog(workspace: Workspace) -> Catalog:
-    """Every field a condition on ``workspace``'s accounts can test."""
+def account_catalog(workspace: Workspace, *, without: Iterable[str] = ()) -> Catalog:
+    """Every field a condition on ``workspace``'s accounts can test; ``without`` names
+    providers to leave out (a health profile's condition may not test health)."""
     fields = [*builtin_fields(workspace), *attribute_fields(workspace)]
-    for key in sorted(_providers):
+    for key in sorted(set(_providers) - set(without)):
         fields.extend(_providers[key](workspace))
     return Catalog(fields)
 

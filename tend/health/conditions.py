@@ -170,11 +170,13 @@ def health_fields(workspace: Workspace) -> list[FieldSpec]:
     return fields
 
 
+PROVIDER = "health"
+
+
 def profile_catalog(workspace: Workspace) -> Catalog:
     """The fields a health profile's condition may test: every account field but health's."""
-    catalog = account_catalog(workspace)
-    return Catalog(spec for name, spec in catalog.items() if not name.startswith("health."))
+    return account_catalog(workspace, without=[PROVIDER])
 
 
 def register() -> None:
-    add_field_provider("health", health_fields)
+    add_field_provider(PROVIDER, health_fields)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tend.accounts.conditions import account_catalog
 from tend.health import sources
+from tend.health.conditions import profile_catalog
 from tend.health.models import AccountHealth, HealthProfile, ProfileVersion
 from tend.health.scoring import DefinitionError, parse_definition
 from tend.jobs.registry import enqueue
@@ -63,7 +63,7 @@ def check_condition(workspace: Workspace, condition):
     :class:`InvalidInput` naming the clause as ``condition.<path>`` (``condition.all.0.value``)."""
     if condition is None or condition == {}:
         return None
-    require_valid(condition, account_catalog(workspace), prefix="condition")
+    require_valid(condition, profile_catalog(workspace), prefix="condition")
     return condition
 
 

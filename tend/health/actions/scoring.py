@@ -26,10 +26,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tend.accounts.bulk.sql import upsert
-from tend.accounts.conditions import account_catalog, matching_accounts
+from tend.accounts.conditions import matching_accounts
 from tend.accounts.models import Account
 from tend.health import scoring, sources
 from tend.health.actions.profiles import ensure_default_profile
+from tend.health.conditions import profile_catalog
 from tend.health.models import (
     AccountHealth,
     HealthChange,
@@ -165,7 +166,7 @@ def population(
             continue
         key = condition_key(condition)
         if key not in matches:
-            catalog = catalog or account_catalog(workspace)
+            catalog = catalog or profile_catalog(workspace)
             try:
                 matches[key] = matching_mask(workspace, condition, ids, catalog=catalog)
             except InvalidCondition:

@@ -22,12 +22,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tend.accounts.conditions import account_catalog
 from tend.accounts.models import AttributeDefinition, AttributeType, ObjectType
 from tend.accounts.views.accounts.common import member_required
 from tend.health import sources
 from tend.health.actions import preview as previewing
 from tend.health.actions import profiles as actions
+from tend.health.conditions import profile_catalog
 from tend.health.queries import scored_counts
 from tend.health.scoring import DefinitionError, parse_definition
 from tend.health.sources import CATEGORY
@@ -139,7 +139,7 @@ def editor_context(request, profile, state: form.EditorState, errors: dict | Non
         }
         for i, d in enumerate(state.dimensions)
     ]
-    catalog = account_catalog(workspace)
+    catalog = profile_catalog(workspace)
     numeric_attributes = list(
         AttributeDefinition.objects.filter(
             workspace=workspace,
@@ -214,7 +214,7 @@ def _draft(request, profile, state: form.EditorState) -> tuple[dict, dict]:
     choices = {c.source: c for c in sources.choices(workspace)}
     draft = {"definition": form.definition_from_state(state, choices)}
     if not profile.is_default:
-        condition, error = form.condition_from_state(state, account_catalog(workspace))
+        condition, error = form.condition_from_state(state, profile_catalog(workspace))
         if error:
             return draft, {error[0]: error[1]}
         draft["condition"] = condition

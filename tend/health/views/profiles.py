@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tend.accounts.conditions import account_catalog
 from tend.accounts.views.accounts.common import member_required
 from tend.health import compare as comparing
 from tend.health import sources
 from tend.health.actions import profiles as actions
 from tend.health.actions.profiles import CLASSIC_DEFINITION
+from tend.health.conditions import profile_catalog
 from tend.health.models import HealthProfile, ProfileVersion
 from tend.health.queries import scored_counts
 from tend.health.views.profile_form import (
@@ -69,7 +69,7 @@ def profile_list(request):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     profiles = list(page.object_list)
     counts = scored_counts(workspace, [p.pk for p in profiles])
-    catalog = account_catalog(workspace)
+    catalog = profile_catalog(workspace)
     last_position = HealthProfile.objects.filter(workspace=workspace, is_default=False).count() - 1
     rows = []
     for profile in profiles:
