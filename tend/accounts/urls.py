@@ -3,12 +3,14 @@ from django.urls import path
 from tend.accounts.views import accounts as views
 from tend.accounts.views import condition_builder
 from tend.accounts.views.accounts import condition_filter
+from tend.accounts.views.accounts.export import account_export
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_list, name="list"),
     path("new/", views.account_create, name="new"),
+    path("export/", account_export, name="export"),
     path("conditions/builder/", condition_builder.builder_redraw, name="condition_builder"),
     path("conditions/count/", condition_builder.builder_count, name="condition_count"),
     path("condition/", condition_filter.condition_panel, name="condition_panel"),
