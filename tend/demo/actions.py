@@ -5,7 +5,8 @@ from :mod:`tend.demo.generate` and :mod:`tend.demo.usage`, through the same acti
 upserts and ingestion the API uses, so the demo exercises the real write path and cannot
 hold data the API would refuse. It rolls the usage up, so every usage metric is ready when
 the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
-history and today's scores.
+history and today's scores, then segments with three months of membership history
+(:mod:`tend.demo.segments`).
 """
 
 import datetime
@@ -24,6 +25,7 @@ from tend.accounts.models import Account, StageChange, StatusChange
 from tend.demo import generate, usage
 from tend.demo import vocabulary as v
 from tend.demo.health import build_health
+from tend.demo.segments import build_segments
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
 from tend.usage.actions.metrics import rename_metric
@@ -248,6 +250,7 @@ def rebuild_demo_workspace(
         _change_statuses(actor, data)
         loaded = _load_usage(workspace, plan)
         health = build_health(actor, today)
+        segments = build_segments(actor, today)
 
     counts = {
         "accounts": len(data.accounts),
@@ -257,5 +260,6 @@ def rebuild_demo_workspace(
         "status_changes": len(data.status_changes),
         **loaded,
         **health,
+        **segments,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

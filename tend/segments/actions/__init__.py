@@ -6,13 +6,15 @@ plays call. See docs/segments.md for who may do what.
 * ``membership``: :func:`add_accounts`, :func:`remove_accounts` (static segments; by
   hand, API, import or play);
 * ``evaluation``: :func:`evaluate_segment`, :func:`refresh_segments`,
-  :func:`request_refresh`, :func:`record_counts`, :func:`prune_orphans`.
+  :func:`request_refresh`, :func:`record_counts`, :func:`rebuild_counts`,
+  :func:`prune_orphans`.
 """
 
 from tend.segments.actions.evaluation import (
     Evaluation,
     evaluate_segment,
     prune_orphans,
+    rebuild_counts,
     record_counts,
     refresh_segments,
     request_refresh,
@@ -33,6 +35,7 @@ __all__ = [
     "delete_segment",
     "evaluate_segment",
     "prune_orphans",
+    "rebuild_counts",
     "record_counts",
     "refresh_segments",
     "remove_accounts",

@@ -366,6 +366,41 @@ def record_counts(workspace: Workspace, now: datetime.datetime | None = None) ->
     return len(ids)
 
 
+def rebuild_counts(
+    segment: Segment, since: datetime.date, now: datetime.datetime | None = None
+) -> int:
+    """The segment's daily counts from ``since`` to today (local days), replayed backwards
+    from today's members through its history: the count at the end of a day is today's,
+    less the entries after that day, plus the exits after it. For a history written or
+    moved after the fact (an import of past membership, the demo). Returns how many days."""
+    workspace = segment.workspace
+    now = now or timezone.now()
+    today = local_day(workspace, now)
+    members = SegmentMember.objects.filter(workspace=workspace, segment=segment).count()
+    zone = condition_now(workspace, now).tzinfo
+    start = datetime.datetime.combine(since, datetime.time(), tzinfo=zone)
+    after: dict[datetime.date, int] = {}
+    for kind, at in SegmentChange.objects.filter(
+        workspace=workspace, segment=segment, at__gte=start
+    ).values_list("kind", "at"):
+        day = at.astimezone(zone).date()
+        after[day] = after.get(day, 0) + (1 if kind == ChangeKind.ENTERED else -1)
+    rows, count, day = [], members, today
+    while day >= since:
+        rows.append((workspace.pk, segment.pk, day, max(count, 0)))
+        count -= after.get(day, 0)  # undo the day's changes: the count at the end of the day before
+        day -= datetime.timedelta(days=1)
+    with transaction.atomic():
+        upsert(
+            SegmentCount,
+            ("workspace_id", "segment_id", "day", "members"),
+            rows,
+            ["segment", "day"],
+            ["members"],
+        )
+    return len(rows)
+
+
 def prune_orphans(workspace: Workspace) -> int:
     """Delete membership and change rows whose account is gone: an account deleted between
     an evaluation's diff and its insert leaves some behind (these tables have no foreign-key

@@ -69,10 +69,12 @@ def _owner_for_private(actor: Actor):
     return member
 
 
-def create_segment(actor: Actor, data: Mapping) -> Segment:
+def create_segment(actor: Actor, data: Mapping, *, evaluate: bool = True) -> Segment:
     """A new segment from ``name``, ``description``, ``kind`` (dynamic by default),
     ``condition`` (dynamic only, required) and ``visibility`` (private by default). Private
-    needs the contribute right, shared the write right. A dynamic one is evaluated at once."""
+    needs the contribute right, shared the write right. A dynamic one is evaluated at once;
+    with ``evaluate=False`` (creating many at once, or replaying history) the refresh job
+    evaluates it within a minute, or the caller does."""
     _unknown_fields(data)
     visibility = _choice("visibility", data.get("visibility", Visibility.PRIVATE), Visibility)
     actor.require(WRITE if visibility == Visibility.SHARED else CONTRIBUTE)
@@ -106,7 +108,7 @@ def create_segment(actor: Actor, data: Mapping) -> Segment:
             created_at=now,
             updated_at=now,
         )
-    if segment.is_dynamic:
+    if segment.is_dynamic and evaluate:
         evaluate_segment(segment)
         segment.refresh_from_db()
     return segment

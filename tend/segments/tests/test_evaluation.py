@@ -18,11 +18,14 @@ from tend.accounts.models import Account, AttributeDefinition
 from tend.lib.errors import InvalidInput
 from tend.segments.actions import (
     add_accounts,
+    create_segment,
     evaluate_segment,
     evaluation,
     prune_orphans,
+    rebuild_counts,
     record_counts,
     refresh_segments,
+    remove_accounts,
     update_segment,
 )
 from tend.segments.models import Segment, SegmentChange, SegmentCount, SegmentMember
@@ -273,3 +276,30 @@ def test_membership_rows_of_accounts_deleted_meanwhile_are_pruned(owner, book):
     )
     assert prune_orphans(owner.workspace) == 2
     assert SegmentMember.objects.filter(segment=segment).count() == 3
+
+
+def test_daily_counts_are_rebuilt_from_the_history(owner, book):
+    segment = shared(owner, "Sponsors")
+    add_accounts(owner.actor, segment, external_ids=["acme", "globex", "initech"])
+    remove_accounts(owner.actor, segment, external_ids=["globex"])
+    now = timezone.now()
+    today = evaluation.local_day(owner.workspace, now)
+    moved = {"acme": 10, "globex": 5, "initech": 2}  # entered that many days ago
+    for external_id, days in moved.items():
+        SegmentChange.objects.filter(
+            segment=segment, account=book[external_id], kind="entered"
+        ).update(at=now - datetime.timedelta(days=days))
+    SegmentChange.objects.filter(segment=segment, kind="left").update(
+        at=now - datetime.timedelta(days=1)
+    )
+    assert rebuild_counts(segment, today - datetime.timedelta(days=12), now=now) == 13
+    counts = dict(SegmentCount.objects.filter(segment=segment).values_list("day", "members"))
+    by_age = {(today - day).days: n for day, n in counts.items()}
+    assert [by_age[d] for d in (12, 10, 6, 5, 3, 2, 1, 0)] == [0, 1, 1, 2, 2, 3, 2, 2]
+
+
+def test_a_segment_created_without_evaluating_waits_for_the_refresh(owner, book):
+    segment = create_segment(owner.actor, {"name": "Later", "condition": PAYING}, evaluate=False)
+    assert segment.evaluated_at is None and segment.member_count == 0
+    assert [r.segment_id for r in refresh_segments(owner.workspace)] == [segment.pk]
+    assert members(segment) == {"acme", "globex", "initech", "tyrell"}

@@ -32,7 +32,8 @@ class Command(BaseCommand):
             f"{counts['status_changes']} changes of status (trials converted, customers "
             f"churned) and {HISTORY_DAYS} days of health history "
             f"({counts['health_snapshots']:,} snapshots, {counts['rank_changes']:,} changes of "
-            "rank)."
+            f"rank); {counts['segments']} segments with {counts['segment_changes']:,} entries "
+            "and exits."
         )
         self.stdout.write(
             f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
