@@ -3,6 +3,12 @@ changes of rank that plays and the timeline react to.
 
 Scores are computed by :mod:`tend.health.scoring` from metric values that
 :mod:`tend.health.sources` reads (usage metrics, attributes, custom metrics).
+
+The tables a scoring writes in bulk — ``AccountHealth``, ``HealthSnapshot`` and
+``HealthChange`` — have no foreign-key constraints in the database (``db_constraint=False``),
+as the bulk usage tables: on PostgreSQL each would be a deferred trigger per row at commit
+(docs/decisions.md). Deleting an account, a profile or a workspace still cascades to them (or
+sets null) through the ORM, and a scoring removes the health of accounts deleted meanwhile.
 """
 
 from django.db import models
@@ -91,16 +97,20 @@ class AccountHealth(models.Model):
     """An account's health now: its score, rank and dimension scores, and what produced them."""
 
     account = models.OneToOneField(
-        Account, on_delete=models.CASCADE, primary_key=True, related_name="health"
+        Account,
+        db_constraint=False,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="health",
     )
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
     profile = models.ForeignKey(
-        HealthProfile, null=True, on_delete=models.SET_NULL, related_name="+"
+        HealthProfile, db_constraint=False, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.ForeignKey(
-        ProfileVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+        ProfileVersion, db_constraint=False, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     score = models.FloatField(null=True, blank=True)
     rank = models.CharField(max_length=8, choices=Rank.choices, null=True, blank=True)
@@ -125,15 +135,17 @@ class HealthSnapshot(models.Model):
     the latest snapshot on or before it. The last of a day's changes is kept."""
 
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, db_index=False, related_name="+")
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     day = models.IntegerField(help_text="Local day number (days since 1970-01-01).")
     score = models.FloatField(null=True, blank=True)
     rank = models.CharField(max_length=8, choices=Rank.choices, null=True, blank=True)
     dimensions = models.JSONField(default=dict, blank=True)
     version = models.ForeignKey(
-        ProfileVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+        ProfileVersion, db_constraint=False, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     objects = scoped()
@@ -151,13 +163,18 @@ class HealthSnapshot(models.Model):
 class HealthChange(models.Model):
     """An account's rank changed: what plays, alerts and the timeline react to."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the two indexes below, which lead with them.
+    workspace = models.ForeignKey(
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     from_rank = models.CharField(max_length=8, choices=Rank.choices, null=True, blank=True)
     to_rank = models.CharField(max_length=8, choices=Rank.choices, null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     version = models.ForeignKey(
-        ProfileVersion, null=True, on_delete=models.SET_NULL, related_name="+"
+        ProfileVersion, db_constraint=False, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
 

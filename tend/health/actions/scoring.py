@@ -10,7 +10,8 @@ Steps of :func:`score_workspace`:
    on the inputs the sources read (:mod:`tend.health.sources`); then parents whose profile
    says so take their children's mean.
 4. **Store** in one transaction what changed: the account's current health, a
-   ``HealthChange`` for each change of rank, and today's snapshot of each changed account.
+   ``HealthChange`` for each change of rank, and today's snapshot of each changed account;
+   the health of accounts deleted since the last scoring is removed.
 
 The same steps with nothing stored give the live preview (:func:`evaluate`).
 """
@@ -293,7 +294,10 @@ def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
         if rank != old_rank:
             changes.append((workspace.pk, account_id, old_rank, rank, value, version.pk, now))
     changed_ranks = {c[1] for c in changes}
+    gone = stored.keys() - set(people.ids.tolist())
     with transaction.atomic():
+        if gone:
+            _delete_health_of(workspace, sorted(gone))
         if health_rows:
             _store_health(health_rows, changed_ranks, now)
             upsert(
@@ -315,6 +319,17 @@ def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
         seconds=seconds,
         distribution=result.distribution(),
     )
+
+
+def _delete_health_of(workspace: Workspace, account_ids: list[int]) -> None:
+    """Remove the health of accounts that no longer exist. The health tables have no
+    foreign-key constraints (``tend/health/models.py``): a scoring that read an account just
+    before it was deleted writes its rows after the deletion cascaded, and the next scoring,
+    which finds the account gone, removes them."""
+    for start in range(0, len(account_ids), 900):
+        part = account_ids[start : start + 900]
+        for model in (AccountHealth, HealthSnapshot, HealthChange):
+            model.objects.filter(workspace=workspace, account_id__in=part).delete()
 
 
 CHANGE_COLUMNS = ("workspace", "account", "from_rank", "to_rank", "score", "version", "changed_at")

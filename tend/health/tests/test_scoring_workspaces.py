@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tend.accounts.actions.accounts import create_account, update_account
-from tend.accounts.models import Account, AttributeDefinition, AttributeType
+from tend.accounts.actions.accounts import create_account, delete_account, update_account
+from tend.accounts.models import Account, AttributeDefinition, AttributeType, EndUser
 from tend.health import jobs
 from tend.health.actions.profiles import (
     CLASSIC_DEFINITION,
@@ -107,6 +107,37 @@ def test_a_change_of_rank_is_recorded_with_its_snapshot_and_rank_since(workspace
     assert (change.from_rank, change.to_rank, change.score) == ("average", "good", 100.0)
     # One snapshot a day: the day's last state.
     assert list(HealthSnapshot.objects.values_list("rank", flat=True)) == ["good"]
+
+
+def test_deleting_an_account_deletes_its_health_history_and_changes(workspace, owner):
+    # The health tables have no foreign-key constraints in the database: the ORM cascades.
+    use(workspace, "gone", 2)
+    use(workspace, "stays", 2)
+    score_workspace(workspace, now=NOW)
+    use(workspace, "gone", 0, 1, 3)
+    score_workspace(workspace, now=NOW + datetime.timedelta(days=1))
+    gone = Account.objects.get(external_id="gone")
+    assert HealthSnapshot.objects.filter(account=gone).count() == 2
+    delete_account(owner.actor, gone)
+    for model in (AccountHealth, HealthSnapshot, HealthChange):
+        assert not model.objects.filter(account_id=gone.pk).exists()
+        assert model.objects.filter(account__external_id="stays").exists()
+
+
+def test_health_written_for_an_account_deleted_meanwhile_goes_at_the_next_scoring(workspace):
+    use(workspace, "gone", 2)
+    use(workspace, "stays", 2)
+    score_workspace(workspace, now=NOW)
+    gone = Account.objects.get(external_id="gone")
+    # As if a scoring had read the account just before it was deleted and written its
+    # health after the deletion cascaded: nothing in the database refuses the rows.
+    EndUser.objects.filter(account=gone).update(account=None)
+    Account.objects.filter(pk=gone.pk)._raw_delete(Account.objects.db)
+    assert AccountHealth.objects.filter(account_id=gone.pk).exists()
+    score_workspace(workspace, now=NOW)
+    for model in (AccountHealth, HealthSnapshot, HealthChange):
+        assert not model.objects.filter(account_id=gone.pk).exists()
+        assert model.objects.filter(account__external_id="stays").exists()
 
 
 def test_a_weighted_profile_reads_usage_attributes_and_custom_metrics(workspace, owner):
