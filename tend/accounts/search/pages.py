@@ -13,12 +13,13 @@ Steps of :func:`search`:
    row — ``k1 >= v1 AND (k1 > v1 OR (k2 >= v2 AND (… OR id > last)))`` (with missing
    values last) — so the database starts at the position instead of counting rows to skip,
    and rows inserted meanwhile never shift a page;
-4. read the fields: one query for the page, plus one (and the prefetches of its fields)
-   when a multi-valued field is asked for.
+4. read the fields of the page's ids: one query for those with a column, one (and the
+   prefetches of its fields) for multi-valued ones.
 
 The catalog (a few queries: stages, tags, roles, attribute definitions, providers) is
 built only when the search names something beyond the population's own columns, so
-paging through a whole population with the default sort costs one query a page.
+paging through a whole population with the default sort costs one query a page, and with
+fields two or three.
 """
 
 import datetime
@@ -231,13 +232,9 @@ def _ordering(keys: list[SortKey]) -> list:
     return order
 
 
-def _matching(workspace: Workspace, population: Population, plan: _Plan, now):
-    """The population filtered by the condition, with the aliases its fields need."""
-    queryset = population.model.objects.filter(workspace=workspace)
-    if plan.condition is not None:
-        queryset = compile_q(plan.condition, plan.catalog, now).filter(queryset)
+def _with_aliases(queryset, specs):
     aliases = {}
-    for spec in [*plan.sql_fields, *plan.object_fields, *plan.key_specs]:
+    for spec in specs:
         # The condition may have added some already (the same expressions, by name).
         aliases.update(
             {k: v for k, v in spec.aliases.items() if k not in queryset.query.annotations}
@@ -245,32 +242,52 @@ def _matching(workspace: Workspace, population: Population, plan: _Plan, now):
     return queryset.alias(**aliases) if aliases else queryset
 
 
-def _selected(plan: _Plan, now) -> dict:
-    """What the page query selects beyond the population's columns: sort keys ``_s<i>``,
-    field values ``_f<i>`` and their guards ``_p<i>``."""
-    selected = {f"_s{i}": key.expression for i, key in enumerate(plan.keys)}
+def _matching(workspace: Workspace, population: Population, plan: _Plan, now):
+    """The population filtered by the condition, with the aliases its sort keys need."""
+    queryset = population.model.objects.filter(workspace=workspace)
+    if plan.condition is not None:
+        queryset = compile_q(plan.condition, plan.catalog, now).filter(queryset)
+    return _with_aliases(queryset, plan.key_specs)
+
+
+def _sort_keys(plan: _Plan) -> dict:
+    return {f"_s{i}": key.expression for i, key in enumerate(plan.keys)}
+
+
+def _items(population: Population, plan: _Plan, rows: list, now) -> list[dict]:
+    """The page's items from its rows (the population's columns first), with the fields."""
+    items = [dict(zip(population.columns, row, strict=False)) for row in rows]
+    if plan.sql_fields and items:
+        _read_columns(population, plan, items, now)
+    if plan.object_fields and items:
+        _read_objects(population, plan, items, now)
+    return items
+
+
+def _read_columns(population: Population, plan: _Plan, items: list[dict], now) -> None:
+    """The fields read in SQL, for the page's ids, in one query.
+
+    Apart from the page query, not inside it: joined to the whole population, a field's
+    table (usage, health) is merge-joined from its first row on PostgreSQL, so every page
+    would read all the rows before its own, and paging would slow down page after page.
+    """
+    selected = {}
     for i, spec in enumerate(plan.sql_fields):
         selected[f"_f{i}"] = columns.value_expression(spec, now)
         guard = columns.presence(spec)
         if guard is not None:
             selected[f"_p{i}"] = guard
-    return selected
-
-
-def _items(population: Population, plan: _Plan, rows: list, selected: dict, now) -> list[dict]:
-    width = len(population.columns)
-    at = {name: width + i for i, name in enumerate(selected)}
-    reads = [(spec, at[f"_f{i}"], at.get(f"_p{i}")) for i, spec in enumerate(plan.sql_fields)]
-    own = population.columns
-    items = [dict(zip(own, row, strict=False)) for row in rows]
-    for spec, value_at, guard_at in reads:
-        name, read = spec.name, spec.read
-        for item, row in zip(items, rows, strict=True):
-            present = guard_at is None or row[guard_at]
+    ids = [item["id"] for item in items]
+    queryset = _with_aliases(population.model.objects.filter(pk__in=ids), plan.sql_fields)
+    rows = {row[0]: row for row in queryset.annotate(**selected).values_list("id", *selected)}
+    at = {name: 1 + i for i, name in enumerate(selected)}
+    for i, spec in enumerate(plan.sql_fields):
+        name, read, value_at, guard_at = spec.name, spec.read, at[f"_f{i}"], at.get(f"_p{i}")
+        for item in items:
+            row = rows.get(item["id"])
+            # A row deleted between the two queries shows its fields as missing.
+            present = row is not None and (guard_at is None or row[guard_at])
             item[name] = read(row[value_at], now) if present else None
-    if plan.object_fields and items:
-        _read_objects(population, plan, items, now)
-    return items
 
 
 def search(
@@ -287,7 +304,7 @@ def search(
     after = None
     if request.cursor:
         after = cursors.decode(request.cursor, population.name, plan.keys)
-    selected = _selected(plan, now)
+    selected = _sort_keys(plan)
     queryset = _matching(workspace, population, plan, now)
     if selected:
         queryset = queryset.annotate(**selected)
@@ -297,7 +314,7 @@ def search(
     rows = list(queryset.order_by(*_ordering(plan.keys)).values_list(*names)[: request.limit + 1])
     more = len(rows) > request.limit
     rows = rows[: request.limit]
-    items = _items(population, plan, rows, selected, now)
+    items = _items(population, plan, rows, now)
     next_cursor = None
     if more:
         last = rows[-1]
@@ -322,12 +339,12 @@ def search_by_offset(
     plan = _plan(workspace, population, request, now)
     matching = _matching(workspace, population, plan, now)
     total = matching.count()
-    selected = _selected(plan, now)
+    selected = _sort_keys(plan)
     queryset = matching.annotate(**selected) if selected else matching
     names = [*population.columns, *selected]
     ordered = queryset.order_by(*_ordering(plan.keys)).values_list(*names)
     rows = list(ordered[offset : offset + request.limit]) if offset < total else []
-    return _items(population, plan, rows, selected, now), total
+    return _items(population, plan, rows, now), total
 
 
 def _read_objects(population: Population, plan: _Plan, items: list[dict], now) -> None:
