@@ -29,6 +29,7 @@ from tend.health.actions.profiles import check_condition, create_profile, ensure
 from tend.health.conditions import profile_catalog
 from tend.health.models import AccountHealth, HealthSnapshot
 from tend.health.tests.populations import weighted
+from tend.health.views.profile_form import condition_words
 from tend.lib.conditions import FieldType, InvalidCondition
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,17 @@ def test_a_health_profile_cannot_pick_its_accounts_by_health(population):
         check_condition(workspace, {"all": [leaf("health.rank", "eq", "poor")]})
     assert caught.value.field == "condition.all.0.field"
     assert caught.value.message.startswith("unknown field 'health.rank'")
+
+
+def test_a_change_clause_reads_as_a_rise_or_a_fall_over_its_span(population):
+    catalog = profile_catalog(population.workspace)
+    condition = {
+        "all": [
+            leaf("usage.events_7d", "changed_by_pct", -50, 30),
+            leaf("usage.active_users_14d", "changed_by", 2, 7),
+        ]
+    }
+    assert condition_words(condition, catalog) == (
+        "Events, 7 days fell by 50 % or more over 30 days and "
+        "Active users, 14 days rose by 2 or more over 7 days"
+    )

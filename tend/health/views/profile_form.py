@@ -668,6 +668,11 @@ def condition_words(condition, catalog: Catalog) -> str:
         return f"{label} {operator.label}"
     if operator.shape == Shape.DAYS:
         return f"{label} {operator.label.replace('…', _word(value))}"
+    if operator.is_change and isinstance(value, int | float) and not isinstance(value, bool):
+        moved = "rose" if value > 0 else "fell"
+        unit = " %" if operator.name == "changed_by_pct" else ""
+        days = _word(condition.get("days"))
+        return f"{label} {moved} by {_word(abs(value))}{unit} or more over {days} days"
     if operator.shape == Shape.TWO and isinstance(value, list) and len(value) == 2:
         return f"{label} between {_word(value[0])} and {_word(value[1])}"
     if isinstance(value, list):
