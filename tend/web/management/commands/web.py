@@ -1,4 +1,11 @@
-"""``tend web``: the web server (gunicorn) on ``$HOST:$PORT`` with ``$WEB_CONCURRENCY`` workers.
+"""``tend web``: the web server (gunicorn) on ``$HOST:$PORT`` with ``$WEB_CONCURRENCY`` workers
+of ``$WEB_THREADS`` threads each.
+
+Threaded workers (``gthread``), not gunicorn's default sync ones: a sync worker busy with one
+request stops answering the arbiter's heartbeat and is killed after 30 s, which would cut
+off a streamed export of a few hundred thousand accounts midway. A threaded worker's main
+loop keeps beating while its threads serve, so a long download runs to its end, and a slow
+one holds one thread rather than a whole process.
 
 The command replaces itself with gunicorn, so signals from a process manager reach
 gunicorn directly (SIGTERM: graceful shutdown).
@@ -20,6 +27,8 @@ def gunicorn_argv() -> list[str]:
         sys.executable, "-m", "gunicorn", "tend.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", os.environ.get("WEB_CONCURRENCY") or "2",
+        "--worker-class", "gthread",
+        "--threads", os.environ.get("WEB_THREADS") or "4",
         "--access-logfile", "-",
         "--graceful-timeout", "20",
     ]
@@ -32,7 +41,10 @@ def gunicorn_argv() -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn): HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (2)."
+    help = (
+        "Run the web server (gunicorn): HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (2), "
+        "WEB_THREADS (4)."
+    )
 
     def handle(self, *args, **options):
         argv = gunicorn_argv()
