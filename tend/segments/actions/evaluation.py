@@ -5,9 +5,13 @@ Steps of :func:`evaluate_segment`:
 1. **Read** the segment (its condition and when it was last evaluated) and compile the
    condition over the workspace's accounts (``matching_accounts``: one query's worth of
    SQL, no query yet).
-2. **Diff** against the stored membership, outside any transaction: the accounts that match
-   and are not members (entered), and the members that no longer match (left) — two
-   anti-joins in the database, so only the changes travel, however big the segment.
+2. **Diff** against the stored membership, outside any transaction: the ids the condition
+   matches (the one compiled query) and the ids stored as members (an index-only range of
+   the membership key), compared as sorted arrays — entered and left. Two plain reads
+   rather than anti-joins in SQL: PostgreSQL plans an anti-join between a JSON-filtered
+   account scan and freshly written membership rows from estimates that can be off by
+   orders of magnitude (measured: 89 s for a 25,000-member segment right after its first
+   evaluation, against 0.2 s for the two reads).
 3. **Store**, in one short transaction: lock the segment row; if its condition changed or
    another evaluation stored its result since step 1, the diff may be stale — start again
    (at most three times, then give up: that other evaluation is at least as fresh). Else
@@ -27,8 +31,9 @@ import datetime
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
@@ -59,6 +64,8 @@ ATTEMPTS = 3
 # when its interval minus one tick has passed, so the gap never exceeds the interval.
 TICK = datetime.timedelta(seconds=15)
 DELETE_BATCH = 5_000
+ID_CHUNK = 20_000
+ANALYZE_AFTER = 10_000
 CHANGE_COLUMNS = (
     "workspace_id",
     "segment_id",
@@ -130,16 +137,10 @@ def _evaluate_once(pk: int, workspace: Workspace, catalog: Catalog, now) -> Eval
     except InvalidCondition as exc:
         return _fail(pk, seen, str(exc))
     members = SegmentMember.objects.filter(workspace=workspace, segment_id=pk)
-    entered = list(
-        matching.filter(~Exists(members.filter(account_id=OuterRef("pk"))))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    left = list(
-        members.filter(~Exists(matching.filter(pk=OuterRef("account_id"))))
-        .order_by("account_id")
-        .values_list("account_id", flat=True)
-    )
+    matched = _ids(matching.values_list("pk", flat=True))
+    current = _ids(members.values_list("account_id", flat=True))
+    entered = np.setdiff1d(matched, current, assume_unique=True).tolist()
+    left = np.setdiff1d(current, matched, assume_unique=True).tolist()
     with transaction.atomic():
         locked = Segment.objects.select_for_update().filter(workspace=workspace, pk=pk).first()
         if (
@@ -162,6 +163,8 @@ def _evaluate_once(pk: int, workspace: Workspace, catalog: Catalog, now) -> Eval
                 "members_changed_at",
             ]
         )
+    if len(entered) + len(left) >= ANALYZE_AFTER:
+        _analyze_membership()
     return Evaluation(
         pk,
         entered=entered,
@@ -169,6 +172,21 @@ def _evaluate_once(pk: int, workspace: Workspace, catalog: Catalog, now) -> Eval
         members=locked.member_count,
         seconds=locked.evaluation_seconds,
     )
+
+
+def _analyze_membership() -> None:
+    """Refresh PostgreSQL's statistics of the membership table after a large change, rather
+    than waiting for autovacuum: conditions naming a segment join this table, and a plan
+    made from stale row counts can turn a semi-join into a nested loop over both sides."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(SegmentMember._meta.db_table)}")
+
+
+def _ids(values) -> np.ndarray:
+    """A column of ids as an array, read in chunks (a million ids are 8 MB here)."""
+    return np.fromiter(values.order_by().iterator(chunk_size=ID_CHUNK), dtype=np.int64)
 
 
 def _fail(pk: int, seen: dict, message: str) -> Evaluation:
