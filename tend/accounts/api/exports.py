@@ -7,7 +7,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 
 from tend.accounts.conditions import account_catalog, matching_accounts
-from tend.accounts.exports import export_response, field_columns
+from tend.accounts.exports import export_response, field_columns, parse_format
 from tend.accounts.models import Account
 from tend.accounts.schemas import ErrorOut
 from tend.lib.conditions import require_valid
@@ -32,7 +32,9 @@ FILE_RESPONSES = {
 class FileQuery(Schema):
     """What every export of accounts by the API takes (segments' exports too)."""
 
-    format: Literal["csv", "xlsx"] = Field(..., description="`csv` or `xlsx`.")
+    # Optional in the schema, required by the handler: a segment the caller cannot see must
+    # answer 404 before any complaint about the query.
+    format: Literal["csv", "xlsx"] | None = Field(None, description="`csv` or `xlsx` (required).")
     fields: str | None = Field(
         None,
         max_length=10_000,
@@ -89,6 +91,7 @@ def parse_fields(text: str | None) -> list[str] | None:
 def export_accounts(request, query: Query[ExportQuery]):
     actor = request.auth
     actor.require(READ)
+    format = parse_format(query.format)
     workspace = actor.workspace
     catalog = account_catalog(workspace)
     condition = parse_where(query.where)
@@ -99,5 +102,5 @@ def export_accounts(request, query: Query[ExportQuery]):
         require_valid(condition, catalog, prefix="where")
         accounts = matching_accounts(workspace, condition, catalog=catalog)
     return export_response(
-        workspace, accounts, columns, query.format, headers=query.headers, catalog=catalog
+        workspace, accounts, columns, format, headers=query.headers, catalog=catalog
     )

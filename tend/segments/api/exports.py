@@ -4,6 +4,7 @@ same parameters as ``GET /accounts/export`` but ``where``: the segment says whic
 from ninja import Query, Router
 
 from tend.accounts.api.exports import FILE_RESPONSES, FileQuery, parse_fields
+from tend.accounts.exports import parse_format
 from tend.accounts.schemas import ErrorOut
 from tend.segments.exports import export_segment_fields
 from tend.segments.queries import get_segment
@@ -27,5 +28,5 @@ def export_segment(request, id: int, query: Query[FileQuery]):
     actor = request.auth
     segment = get_segment(actor, id)
     return export_segment_fields(
-        actor, segment, query.format, parse_fields(query.fields), query.headers
+        actor, segment, parse_format(query.format), parse_fields(query.fields), query.headers
     )
