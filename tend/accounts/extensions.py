@@ -12,6 +12,9 @@ register here from their ``AppConfig.ready()``:
 * a **condition link** — a link offered beside the condition the accounts list is filtered
   by (segments adds "Save as segment").
 
+An **API field** is a field of the account in the REST API's answers (health adds
+``health``: rank, score, profile, and since when): see :class:`ApiField`.
+
 Registration is by key, so registering again (Django may call ``ready()`` twice in tests)
 replaces rather than duplicates.
 """
@@ -147,3 +150,45 @@ def add_condition_link(link: ConditionLink) -> None:
 
 def condition_links() -> list[ConditionLink]:
     return sorted(_condition_links.values(), key=lambda link: (link.position, link.key))
+
+
+@dataclass(frozen=True)
+class ApiField:
+    """A field of the account in the REST API's answers (list, get, create, update).
+
+    ``schema`` is the field's type as Ninja takes it (a ``Schema`` class, ``float`` …); the
+    field is ``null`` for an account that has no value. ``values(workspace, ids)`` returns
+    ``{account id: value}`` for a whole page of accounts at once, in a fixed number of
+    queries whatever the page's size (one, typically), so that a page of 1,000 accounts
+    costs no more queries than a page of one.
+    """
+
+    key: str
+    schema: object
+    values: Callable[[object, list[int]], dict]
+    description: str = ""
+    position: int = 100
+
+
+_api_fields: dict[str, ApiField] = {}
+# Set once the API's account schema is built from the fields registered so far: a field
+# registered later would be missing from the schema, so that is an error instead.
+_api_fields_fixed = False
+
+
+def add_api_field(api_field: ApiField) -> None:
+    if _api_fields_fixed and api_field.key not in _api_fields:
+        raise RuntimeError(
+            f"API field {api_field.key!r} registered after the API's account schema was "
+            "built: register it from AppConfig.ready()"
+        )
+    _api_fields[api_field.key] = api_field
+
+
+def api_fields(*, fix: bool = False) -> list[ApiField]:
+    """The API fields other apps add, in order; ``fix`` (for the schema's builder) refuses
+    new ones from then on."""
+    global _api_fields_fixed
+    if fix:
+        _api_fields_fixed = True
+    return sorted(_api_fields.values(), key=lambda f: (f.position, f.key))

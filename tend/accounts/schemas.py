@@ -7,13 +7,15 @@ functions with a fixed number of queries per page, whatever its size.
 
 from collections import defaultdict
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import F
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, create_model
 
+from tend.accounts.extensions import api_fields
 from tend.accounts.models import AccountTag, Assignment
 
 Status = Literal["trial", "paying", "churned", "free"]
@@ -64,7 +66,10 @@ class AccountPatch(Strict):
     assignments: dict[str, str | None] | None = None
 
 
-class AccountOut(Schema):
+class AccountBaseOut(Schema):
+    """An account's own fields; the API answers with :func:`account_schemas`' ``AccountOut``,
+    which adds the fields other apps register (``extensions.ApiField``)."""
+
     id: int
     external_id: str
     name: str
@@ -80,9 +85,28 @@ class AccountOut(Schema):
     updated_at: datetime
 
 
-class AccountPage(Schema):
-    items: list[AccountOut]
-    next_cursor: str | None
+@cache
+def account_schemas() -> tuple[type[Schema], type[Schema]]:
+    """``AccountOut`` (the account's own fields and those other apps add) and
+    ``AccountPage``, built once, when the API's routes are declared, from the fields
+    registered by then (every app's ``ready()`` has run); a field registered later is an
+    error rather than a field silently missing from the schema."""
+    extra = api_fields(fix=True)
+    taken = sorted({f.key for f in extra} & set(AccountBaseOut.model_fields))
+    if taken:
+        raise ValueError(f"API fields {taken} would replace the account's own fields")
+    account_out = create_model(
+        "AccountOut",
+        __base__=AccountBaseOut,
+        **{f.key: (f.schema | None, Field(None, description=f.description)) for f in extra},
+    )
+    account_page = create_model(
+        "AccountPage",
+        __base__=Schema,
+        items=(list[account_out], ...),
+        next_cursor=(str | None, ...),
+    )
+    return account_out, account_page
 
 
 class PageParams(Schema):
@@ -106,8 +130,9 @@ def account_queryset(queryset):
     return queryset.select_related("stage").annotate(parent_external_id=F("parent__external_id"))
 
 
-def accounts_json(accounts) -> list[dict]:
-    """Serialize accounts fetched through :func:`account_queryset`: two more queries in all."""
+def accounts_json(accounts, workspace) -> list[dict]:
+    """Serialize accounts of ``workspace`` fetched through :func:`account_queryset`: two
+    more queries in all, and those of the fields other apps add (one each, typically)."""
     ids = [a.id for a in accounts]
     tags: dict[int, list[str]] = defaultdict(list)
     assignments: dict[int, dict[str, str]] = defaultdict(dict)
@@ -124,6 +149,7 @@ def accounts_json(accounts) -> list[dict]:
             .values_list("account_id", "role__key", "member__user__email")
         ):
             assignments[account_id][role] = email
+    extra = {f.key: f.values(workspace, ids) if ids else {} for f in api_fields()}
     return [
         {
             "id": a.id,
@@ -139,6 +165,7 @@ def accounts_json(accounts) -> list[dict]:
             "assignments": assignments[a.id],
             "created_at": a.created_at,
             "updated_at": a.updated_at,
+            **{key: values.get(a.id) for key, values in extra.items()},
         }
         for a in accounts
     ]

@@ -1,21 +1,27 @@
-"""How health shows up in the accounts app's pages, through ``tend.accounts.extensions``
-(accounts may not import health): the list's Health and Score columns and its Health filter,
-and the profile's health panel.
+"""How health shows up in the accounts app's pages and API, through
+``tend.accounts.extensions`` (accounts may not import health): the list's Health and Score
+columns and its Health filter, the profile's health panel, and the ``health`` field of the
+account in the REST API.
 
 The columns read the account's current health (``AccountHealth``), joined into the list's one
 query by ``prepare``; accounts without a score sort last whichever the direction.
 """
+
+import datetime
 
 from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from ninja import Field, Schema
 
 from tend.accounts.extensions import (
+    ApiField,
     ListColumn,
     ListFilter,
     ProfilePanel,
+    add_api_field,
     add_list_column,
     add_list_filter,
     add_profile_panel,
@@ -85,6 +91,37 @@ def _filter_accounts(queryset, value: str):
     return queryset.filter(health__rank=value)
 
 
+class ProfileRef(Schema):
+    id: int
+    name: str
+
+
+class AccountHealthOut(Schema):
+    """The ``health`` of an account in the accounts API (the full explanation is
+    ``GET /api/v1/accounts/{id}/health``)."""
+
+    rank: str | None = Field(..., description="good, average or poor; null: no score")
+    score: float | None = Field(..., description="0–100, one decimal")
+    profile: ProfileRef | None = Field(..., description="The profile that scored the account.")
+    since: datetime.datetime = Field(..., description="When the account took this rank.")
+
+
+def _api_values(workspace, ids: list[int]) -> dict[int, dict]:
+    """The current health of a page of accounts, in one query."""
+    rows = AccountHealth.objects.filter(workspace=workspace, account_id__in=ids).values_list(
+        "account_id", "rank", "score", "profile_id", "profile__name", "rank_since"
+    )
+    return {
+        account_id: {
+            "rank": rank,
+            "score": score,
+            "profile": {"id": profile_id, "name": name} if profile_id else None,
+            "since": since,
+        }
+        for account_id, rank, score, profile_id, name, since in rows
+    }
+
+
 def register() -> None:
     """Called from ``HealthConfig.ready``."""
     add_list_column(
@@ -125,6 +162,14 @@ def register() -> None:
     )
     add_list_filter(
         ListFilter(key="health", field=_filter_field, apply=_filter_accounts, position=10)
+    )
+    add_api_field(
+        ApiField(
+            key="health",
+            schema=AccountHealthOut,
+            values=_api_values,
+            description="The account's current health; null until it is first scored.",
+        )
     )
     # Imported here: the panel reads health queries, which need the apps loaded.
     from tend.health.views.account import health_panel

@@ -11,23 +11,24 @@ from tend.accounts.models import Account, AccountTag, Assignment
 from tend.accounts.schemas import (
     AccountFilters,
     AccountIn,
-    AccountOut,
-    AccountPage,
     AccountPatch,
     BulkOut,
     ErrorOut,
     account_queryset,
+    account_schemas,
     accounts_json,
 )
 from tend.workspaces.access import READ, WRITE, get_for
 
 router = Router(tags=["accounts"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# The account's own fields and those other apps add (health's ``health``).
+AccountOut, AccountPage = account_schemas()
 
 
 def _one(actor, pk: int) -> dict:
     account = get_for(actor, account_queryset(Account.objects.all()), READ, pk=pk)
-    return accounts_json([account])[0]
+    return accounts_json([account], actor.workspace)[0]
 
 
 @router.get("/accounts", response={200: AccountPage, **ERRORS}, summary="List accounts")
@@ -61,7 +62,7 @@ def list_accounts(request, filters: Query[AccountFilters]):
     if filters.updated_since is not None:
         accounts = accounts.filter(updated_at__gte=filters.updated_since)
     page, next_cursor = page_by_id(account_queryset(accounts), filters.cursor, filters.limit)
-    return {"items": accounts_json(page), "next_cursor": next_cursor}
+    return {"items": accounts_json(page, ws), "next_cursor": next_cursor}
 
 
 @router.get("/accounts/{int:id}", response={200: AccountOut, **ERRORS}, summary="Get an account")

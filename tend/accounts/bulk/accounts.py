@@ -32,6 +32,7 @@ from tend.accounts.bulk.common import (
     load_by_external_id,
 )
 from tend.accounts.bulk.sql import upsert
+from tend.accounts.extensions import api_fields
 from tend.accounts.models import (
     Account,
     AccountStatus,
@@ -58,7 +59,8 @@ FIELDS = frozenset(
         "assignments",
     }
 )
-# Read-only fields a client may echo back from a GET; they are ignored, not refused.
+# Read-only fields a client may echo back from a GET; they are ignored, not refused, as are
+# the fields other apps add to the GET (``extensions.ApiField``).
 READ_ONLY = frozenset({"id", "stage_entered_at", "days_in_stage", "created_at", "updated_at"})
 ROW = (
     "external_id",
@@ -135,6 +137,7 @@ class _Upsert:
         self.actor, self.batch, self.source = actor, batch, source
         self.workspace = actor.workspace
         self.now = timezone.now()
+        self.ignored = READ_ONLY | {f.key for f in api_fields()}
 
     def run(self) -> BulkResult:
         batch = self.batch
@@ -195,7 +198,7 @@ class _Upsert:
             errors.append({"field": field, "message": message})
 
         for field in item:
-            if field not in FIELDS and field not in READ_ONLY:
+            if field not in FIELDS and field not in self.ignored:
                 fail(field, "is not a field of an account")
 
         name = item.get("name", UNSET)
