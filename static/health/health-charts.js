@@ -5,7 +5,8 @@
  * JSON in the <script type="application/json"> whose id is its data-source. Charts are drawn
  * when the page loads and whenever htmx swaps new content in (the breakdown selector), and
  * disposed when htmx removes them. A slice or bar segment that counts accounts opens the
- * accounts list filtered to them: the URL comes with the data, built by the server.
+ * accounts list filtered to them: the URL comes with the data, built by the server. A day
+ * clicked on an account's history chart is explained in the panel (htmx).
  */
 (function () {
   "use strict";
@@ -167,6 +168,7 @@
             lines.push(s === null ? "No score" : "Score " + s + " · " + (LABELS[data.ranks[i]] || "no rank"));
             data.changes.forEach(function (c) { if (c.index === i) lines.push(c.text); });
             data.versions.forEach(function (v) { if (v.index === i) lines.push("Profile " + v.text + " from this day"); });
+            if (data.explain_url && s !== null) lines.push('<span style="color:#6b7280">Click to explain this day</span>');
             return lines.join("<br>");
           }
         },
@@ -207,6 +209,15 @@
       chart.on("click", function (p) { open(data.slices[p.dataIndex].url); });
     } else if (kind === "breakdown") {
       chart.on("click", function (p) { open(data.series[p.seriesIndex].urls[p.dataIndex]); });
+    } else if (kind === "history" && data.explain_url) {
+      // A click anywhere over a day (not only on a mark) explains that day in the panel.
+      chart.getZr().on("click", function (event) {
+        var at = chart.convertFromPixel({ gridIndex: 0 }, [event.offsetX, event.offsetY]);
+        var i = at ? Math.round(at[0]) : -1;
+        if (!(i >= 0 && i < data.dates.length) || data.scores[i] === null || !window.htmx) return;
+        window.htmx.ajax("GET", data.explain_url + "?date=" + data.dates[i],
+                         { target: "#health-explanation", swap: "outerHTML" });
+      });
     }
     element.setAttribute("data-drawn", "1");
     if (window.ResizeObserver) {

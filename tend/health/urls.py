@@ -2,12 +2,18 @@
 
 from django.urls import path
 
-from tend.health.views import backtest, dashboard, editor, profiles
+from tend.health.views import account, backtest, dashboard, editor, profiles
 
 app_name = "health"
 
 urlpatterns: list = [
     path("", dashboard.dashboard, name="dashboard"),
+    # The account profile's health panel: the explanation of another day (htmx).
+    path(
+        "accounts/<int:account_id>/explanation/",
+        account.account_explanation,
+        name="account_explanation",
+    ),
     # Health settings: profiles, the editor with its live preview, versions.
     path("profiles/", profiles.profile_list, name="profiles"),
     path("profiles/new/", profiles.profile_new, name="profile_new"),

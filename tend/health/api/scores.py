@@ -28,6 +28,11 @@ class MetricOut(Schema):
     contribution: float | None = Field(
         None, description="Points this metric adds to the total score."
     )
+    read_as_now: bool = Field(
+        False,
+        description="On a past day: the value is as it is now, not as it was then "
+        "(attributes have no history).",
+    )
 
 
 class DimensionOut(Schema):
@@ -58,10 +63,22 @@ class VersionOut(Schema):
     number: int
 
 
-class HealthOut(Schema):
-    account_id: int
+class RecordedOut(Schema):
     rank: str | None
     score: float | None
+
+
+class HealthOut(Schema):
+    account_id: int
+    date: datetime.date = Field(..., description="The local day explained.")
+    rank: str | None
+    score: float | None
+    recorded: RecordedOut | None = Field(
+        ...,
+        description="The rank and score stored for that day (the current health today, the "
+        "history's on a past day); null when the account was never scored. The breakdown is "
+        "recomputed from the inputs as of that day and differs when they changed since.",
+    )
     profile: NamedOut
     version: VersionOut
     kind: str
@@ -71,6 +88,12 @@ class HealthOut(Schema):
     computed_at: datetime.datetime | None
     dimensions: list[DimensionOut]
     to_next_rank: list[MoveOut]
+
+
+class ExplainParams(Schema):
+    date: datetime.date | None = Field(
+        None, description="A past local day (YYYY-MM-DD) to explain; today by default."
+    )
 
 
 class HistoryParams(Schema):
@@ -115,12 +138,19 @@ class RecomputeOut(Schema):
 @router.get(
     "/accounts/{int:id}/health",
     response={200: HealthOut, **ERRORS},
-    summary="Explain an account's health",
+    summary="Explain an account's health, today or on a past day",
+    description=(
+        "Each dimension and metric with its value, grade, points, weight and contribution, "
+        "the profile and version used and what would lift the account a rank. With `date`, "
+        "as of that local day: the version the account's history recorded then, on the "
+        "inputs as of that day. A day after today, before the account's history, or scored "
+        "by a profile deleted since is a 422 naming `date`."
+    ),
     by_alias=True,  # to_next_rank's "from"
 )
-def account_health(request, id: int):
+def account_health(request, id: int, params: Query[ExplainParams]):
     account = get_for(request.auth, Account.objects.select_related("workspace"), READ, pk=id)
-    return queries.explain_account(account)
+    return queries.explain_account(account, queries.parse_date(params.date))
 
 
 @router.get(

@@ -4,17 +4,31 @@ with the changes of rank and of profile version marked.
 
 ``health_panel`` is the panel's context (see ``tend.health.extensions``). The explanation is
 recomputed by :func:`tend.health.queries.explain_account` with the scorer that stored the
-score, so its figures add up to it.
+score, so its figures add up to it. It explains today, or any past day: a day picked in the
+panel, a change of rank, or a day clicked on the history chart asks
+:func:`account_explanation` for the explanation of that day (htmx), and the profile's
+address keeps the day (``?health_date=``) so that a reload shows it again.
 """
 
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
-from tend.accounts.models import AccountStatus
+from tend.accounts.models import Account, AccountStatus
+from tend.accounts.views.accounts.common import account_for, member_required
+from tend.health import sources
 from tend.health.models import AccountHealth, ProfileVersion, Rank
-from tend.health.queries import HISTORY_DAYS, explain_account, history
+from tend.health.queries import HISTORY_DAYS, explain_account, history, parse_date
 from tend.health.scoring import RANKS, Definition, DefinitionError, MetricRule, parse_definition
-from tend.lib.dates import zone
+from tend.lib.dates import date_of, zone
+from tend.lib.errors import InvalidInput
+
+DAY_PARAMETER = "health_date"  # the profile's query-string parameter of the day explained
 
 TREND_WINDOWS = (7, 30)
 
@@ -118,7 +132,7 @@ def _moves(explanation: dict) -> list[dict]:
     ]
 
 
-def _history_chart(points, changes, tz) -> dict:
+def _history_chart(points, changes, tz, explain_url: str = "") -> dict:
     """The 90 days as the chart draws them: scores, ranks, and the marks of rank changes
     and profile versions (on the day they first scored the account)."""
     dates = [p.date.isoformat() for p in points]
@@ -151,6 +165,8 @@ def _history_chart(points, changes, tz) -> dict:
         "ranks": [p.rank for p in points],
         "changes": marks,
         "versions": versions,
+        # A click on a day asks for its explanation (``?date=`` added by the chart).
+        "explain_url": explain_url,
     }
 
 
@@ -180,6 +196,64 @@ def _ingestion_url() -> str:
         return ""
 
 
+def _profile_url(account, day=None) -> str:
+    """The account's profile, explaining ``day`` (a date) when it is not today."""
+    url = reverse("accounts:profile", args=[account.pk])
+    return f"{url}?{urlencode({DAY_PARAMETER: day.isoformat()})}" if day else url
+
+
+def explanation_context(account, raw_date: str) -> dict:
+    """The explanation block's context for the day ``raw_date`` (``YYYY-MM-DD``; today when
+    empty). A day that cannot be explained keeps today's explanation and says why beside
+    the day's field."""
+    error = ""
+    try:
+        explanation = explain_account(account, parse_date(raw_date))
+    except InvalidInput as exc:
+        error = exc.message
+        explanation = explain_account(account)
+    today = date_of(sources.local_today(account.workspace))
+    is_today = explanation["date"] == today
+    recorded = explanation["recorded"]
+    rank = recorded["rank"] if recorded else explanation["rank"]
+    definition = _definition_of(explanation["version"]["id"])
+    rules = {rule.id: rule for rule in definition.metrics} if definition else {}
+    try:
+        profile_url = reverse("health:profile", args=[explanation["profile"]["id"]])
+    except NoReverseMatch:
+        profile_url = ""
+    fragment = reverse("health:account_explanation", args=[account.pk])
+    dimensions = _dimensions(explanation, rules)
+    return {
+        "account": account,
+        "explanation": explanation,
+        "date": explanation["date"],
+        "is_today": is_today,
+        "today": today,
+        "error": error,
+        "raw_date": raw_date if error else "",
+        "rank": rank,
+        "rank_label": Rank(rank).label if rank else "",
+        "recorded": recorded,
+        "profile_url": profile_url,
+        "url": fragment,
+        "today_url": _profile_url(account),
+        "dimensions": dimensions,
+        "weighted": explanation["kind"] == "weighted",
+        "thresholds": thresholds_text(definition),
+        "moves": _moves(explanation),
+        # Inputs changed since the stored score (today: rescoring follows within a minute;
+        # a past day: its inputs are recomputed, attributes read as now): say so rather
+        # than show a breakdown that seems not to add up.
+        "stale": recorded is not None
+        and (explanation["rank"], explanation["score"]) != (recorded["rank"], recorded["score"])
+        and not explanation["from_children"],
+        "read_as_now": [
+            m["label"] for d in dimensions for m in d["metrics"] if m.get("read_as_now")
+        ],
+    }
+
+
 def health_panel(request, account) -> dict:
     """The panel's context: one query when the account has not been scored yet."""
     health = (
@@ -194,32 +268,46 @@ def health_panel(request, account) -> dict:
     }
     if health is None:
         return context
-    explanation = explain_account(account)
+    day = explanation_context(account, request.GET.get(DAY_PARAMETER, "").strip())
+    explanation = day["explanation"]
     points, changes = history(account, HISTORY_DAYS)
     tz = zone(account.workspace.time_zone)
-    definition = _definition_of(explanation["version"]["id"])
-    rules = {rule.id: rule for rule in definition.metrics} if definition else {}
-    try:
-        profile_url = reverse("health:profile", args=[explanation["profile"]["id"]])
-    except NoReverseMatch:
-        profile_url = ""
     context.update(
-        profile_url=profile_url,
+        profile_url=day["profile_url"],
         rank_label=Rank(health.rank).label if health.rank else "",
         explanation=explanation,
-        dimensions=_dimensions(explanation, rules),
-        weighted=explanation["kind"] == "weighted",
-        thresholds=thresholds_text(definition),
-        moves=_moves(explanation),
-        # Inputs changed since the stored score (rescoring follows within a minute): say so
-        # rather than show a breakdown that seems not to add up.
-        stale=(explanation["rank"], explanation["score"]) != (health.rank, health.score)
-        and not explanation["from_children"],
+        day=day,
         trend=_trend(points),
         sparkline={"scores": [p.score for p in points], "ranks": [p.rank for p in points]},
-        history_chart=_history_chart(points, changes, tz),
+        history_chart=_history_chart(points, changes, tz, day["url"]),
         # A line needs two days: until then the changes list says what happened.
         has_history=sum(1 for p in points if p.score is not None) > 1,
-        changes=list(reversed(changes))[:5],
+        changes=[
+            {
+                "change": change,
+                "date": timezone.localtime(change.changed_at, tz).date(),
+            }
+            for change in list(reversed(changes))[:5]
+        ],
     )
     return context
+
+
+@member_required
+@require_GET
+def account_explanation(request, account_id: int):
+    """htmx: the panel's explanation of the day ``?date=`` (today without it); otherwise the
+    profile explaining that day."""
+    account = account_for(request, account_id, Account.objects.select_related("workspace"))
+    raw = (request.GET.get("date") or "").strip()
+    if not request.htmx:
+        url = reverse("accounts:profile", args=[account.pk])
+        query = f"?{urlencode({DAY_PARAMETER: raw})}" if raw else ""
+        return redirect(f"{url}{query}#health")
+    context = explanation_context(account, raw)
+    response = render(request, "health/panel_explanation.html", {"ex": context})
+    # The address bar follows the day, so a reload explains the same day.
+    shown = None if context["is_today"] else context["date"]
+    push_url(response, _profile_url(account, shown))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
