@@ -9,6 +9,7 @@ from tend.health.actions.profiles import CLASSIC_DEFINITION
 from tend.health.actions.scoring import score_workspace
 from tend.health.models import AccountHealth, HealthProfile, ProfileVersion
 from tend.health.tests.populations import add_accounts, classic, plan_attribute, weighted
+from tend.usage.models import Metric
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/health/profiles"
@@ -355,3 +356,47 @@ def test_rolling_back_to_a_version_whose_metric_was_removed_is_refused_naming_it
     response = send(owner.api, "post", f"{BASE}/{made['id']}/versions/1/rollback")
     assert error_field(response) == "definition.dimensions.0.metrics.0.source"
     assert ProfileVersion.objects.filter(profile_id=made["id"]).count() == 2
+
+
+def test_rolling_back_to_a_version_whose_custom_metric_was_deleted_leaves_every_score(
+    workspace, owner
+):
+    add_accounts(workspace, [("a", "paying", 5, None), ("b", "paying", 0, None)])
+    Metric.objects.create(workspace=workspace, key="api_calls", label="API calls")
+    profile = default_profile()
+    calls = weighted(("usage", 100, [("metrics.api_calls", 100, 100, 10)]))
+    send(owner.api, "patch", f"{BASE}/{profile.pk}", {"definition": calls})
+    send(owner.api, "patch", f"{BASE}/{profile.pk}", {"definition": CLASSIC_DEFINITION})
+    score_workspace(workspace)
+    before = sorted(AccountHealth.objects.values_list("account__external_id", "rank", "score"))
+    Metric.objects.filter(key="api_calls").delete()
+    response = send(owner.api, "post", f"{BASE}/{profile.pk}/versions/2/rollback")
+    assert error_field(response) == "definition.dimensions.0.metrics.0.source"
+    assert "metrics.api_calls" in response.json()["detail"]
+    profile.refresh_from_db()
+    assert profile.current_version.number == 3
+    score_workspace(workspace)
+    after = sorted(AccountHealth.objects.values_list("account__external_id", "rank", "score"))
+    assert after == before == [("a", "good", 100.0), ("b", "poor", 0.0)]
+
+
+@pytest.mark.parametrize("seat", ["practitioner", "contributor", "viewer"])
+def test_no_lesser_seat_changes_profiles_or_rescores(workspace, owner, request, seat):
+    persona = request.getfixturevalue(seat)
+    profile = default_profile()
+    other = send(owner.api, "post", BASE, {"name": "Other", "definition": classic()}).json()
+    refused = [
+        send(persona.api, "post", BASE, {"name": "X", "definition": classic()}),
+        send(persona.api, "patch", f"{BASE}/{profile.pk}", {"definition": classic(9)}),
+        persona.api.delete(f"{BASE}/{other['id']}"),
+        send(persona.api, "post", f"{BASE}/{other['id']}/default"),
+        send(persona.api, "post", f"{BASE}/{profile.pk}/versions/1/rollback"),
+        persona.api.post("/api/v1/health/recompute"),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    assert ProfileVersion.objects.filter(profile=profile).count() == 1
+    assert HealthProfile.objects.filter(pk=other["id"], is_default=False).exists()
+    # Reading and previewing change nothing, so every seat may.
+    assert persona.api.get(f"{BASE}/{profile.pk}/versions").status_code == 200
+    preview = send(persona.api, "post", f"{BASE}/{profile.pk}/preview", {"definition": classic(9)})
+    assert preview.status_code == 200

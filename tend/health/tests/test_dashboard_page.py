@@ -120,6 +120,28 @@ def test_each_rank_says_how_it_moved_against_7_and_30_days_ago(owner, world, wor
         assert "No scores yet 30 days ago" in row(rank)
 
 
+def test_the_30_day_comparison_counts_the_ranks_a_month_ago(owner, world, workspace):
+    today = sources.local_today(workspace)
+    # A month ago (and so 7 days ago too): acme and globex Poor, initech and umbrella Good.
+    for key, rank in (("acme", "poor"), ("globex", "poor"), ("initech", "good"),
+                      ("umbrella", "good")):  # fmt: skip
+        set_health(world[key], rank, day=today - 31)
+    html = owner.browser.get(URL).content.decode()
+
+    def compared(rank: str, days: int) -> str:
+        start = html.index(f'data-rank="{rank}"')
+        row = html[start : html.index("</li>", start)]
+        found = re.search(rf'<span class="delta [^"]*" title="[^"]*">[^<]*<span>vs {days} d', row)
+        assert found, (rank, days)
+        return found.group(0)
+
+    # Now: Good 1 (acme), Average 1 (globex), Poor 2 (initech, umbrella).
+    assert 'class="delta delta-bad" title="2 30 days ago, 1 now">▼ 1' in compared("good", 30)
+    assert 'class="delta delta-flat" title="0 30 days ago, 1 now">▲ 1' in compared("average", 30)
+    assert 'class="delta delta-flat" title="2 30 days ago, 2 now">= 0' in compared("poor", 30)
+    assert 'title="2 7 days ago, 1 now">▼ 1' in compared("good", 7)
+
+
 def test_more_good_accounts_read_as_good_news(owner, world, workspace):
     today = sources.local_today(workspace)
     set_health(world["acme"], "poor", day=today - 9)

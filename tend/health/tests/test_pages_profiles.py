@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tend.accounts.models import AttributeDefinition, AttributeType
 from tend.health.actions.profiles import CLASSIC_DEFINITION, create_profile, update_profile
 from tend.health.actions.scoring import score_workspace
-from tend.health.models import HealthProfile, ProfileVersion
+from tend.health.models import AccountHealth, HealthProfile, ProfileVersion
 from tend.health.tests.populations import add_accounts, classic, plan_attribute, weighted
 
 pytestmark = pytest.mark.django_db
@@ -459,3 +460,49 @@ def test_rolling_back_from_the_history_saves_a_new_version(workspace, owner, pop
     assert profile.current_version.number == 3
     assert profile.current_version.definition == CLASSIC_DEFINITION
     assert "version 3 has the definition of version 1" in response.content.decode()
+
+
+def test_rolling_back_to_a_version_with_a_deleted_metric_is_refused_naming_it(
+    workspace, owner, population
+):
+    seats = AttributeDefinition.objects.create(
+        workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER
+    )
+    profile = default_profile()
+    update_profile(
+        owner.actor,
+        profile,
+        {"definition": weighted(("money", 100, [("attributes.seats", 100, 50, 10)]))},
+    )
+    update_profile(owner.actor, profile, {"definition": CLASSIC_DEFINITION})
+    score_workspace(workspace)
+    before = sorted(AccountHealth.objects.values_list("account_id", "rank"))
+    seats.delete()
+    url = reverse("health:profile_rollback", kwargs={"profile_id": profile.pk, "number": 2})
+    html = owner.browser.post(url, follow=True).content.decode()
+    assert "Version 2 cannot be restored" in html
+    assert "attributes.seats" in html and "definition.dimensions.0.metrics.0.source" in html
+    profile.refresh_from_db()
+    assert profile.current_version.number == 3
+    score_workspace(workspace)
+    assert sorted(AccountHealth.objects.values_list("account_id", "rank")) == before
+    assert all(rank for _account, rank in before)
+
+
+def test_the_list_flags_a_profile_whose_metric_no_longer_exists(workspace, owner, population):
+    seats = AttributeDefinition.objects.create(
+        workspace=workspace, key="seats", label="Seats", type=AttributeType.NUMBER
+    )
+    create_profile(
+        owner.actor,
+        {
+            "name": "Seats",
+            "definition": weighted(("money", 100, [("attributes.seats", 100, 50, 10)])),
+        },
+    )
+    html = owner.browser.get(reverse("health:profiles")).content.decode()
+    assert 'data-testid="missing-metrics"' not in html
+    seats.delete()
+    html = owner.browser.get(reverse("health:profiles")).content.decode()
+    flagged = re.findall(r'data-testid="missing-metrics"[^>]*>([^<]*)<', html)
+    assert flagged == ["Uses a metric that no longer exists: attributes.seats"]

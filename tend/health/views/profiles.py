@@ -20,6 +20,7 @@ from tend.health.actions.profiles import CLASSIC_DEFINITION
 from tend.health.conditions import profile_catalog
 from tend.health.models import HealthProfile, ProfileVersion
 from tend.health.queries import scored_counts
+from tend.health.scoring import DefinitionError, parse_definition
 from tend.health.views.profile_form import (
     STARTER_METRIC,
     condition_words,
@@ -70,6 +71,7 @@ def profile_list(request):
     profiles = list(page.object_list)
     counts = scored_counts(workspace, [p.pk for p in profiles])
     catalog = profile_catalog(workspace)
+    missing = _missing_metrics(workspace, profiles)
     last_position = HealthProfile.objects.filter(workspace=workspace, is_default=False).count() - 1
     rows = []
     for profile in profiles:
@@ -84,6 +86,7 @@ def profile_list(request):
                 if profile.current_version
                 else "",
                 "accounts": counts.get(profile.pk, 0),
+                "missing_metrics": missing.get(profile.pk, []),
             }
         )
     context = {
@@ -94,6 +97,24 @@ def profile_list(request):
         "total_scored": sum(counts.values()),
     }
     return render(request, "health/profiles.html", context)
+
+
+def _missing_metrics(workspace, profiles: list[HealthProfile]) -> dict[int, list[str]]:
+    """Per profile, the metrics its current version uses that no longer exist (an attribute
+    or custom metric deleted since it was saved): they score as missing values. Only the
+    sources the profiles use are asked what they offer (usage asks no query)."""
+    used: dict[int, set[str]] = {}
+    for profile in profiles:
+        if profile.current_version is None:
+            continue
+        try:
+            definition = parse_definition(profile.current_version.definition)
+        except DefinitionError:
+            continue
+        used[profile.pk] = {rule.source for rule in definition.metrics}
+    asked = {sources.source_for(key) for keys in used.values() for key in keys}
+    known = {c.source for source in asked if source for c in source.choices(workspace)}
+    return {pk: sorted(keys - known) for pk, keys in used.items() if keys - known}
 
 
 @member_required
