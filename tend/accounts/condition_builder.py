@@ -491,8 +491,8 @@ def node_errors(
         if strip:
             path = "" if path == strip else path.removeprefix(strip + ".")
         if builder.mode == "json" or not draft.paths:
-            where = f"{path}: " if path else ""
-            found.setdefault("", []).append(f"{where}{error.message}")
+            message = f"{path}: {error.message}" if path else _worded("", error.message, None)
+            found.setdefault("", []).append(message)
             continue
         owner = _owner(path, draft.paths)
         if owner is None:
@@ -604,8 +604,10 @@ class Options:
         return self._found[spec.name]
 
     def label(self, spec: FieldSpec | None, value) -> str:
+        """An option in words: a name in quotes (names may hold commas and "and")."""
         if spec is not None and spec.name in _option_sources:
-            return dict(self.of(spec) or []).get(str(value), f"{spec.label.lower()} {value}")
+            name = dict(self.of(spec) or []).get(str(value))
+            return f"“{name}”" if name is not None else f"{spec.label.lower()} {value}"
         return _word(value)
 
 

@@ -12,3 +12,8 @@ class SegmentsConfig(AppConfig):
         from tend.segments import conditions
 
         conditions.register()
+        # The condition builder names segments, and the accounts list saves its condition
+        # as one, through the extension points accounts offers.
+        from tend.segments import extensions
+
+        extensions.register()

@@ -5,6 +5,7 @@ from django.urls import NoReverseMatch, reverse
 # (label, url name, right needed). Sections of later issues join this list as they land.
 NAVIGATION = [
     ("Accounts", "accounts:list", "read"),
+    ("Segments", "segments:list", "read"),
     ("Health", "health:dashboard", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),

@@ -22,6 +22,7 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.health.models import HealthProfile, ProfileVersion
+from tend.segments.models import Segment, SegmentMember
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
@@ -45,6 +46,7 @@ PARAM_OBJECTS = {
     "metric": "metric",
     "profile_id": "health_profile",
     "number": "health_version",
+    "segment_id": "segment",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -66,6 +68,7 @@ API_COLLECTIONS = {
     "tokens": "token",
     "jobs": "job",
     "profiles": "health_profile",
+    "segments": "segment",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -102,7 +105,14 @@ def build_victim_world(workspace):
     from tend.health.actions.profiles import ensure_default_profile
 
     health_profile = ensure_default_profile(workspace)
+    # A shared static segment holding the account: every member of the victim's workspace
+    # sees it, so only the workspace's boundary keeps the outsider out.
+    segment = Segment.objects.create(
+        workspace=workspace, name="Victims", kind="static", visibility="shared"
+    )
+    SegmentMember.objects.create(workspace=workspace, segment=segment, account=account)
     objects = {
+        "segment": segment,
         "health_profile": health_profile,
         "health_version": health_profile.current_version,
         "metric": metric,
@@ -144,6 +154,8 @@ def snapshot(workspace) -> str:
         ApiToken.objects.filter(workspace=workspace).exclude(last_used_at__isnull=False),
         HealthProfile.objects.filter(workspace=workspace),
         ProfileVersion.objects.filter(workspace=workspace),
+        Segment.objects.filter(workspace=workspace),
+        SegmentMember.objects.filter(workspace=workspace),
     ]
     try:
         from tend.jobs.models import Job

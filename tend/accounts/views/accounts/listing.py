@@ -61,8 +61,9 @@ def list_url(filters: AccountFilters, **changes) -> str:
     return reverse("accounts:list") + (f"?{query}" if query else "")
 
 
-def sort_headers(filters: AccountFilters) -> dict:
-    """For each sortable column: the address that sorts by it and the arrow to show now."""
+def sort_headers(filters: AccountFilters, url=list_url) -> dict:
+    """For each sortable column: the address that sorts by it and the arrow to show now.
+    ``url(filters, **changes)`` builds addresses (another page listing accounts: its own)."""
     current = filters.sort
     descending_first = DESCENDING_FIRST | {c.key for c in list_columns() if c.descending_first}
     headers = {}
@@ -73,7 +74,7 @@ def sort_headers(filters: AccountFilters) -> dict:
             target, arrow = key, "▼"
         else:
             target, arrow = (f"-{key}" if key in descending_first else key), ""
-        headers[key] = {"url": list_url(filters, sort=target), "arrow": arrow}
+        headers[key] = {"url": url(filters, sort=target), "arrow": arrow}
     return headers
 
 
@@ -98,12 +99,12 @@ def make_rows(accounts, columns, extra_columns) -> list[Row]:
     return rows
 
 
-def page_links(page, filters: AccountFilters) -> dict:
+def page_links(page, filters: AccountFilters, url=list_url) -> dict:
     links = {}
     if page.has_previous():
-        links["previous"] = list_url(filters, page=page.previous_page_number())
+        links["previous"] = url(filters, page=page.previous_page_number())
     if page.has_next():
-        links["next"] = list_url(filters, page=page.next_page_number())
+        links["next"] = url(filters, page=page.next_page_number())
     return links
 
 
