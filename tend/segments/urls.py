@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:segment_id>/edit/", form.segment_edit, name="edit"),
     path("<int:segment_id>/conditions/count/", form.condition_count, name="condition_count"),
     path("<int:segment_id>/history/", pages.segment_history, name="history"),
+    path("<int:segment_id>/export/", pages.segment_export, name="export"),
     path("<int:segment_id>/delete/", pages.segment_delete, name="delete"),
     path("<int:segment_id>/accounts/find/", members.find_accounts, name="find_accounts"),
     path("<int:segment_id>/accounts/add/", members.add_member, name="add_member"),

@@ -424,3 +424,16 @@ def test_a_practitioner_cannot_change_anothers_private_list_nor_a_viewer_a_share
         == 404
     )
     assert not SegmentMember.objects.exists()
+
+
+def test_the_members_export_with_the_list_s_columns(owner, book):
+    segment = shared(owner, "Paying enterprise", {"all": [PAYING, ENTERPRISE]})
+    html = owner.browser.get(detail(segment)).content.decode()
+    assert f'href="/segments/{segment.pk}/export/?format=csv"' in html
+    response = owner.browser.get(f"{detail(segment)}export/", {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("Name,External id")
+    assert [line.split(",")[0] for line in lines[1:]] == ["Acme", "Initech"]
+    bad = owner.browser.get(f"{detail(segment)}export/", {"format": "pdf"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "format"

@@ -1,5 +1,6 @@
 """The segments pages: the list, a segment (its members with the accounts list's columns,
-its entries and exits, its member count day by day), its full history, and deleting it.
+its entries and exits, its member count day by day, their export), its full history, and
+deleting it.
 
 Every segment comes through :func:`tend.segments.views.common.segment_for` (404 for one the
 actor cannot see); lists start from ``visible_segments`` (shared ones and the actor's
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tend.accounts import condition_builder as cb
 from tend.accounts.conditions import account_catalog
+from tend.accounts.exports import parse_format
 from tend.accounts.extensions import list_columns
 from tend.accounts.models import AssignmentRole
 from tend.accounts.queries import (
@@ -37,6 +40,7 @@ from tend.lib.errors import InvalidInput
 from tend.segments.actions import delete_segment
 from tend.segments.actions.evaluation import local_day
 from tend.segments.actions.segments import dependents
+from tend.segments.exports import export_segment_columns
 from tend.segments.models import ChangeKind, SegmentChange, SegmentCount, Visibility
 from tend.segments.queries import (
     acting_member,
@@ -243,6 +247,7 @@ def segment_detail(request, segment_id: int):
             "recent": _recent(segment),
             "changes_total": history_of(segment).count(),
             "accounts_url": accounts_list_url(segment),
+            "export_url": reverse("segments:export", kwargs={"segment_id": segment.pk}),
         }
     )
     response = render(request, "segments/detail.html", context)
@@ -294,3 +299,15 @@ def segment_delete(request, segment_id: int):
             return go(request, reverse("segments:list"))
     context = {"segment": segment, "used_by": dependents(segment), "error": error}
     return render(request, "segments/delete.html", context, status=422 if error else 200)
+
+
+@member_required
+@require_GET
+def segment_export(request, segment_id: int):
+    """The members with the accounts list's columns, as CSV or XLSX (the Export button)."""
+    segment = segment_for(request, segment_id)
+    try:
+        format = parse_format(request.GET.get("format"))
+    except InvalidInput as exc:
+        return JsonResponse({"detail": str(exc), "errors": [exc.as_dict()]}, status=422)
+    return export_segment_columns(request.actor, segment, format)

@@ -20,3 +20,7 @@ def test_web_threads_and_workers_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     argv = gunicorn_argv()
     assert (option(argv, "--threads"), option(argv, "--workers")) == ("8", "3")
+
+
+def test_web_takes_request_lines_long_enough_for_a_condition_in_the_address():
+    assert option(gunicorn_argv(), "--limit-request-line") == "8190"  # gunicorn's maximum

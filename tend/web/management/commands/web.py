@@ -31,6 +31,9 @@ def gunicorn_argv() -> list[str]:
         "--threads", os.environ.get("WEB_THREADS") or "4",
         "--access-logfile", "-",
         "--graceful-timeout", "20",
+        # Filtered lists keep their condition in the address (/accounts/?where=<JSON>, to
+        # share them); gunicorn's default request line of 4 KB cuts that at ~35 clauses.
+        "--limit-request-line", "8190",
     ]
     from gunicorn import version_info
 
