@@ -169,8 +169,10 @@ def snapshot(workspace) -> str:
 def object_for(route, param, objects):
     kind = PARAM_OBJECTS.get(param)
     if kind is None and param in ("id", "pk"):
-        parts = [p for p in route.route.split("/") if p and not p.startswith("<")]
-        kind = next((API_COLLECTIONS[p] for p in reversed(parts) if p in API_COLLECTIONS), None)
+        # The collection just before the id names it: /segments/<id>/members is a segment.
+        parts = route.route.split("/")
+        at = next(i for i, p in enumerate(parts) if p.startswith("<") and p[1:-1].split(":")[-1] == param)
+        kind = next((API_COLLECTIONS[p] for p in reversed(parts[:at]) if p in API_COLLECTIONS), None)
     if kind is None:
         return None
     return objects.get(kind)
