@@ -125,7 +125,7 @@ def main():
         refresh = []
         for _ in range(max(3, args.runs // 2)):
             later = timezone.now() + timezone.timedelta(minutes=2)  # every segment is due
-            seconds, results = timed(lambda: refresh_segments(workspace, now=later))
+            seconds, results = timed(lambda at=later: refresh_segments(workspace, now=at))
             assert len(results) == 5
             refresh.append(seconds)
         matched = Segment.objects.get(pk=segment.pk).member_count
