@@ -80,6 +80,29 @@ def value_expression(spec: FieldSpec, now):
     return spec.aliases.get(spec.lookup) or F(spec.lookup)
 
 
+def read_expression(model, spec: FieldSpec, now):
+    """``value_expression`` for reading a page's values by id: a value across a relation
+    (``usage__events_30d``, ``stage__name``) as a correlated subquery rather than a join,
+    so each page costs lookups of its own rows — joined, PostgreSQL hashes or merge-joins
+    the whole related table for every page."""
+    expression = value_expression(spec, now)
+    if not isinstance(expression, F) or "__" not in spec.lookup:
+        return expression
+    head, rest = spec.lookup.split("__", 1)
+    try:
+        field = model._meta.get_field(head)
+    except FieldDoesNotExist:
+        return expression
+    if field.one_to_one and not field.concrete:  # the other side of a one-to-one: usage, health
+        rows = field.related_model._base_manager.filter(**{field.field.name: OuterRef("pk")})
+    elif field.many_to_one and field.concrete:  # a foreign key: stage, parent, account
+        rows = field.related_model._base_manager.filter(pk=OuterRef(field.attname))
+    else:
+        return expression
+    # Correlated by the outer row's own key, so no workspace scope is needed inside.
+    return Subquery(rows.values(rest)[:1])
+
+
 def is_readable_in_sql(spec: FieldSpec) -> bool:
     return not spec.is_multi and bool(spec.lookup)
 

@@ -267,19 +267,21 @@ def _items(population: Population, plan: _Plan, rows: list, now) -> list[dict]:
 def _read_columns(population: Population, plan: _Plan, items: list[dict], now) -> None:
     """The fields read in SQL, for the page's ids, in one query.
 
-    Apart from the page query, not inside it: joined to the whole population, a field's
-    table (usage, health) is merge-joined from its first row on PostgreSQL, so every page
-    would read all the rows before its own, and paging would slow down page after page.
+    Apart from the page query, not inside it, and across relations by correlated
+    subqueries (``columns.read_expression``): joined to the whole population, a field's table
+    (usage, health) was merge-joined from its first row on PostgreSQL, so every page read all
+    the rows before its own, and paging slowed down page after page.
     """
     selected = {}
     for i, spec in enumerate(plan.sql_fields):
-        selected[f"_f{i}"] = columns.value_expression(spec, now)
+        selected[f"_f{i}"] = columns.read_expression(population.model, spec, now)
         guard = columns.presence(spec)
         if guard is not None:
             selected[f"_p{i}"] = guard
     ids = [item["id"] for item in items]
     queryset = _with_aliases(population.model.objects.filter(pk__in=ids), plan.sql_fields)
-    rows = {row[0]: row for row in queryset.annotate(**selected).values_list("id", *selected)}
+    found = queryset.annotate(**selected).order_by().values_list("id", *selected)
+    rows = {row[0]: row for row in found}
     at = {name: 1 + i for i, name in enumerate(selected)}
     for i, spec in enumerate(plan.sql_fields):
         name, read, value_at, guard_at = spec.name, spec.read, at[f"_f{i}"], at.get(f"_p{i}")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import orjson
 
 from tend.accounts.conditions import condition_now
+from tend.accounts.search.columns import is_sortable
 from tend.accounts.search.pages import ACCOUNTS, InvalidSearch, Search, search_by_offset
 from tend.lib.conditions import Catalog, FieldType, validate
 from tend.lib.conditions.moments import EPOCH, ONE_MS, to_epoch_ms
@@ -121,10 +122,13 @@ class _Names:
 
     def sort(self, name, at: str) -> str:
         if isinstance(name, str) and TERMS.get(name, name) in self.catalog:
-            return TERMS.get(name, name)
-        found = self.named(name)
+            found = TERMS.get(name, name)
+        else:
+            found = self.named(name)
         if not found:
             raise TotangoError(at, f"unknown term or attribute {name!r}")
+        if not is_sortable(self.catalog[found]):
+            raise TotangoError(at, f"{name!r} holds several values and cannot be sorted by")
         return found
 
 

@@ -214,6 +214,7 @@ def test_count_and_offset_page_with_the_total_on_every_page(owner, workspace):
         ({"terms": [{"type": "date", "term": "create_date", "gte": "yesterday"}]}, "query.terms.0.gte"),
         ({"terms": [], "fields": [{"type": "health_trend"}]}, "query.fields.0.type"),
         ({"terms": [], "sort_by": "shoe_size"}, "query.sort_by"),
+        ({"terms": [], "sort_by": "tags"}, "query.sort_by"),
         ({"terms": [], "sort_order": "UP"}, "query.sort_order"),
     ],
 )  # fmt: skip
