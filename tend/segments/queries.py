@@ -15,7 +15,7 @@ Pages and APIs fetch a segment with :func:`get_segment` (404 when the actor cann
 import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from tend.accounts.conditions import account_catalog, matching_accounts
@@ -152,13 +152,3 @@ def check_condition(
         prefix=prefix,
     )
     return catalog
-
-
-def live_counts(workspace) -> dict[int, int]:
-    """Segment id → members now, counted from the membership rows (one query)."""
-    return dict(
-        SegmentMember.objects.filter(workspace=workspace)
-        .values("segment_id")
-        .annotate(n=Count("id"))
-        .values_list("segment_id", "n")
-    )
