@@ -34,6 +34,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.text import slugify
 from django_scopes import scope
 
 from tend.accounts import extensions
@@ -251,10 +252,10 @@ def parse_format(value: str | None, field: str = "format") -> str:
 
 
 def file_name(title: str, format: str, when: datetime.datetime | None = None) -> str:
-    """``accounts-2025-03-01.csv``: the title in lower case with dashes, and today."""
+    """``accounts-2025-03-01.csv``: the title as ASCII words joined by dashes (a header
+    carries it, and browsers do not decode other encodings there), and today."""
     day = (when or timezone.now()).date().isoformat()
-    slug = "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
-    return f"{slug or 'export'}-{day}.{format}"
+    return f"{slugify(title) or 'export'}-{day}.{format}"
 
 
 def _scoped(workspace_id: int, chunks: Iterator[bytes]) -> Iterator[bytes]:

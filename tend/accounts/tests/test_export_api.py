@@ -131,3 +131,11 @@ def test_api_export_queries_grow_with_chunks_of_accounts_not_with_accounts(
     per_chunk = two_chunks - one_chunk
     assert export_queries(owner.api, API_EXPORT, params) == two_chunks + per_chunk
     assert per_chunk <= 6
+
+
+def test_file_names_are_ascii_words_and_the_day():
+    day = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)
+    assert exports.file_name("Clientes en riesgo — España", "csv", day) == (
+        "clientes-en-riesgo-espana-2026-03-01.csv"
+    )
+    assert exports.file_name("日本", "xlsx", day) == "export-2026-03-01.xlsx"
