@@ -691,8 +691,12 @@ def _clause_view(node: Node, catalog: Catalog, options: Options) -> dict:
     elif shape in (Shape.ONE, Shape.DAYS, Shape.CHANGE):
         values = values[:1] or [""]
     control = _control(kind, shape, choices)
-    if control == "date" and any(v and not _ISO_DAY.match(v) for v in values):
-        control = "text"  # a value that is not a date stays visible, with its error
+    input_type = INPUT_TYPES.get(kind, "text")
+    if any(v and not _fits(input_type, v) for v in values):
+        # A browser empties a number or date input holding anything else: the value stays
+        # visible as text, with its error, until it is fixed.
+        input_type = "text"
+        control = "text" if control in ("number", "date") else control
     known = {value for value, _label in choices or ()}
     unknown = [v for v in values if v and choices is not None and v not in known]
     return {
@@ -703,7 +707,9 @@ def _clause_view(node: Node, catalog: Catalog, options: Options) -> dict:
         "op": operator.name if operator is not None else node.op,
         "shape": shape.value,
         "control": control,
-        "input_type": INPUT_TYPES.get(kind, "text"),
+        "input_type": input_type,
+        # Days and changes are numbers; anything else stays visible as text.
+        "number_type": "number" if all(_fits("number", v) for v in values if v) else "text",
         "percent": operator is not None and operator.name.endswith("_pct"),
         "values": values,
         "choices": [*(choices or []), *((v, f"{v} (not an option)") for v in unknown)],
@@ -730,6 +736,15 @@ def _extra_view(operator, key: str, value: str) -> dict:
         "value": value,
         "choices": choices,
     }
+
+
+def _fits(input_type: str, value: str) -> bool:
+    """Whether a browser keeps ``value`` in an input of ``input_type``."""
+    if input_type == "date":
+        return bool(_ISO_DAY.match(value))
+    if input_type == "number":
+        return isinstance(number(value.strip()), int | float)
+    return True
 
 
 def _control(kind: FieldType, shape: Shape, choices: list | None) -> str:

@@ -308,3 +308,18 @@ def test_describe_says_the_condition_in_words(catalog):
         "Status is paying and (Plan is any of pro, enterprise or Onboarded is no) "
         "and not (Tags is set)"
     )
+
+
+def test_a_value_a_browser_would_empty_stays_visible_as_text(catalog):
+    condition = {
+        "all": [
+            {"field": "attributes.arr", "op": "gt", "value": "lots"},
+            {"field": "attributes.renewal", "op": "eq", "value": "10/03/2025"},
+            {"field": "attributes.arr", "op": "gt", "value": 5},
+        ]
+    }
+    html = drawn(cb.from_condition(condition, P), catalog)
+    assert '<input type="text" name="where-r_0-value" id="where-r_0-value" value="lots"' in html
+    assert '<input type="text" name="where-r_1-value" id="where-r_1-value" value="10/03/2025"' in html
+    assert '<input type="number" step="any" name="where-r_2-value" id="where-r_2-value" value="5"' in html
+    assert round_trip(condition, catalog) == condition

@@ -437,3 +437,25 @@ def test_the_members_export_with_the_list_s_columns(owner, book):
     assert [line.split(",")[0] for line in lines[1:]] == ["Acme", "Initech"]
     bad = owner.browser.get(f"{detail(segment)}export/", {"format": "pdf"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "format"
+
+
+def test_the_change_in_7_days_counts_from_when_the_day_a_week_ago_began(
+    owner, book, workspace
+):
+    segment = shared(owner, "List")
+    today = local_day(workspace, timezone.now())
+    # The last count before the week (1) is the base, not the count at the end of its first day (5).
+    for days, count in ((8, 1), (7, 5)):
+        SegmentCount.objects.create(
+            workspace=workspace,
+            segment=segment,
+            day=today - datetime.timedelta(days=days),
+            members=count,
+        )
+    add_accounts(owner.actor, segment, external_ids=["acme", "globex", "initech"])
+    html = owner.browser.get(detail(segment)).content.decode()
+    stats = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index('class="segment-stats"') :])
+    )
+    assert "Change in 7 days +2 Entered, 7 days 3 Left, 7 days 0" in stats
+    assert '<span class="change-up">+2</span>' in owner.browser.get(LIST).content.decode()

@@ -22,7 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tend.accounts import condition_builder as cb
-from tend.accounts.conditions import account_catalog
+from tend.accounts.conditions import account_catalog, condition_now
 from tend.accounts.exports import parse_format
 from tend.accounts.extensions import list_columns
 from tend.accounts.models import AssignmentRole
@@ -65,8 +65,13 @@ SHOWS = {
 }
 
 
-def _week_ago(workspace) -> datetime.date:
-    return local_day(workspace, timezone.now()) - WEEK
+def _week_start(workspace) -> tuple[datetime.date, datetime.datetime]:
+    """The local day a week ago and the moment it began. "Change in 7 days" is the members
+    now against the count when that day began (the last count of the day before), so it
+    equals the entries less the exits since that moment."""
+    now = condition_now(workspace)
+    day = now.date() - WEEK
+    return day, datetime.datetime.combine(day, datetime.time(), tzinfo=now.tzinfo)
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -94,7 +99,9 @@ def segment_list(request):
     if q:
         segments = segments.filter(name__icontains=q)
     # The count on the last recorded day a week or more ago: "change in 7 days" against it.
-    week_ago = SegmentCount.objects.filter(segment=OuterRef("pk"), day__lte=_week_ago(workspace))
+    week_ago = SegmentCount.objects.filter(
+        segment=OuterRef("pk"), day__lt=_week_start(workspace)[0]
+    )
     segments = (
         segments.select_related("owner__user")
         .annotate(week_ago=Subquery(week_ago.order_by("-day").values("members")[:1]))
@@ -223,14 +230,15 @@ def segment_detail(request, segment_id: int):
         patch_vary_headers(response, ("HX-Request",))
         return response
     catalog = account_catalog(actor.workspace) if segment.is_dynamic else None
+    week_day, since = _week_start(actor.workspace)
     week = SegmentChange.objects.filter(
-        workspace=actor.workspace, segment=segment, at__gte=timezone.now() - WEEK
+        workspace=actor.workspace, segment=segment, at__gte=since
     ).aggregate(
         entered=Count("id", filter=Q(kind=ChangeKind.ENTERED)),
         left=Count("id", filter=Q(kind=ChangeKind.LEFT)),
     )
     week_ago = (
-        SegmentCount.objects.filter(segment=segment, day__lte=_week_ago(actor.workspace))
+        SegmentCount.objects.filter(segment=segment, day__lt=week_day)
         .order_by("-day")
         .values_list("members", flat=True)
         .first()
