@@ -21,4 +21,6 @@ SCHEDULE = [
     # again (docs/segments.md); counts are recorded hourly in each workspace's own day.
     Periodic("segments-refresh", "segments.refresh_due", every=timedelta(seconds=15)),
     Periodic("segments-record-counts", "segments.record_counts", every=timedelta(hours=1)),
+    # Scorecard cards' values, for their trends (the day keeps its last value).
+    Periodic("scorecards-record-values", "segments.record_card_values", every=timedelta(hours=1)),
 ]

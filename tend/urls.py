@@ -13,5 +13,7 @@ urlpatterns = [
     path("ingest/", include("tend.usage.ingest.urls")),
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
+    path("views/", include("tend.segments.view_urls")),
+    path("scorecards/", include("tend.segments.scorecard_urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -6,7 +6,7 @@ upserts and ingestion the API uses, so the demo exercises the real write path an
 hold data the API would refuse. It rolls the usage up, so every usage metric is ready when
 the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
 history and today's scores, then segments with three months of membership history
-(:mod:`tend.demo.segments`).
+(:mod:`tend.demo.segments`), and scorecards and saved views (:mod:`tend.demo.scorecards`).
 """
 
 import datetime
@@ -25,6 +25,7 @@ from tend.accounts.models import Account, StageChange, StatusChange
 from tend.demo import generate, usage
 from tend.demo import vocabulary as v
 from tend.demo.health import build_health
+from tend.demo.scorecards import build_scorecards
 from tend.demo.segments import build_segments
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
@@ -251,6 +252,7 @@ def rebuild_demo_workspace(
         loaded = _load_usage(workspace, plan)
         health = build_health(actor, today)
         segments = build_segments(actor, today)
+        scorecards = build_scorecards(actor)
 
     counts = {
         "accounts": len(data.accounts),
@@ -261,5 +263,6 @@ def rebuild_demo_workspace(
         **loaded,
         **health,
         **segments,
+        **scorecards,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

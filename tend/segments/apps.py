@@ -17,3 +17,15 @@ class SegmentsConfig(AppConfig):
         from tend.segments import extensions
 
         extensions.register()
+
+        # The accounts list saves its condition as a saved view too.
+        from tend.segments import view_links
+
+        view_links.register()
+
+        # A new workspace starts with the Customer Intelligence scorecard; workspaces sits
+        # below segments, so it announces the workspace by signal (docs/decisions.md).
+        from tend.segments.actions.scorecards import set_up_workspace
+        from tend.workspaces.actions import workspace_created
+
+        workspace_created.connect(set_up_workspace, dispatch_uid="segments.set_up_workspace")

@@ -1,4 +1,5 @@
-"""The segments app's background jobs: keeping dynamic segments fresh, and daily counts."""
+"""The segments app's background jobs: keeping dynamic segments fresh, daily counts, and
+scorecard cards' daily values."""
 
 from django.utils import timezone
 from django_scopes import scope
@@ -11,6 +12,7 @@ from tend.segments.actions.evaluation import (
     record_counts,
     refresh_segments,
 )
+from tend.segments.actions.scorecards import record_card_values
 from tend.segments.models import Segment, SegmentKind
 from tend.workspaces.models import Workspace
 
@@ -52,3 +54,12 @@ def record_all_counts(job_row) -> None:
         with scope(workspace=workspace.pk):
             prune_orphans(workspace)
             record_counts(workspace)
+
+
+@job("segments.record_card_values", max_attempts=3, lease_seconds=900)
+def record_all_card_values(job_row) -> None:
+    """Hourly: today's value of every scorecard card, in each workspace's own day, for the
+    cards' trends. Upserts, so a second run the same day keeps the day's last value."""
+    for workspace in Workspace.objects.order_by("pk"):
+        with scope(workspace=workspace.pk):
+            record_card_values(workspace)

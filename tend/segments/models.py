@@ -216,4 +216,5 @@ class SegmentCount(models.Model):
     def __str__(self):
         return f"segment {self.segment_id} on {self.day}: {self.members}"
 
+
 from tend.segments import scorecard_models, view_models  # noqa: E402, F401  (scorecards, saved views)

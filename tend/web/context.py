@@ -6,6 +6,8 @@ from django.urls import NoReverseMatch, reverse
 NAVIGATION = [
     ("Accounts", "accounts:list", "read"),
     ("Segments", "segments:list", "read"),
+    ("Saved views", "views:list", "read"),
+    ("Scorecards", "scorecards:list", "read"),
     ("Health", "health:dashboard", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),

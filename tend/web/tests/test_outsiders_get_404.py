@@ -23,6 +23,8 @@ from tend.accounts.models import (
 )
 from tend.health.models import HealthProfile, ProfileVersion
 from tend.segments.models import Segment, SegmentMember
+from tend.segments.scorecard_models import KpiCard, KpiValue, Scorecard
+from tend.segments.view_models import SavedView
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
@@ -47,6 +49,9 @@ PARAM_OBJECTS = {
     "profile_id": "health_profile",
     "number": "health_version",
     "segment_id": "segment",
+    "scorecard_id": "scorecard",
+    "card_id": "card",
+    "view_id": "saved_view",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -69,6 +74,8 @@ API_COLLECTIONS = {
     "jobs": "job",
     "profiles": "health_profile",
     "segments": "segment",
+    "scorecards": "scorecard",
+    "views": "saved_view",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -111,7 +118,25 @@ def build_victim_world(workspace):
         workspace=workspace, name="Victims", kind="static", visibility="shared"
     )
     SegmentMember.objects.create(workspace=workspace, segment=segment, account=account)
+    # A shared scorecard with a card counting that segment, and a shared saved view of it.
+    scorecard = Scorecard.objects.create(workspace=workspace, name="Victims", visibility="shared")
+    card = KpiCard.objects.create(
+        workspace=workspace, scorecard=scorecard, title="Victims", source="segment", segment=segment
+    )
+    KpiValue.objects.create(workspace=workspace, card=card, day=timezone.localdate(), value=1)
+    saved_view = SavedView.objects.create(
+        workspace=workspace,
+        name="Victims",
+        visibility="shared",
+        source="segment",
+        segment=segment,
+        columns=["status"],
+        sort=["name"],
+    )
     objects = {
+        "scorecard": scorecard,
+        "card": card,
+        "saved_view": saved_view,
         "segment": segment,
         "health_profile": health_profile,
         "health_version": health_profile.current_version,
@@ -156,6 +181,10 @@ def snapshot(workspace) -> str:
         ProfileVersion.objects.filter(workspace=workspace),
         Segment.objects.filter(workspace=workspace),
         SegmentMember.objects.filter(workspace=workspace),
+        Scorecard.objects.filter(workspace=workspace),
+        KpiCard.objects.filter(workspace=workspace),
+        KpiValue.objects.filter(workspace=workspace),
+        SavedView.objects.filter(workspace=workspace),
     ]
     try:
         from tend.jobs.models import Job

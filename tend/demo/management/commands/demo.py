@@ -33,7 +33,8 @@ class Command(BaseCommand):
             f"churned) and {HISTORY_DAYS} days of health history "
             f"({counts['health_snapshots']:,} snapshots, {counts['rank_changes']:,} changes of "
             f"rank); {counts['segments']} segments with {counts['segment_changes']:,} entries "
-            "and exits."
+            f"and exits; {counts['scorecards']} scorecards and {counts['saved_views']} saved "
+            "views."
         )
         self.stdout.write(
             f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
