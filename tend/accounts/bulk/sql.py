@@ -32,6 +32,7 @@ from django.db.models import (
     CharField,
     DateTimeField,
     Field,
+    FloatField,
     ForeignKey,
     IntegerField,
     JSONField,
@@ -44,9 +45,19 @@ from django.db.models import (
 MAX_VARIABLES = 30_000
 # A run of digits that may be an integer beyond 64 bits (see _json_loads).
 LONG_NUMBER = re.compile(r"[0-9]{19}")
-# Fields whose ``get_db_prep_save`` returns an int, str, bool or None unchanged: values of
-# these go to the driver as they are. ForeignKey counts when it points at an integer key.
-PLAIN = (AutoField, BigAutoField, BigIntegerField, IntegerField, BooleanField, CharField, TextField)
+# Fields whose ``get_db_prep_save`` returns an int, float, str, bool or None unchanged: values
+# of these go to the driver as they are. ForeignKey counts when it points at an integer key.
+# (A float field's is ``float(value)``: callers pass floats, as health's scores.)
+PLAIN = (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    IntegerField,
+    BooleanField,
+    CharField,
+    TextField,
+    FloatField,
+)
 
 
 def variables_per_statement() -> int:

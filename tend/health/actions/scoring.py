@@ -271,11 +271,17 @@ def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
         )
     }
     health_rows, snapshot_rows, changes = [], [], []
-    for i, account_id in enumerate(people.ids.tolist()):
-        profile, version, _definition = result.profiles[people.profile_index[i]]
-        value = None if np.isnan(result.score[i]) else round(float(result.score[i]), 1)
-        rank = RANKS.get(int(result.rank[i]))
-        dims = result.dimensions[i]
+    # Plain Python values, column by column: a loop over 100,000 accounts that indexes NumPy
+    # arrays and reads model primary keys per account costs more than storing them.
+    ids = people.ids.tolist()
+    keys = [(profile.pk, version.pk) for profile, version, _definition in result.profiles]
+    scores = [None if math.isnan(v) else round(v, 1) for v in result.score.tolist()]
+    ranks = [RANKS.get(code) for code in result.rank.tolist()]
+    workspace_id = workspace.pk
+    for account_id, position, value, rank, dims in zip(
+        ids, people.profile_index.tolist(), scores, ranks, result.dimensions, strict=True
+    ):
+        profile_id, version_id = keys[position]
         before = stored.get(account_id)
         if before is not None:
             old_version, old_score, old_rank, old_dims = before
@@ -284,17 +290,17 @@ def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
                 and value is not None
                 and abs(old_score - value) < SCORE_CHANGE
             )
-            if old_version == version.pk and same_score and old_rank == rank and old_dims == dims:
+            if old_version == version_id and same_score and old_rank == rank and old_dims == dims:
                 continue
         old_rank = before[2] if before else None
         health_rows.append(
-            (account_id, workspace.pk, profile.pk, version.pk, value, rank, dims, now)
+            (account_id, workspace_id, profile_id, version_id, value, rank, dims, now)
         )
-        snapshot_rows.append((workspace.pk, account_id, day, value, rank, dims, version.pk))
+        snapshot_rows.append((workspace_id, account_id, day, value, rank, dims, version_id))
         if rank != old_rank:
-            changes.append((workspace.pk, account_id, old_rank, rank, value, version.pk, now))
+            changes.append((workspace_id, account_id, old_rank, rank, value, version_id, now))
     changed_ranks = {c[1] for c in changes}
-    gone = stored.keys() - set(people.ids.tolist())
+    gone = stored.keys() - set(ids)
     with transaction.atomic():
         if gone:
             _delete_health_of(workspace, sorted(gone))
