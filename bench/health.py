@@ -164,8 +164,8 @@ def add_profiles(workspace) -> None:
 
 
 def reset_for_rebuild(keep_health: bool = False) -> None:
-    """Every metrics row dirty and, unless ``keep_health``, no health stored: what the
-    rebuild starts from."""
+    """Every metrics row dirty (as the roll-forward at midnight makes them) and, unless
+    ``keep_health``, no health stored: what the rebuild starts from."""
     import django
 
     django.setup()
@@ -176,16 +176,31 @@ def reset_for_rebuild(keep_health: bool = False) -> None:
     from tend.health.models import AccountHealth, HealthChange, HealthSnapshot, HealthState
     from tend.usage.models import AccountUsage, UserUsage
 
+    health = (AccountHealth, HealthSnapshot, HealthChange, HealthState)
+    # PostgreSQL: the tables as autovacuum leaves them between two nightly runs (this server
+    # runs without it, and each run leaves a dead version of every row it rewrote).
+    vacuum(AccountUsage, UserUsage)
     with scopes_disabled(), transaction.atomic():
         workspace = workspace_of()
-        for model in (AccountHealth, HealthSnapshot, HealthChange, HealthState):
+        for model in health:
             if not keep_health:
                 model.objects.filter(workspace=workspace)._raw_delete(model.objects.db)
         AccountUsage.objects.filter(workspace=workspace).update(dirty=F("dirty") + 1)
         UserUsage.objects.filter(workspace=workspace).update(dirty=F("dirty") + 1)
+    vacuum(*health)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     connection.close()
+
+
+def vacuum(*models) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {', '.join(q(model._meta.db_table) for model in models)}")
 
 
 # --- (a) the rebuild, in a child process -----------------------------------------------------
