@@ -34,6 +34,8 @@ from tend.workspaces.models import Workspace
 
 TREND_DAYS = 30
 SEGMENT_PAGE = "segments:detail"
+# Where a workspace adds what a card needs (``Reading.needs``).
+DATA_MODEL_PAGES = {"attribute": "data_model:index", "role": "data_model:roles"}
 
 
 def compact(condition) -> str:
@@ -107,6 +109,13 @@ class Shown:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def fix_url(self) -> str:
+        """The data model page where the workspace adds what the card needs, if it needs
+        something there."""
+        name = DATA_MODEL_PAGES.get(self.reading.needs)
+        return reverse(name) if name else ""
 
     @property
     def has_status(self) -> bool:

@@ -110,6 +110,9 @@ class Reading:
     accounts: int | None = None
     base: int | None = None
     problem: str = ""
+    # What the workspace lacks for the card to count: "attribute" or "role" (the data
+    # model is where to add it), or "" when the card itself needs changing.
+    needs: str = ""
 
 
 def _filter(workspace: Workspace, condition, catalog: Catalog, now) -> Q | None:
@@ -124,9 +127,9 @@ def _filter(workspace: Workspace, condition, catalog: Catalog, now) -> Q | None:
     return Q(pk__in=matching.values("pk"))
 
 
-def condition_problem(card: KpiCard, catalog: Catalog, error: InvalidCondition) -> str:
-    """Why a card's condition cannot be counted, in words that say what to do: usually a
-    field the workspace does not have (yet)."""
+def condition_problem(card: KpiCard, catalog: Catalog, error: InvalidCondition) -> tuple[str, str]:
+    """Why a card's condition cannot be counted, in words that say what to do — usually a
+    field the workspace does not have (yet) — and what it needs (see ``Reading.needs``)."""
     tree = parse(card.condition)[0] if card.source == Source.CONDITION else None
     for leaf in walk_leaves(tree) if tree is not None else ():
         if leaf.field in catalog:
@@ -135,16 +138,18 @@ def condition_problem(card: KpiCard, catalog: Catalog, error: InvalidCondition) 
             key = leaf.field.removeprefix("attributes.")
             return (
                 f"Needs the account attribute {key!r}, which this workspace does not have: "
-                "add it in the data model and this card counts from then."
+                "add it in the data model and this card counts from then.",
+                "attribute",
             )
         if leaf.field.startswith("owner."):
             key = leaf.field.removeprefix("owner.")
             return (
                 f"Needs the assignment role {key!r}, which this workspace does not have: "
-                "add it in the data model and this card counts from then."
+                "add it in the data model and this card counts from then.",
+                "role",
             )
-        return f"Counts the field {leaf.field!r}, which this workspace no longer has."
-    return f"Its condition no longer holds: {error}"
+        return f"Counts the field {leaf.field!r}, which this workspace no longer has.", ""
+    return f"Its condition no longer holds: {error}", ""
 
 
 def _count(q: Q | None):
@@ -172,7 +177,8 @@ def read_cards(
         except CardProblem as exc:
             readings[card.pk] = Reading(problem=str(exc))
         except InvalidCondition as exc:
-            readings[card.pk] = Reading(problem=condition_problem(card, catalog, exc))
+            problem, needs = condition_problem(card, catalog, exc)
+            readings[card.pk] = Reading(problem=problem, needs=needs)
     if plans:
         queryset = Account.objects.filter(workspace=workspace)
         if aliases:

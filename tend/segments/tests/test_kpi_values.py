@@ -152,6 +152,7 @@ def test_a_card_whose_attribute_was_deleted_says_what_it_needs_and_the_others_st
     readings = read_cards(owner.workspace, [renewal, paying])
     assert readings[renewal.pk].value is None
     assert "Needs the account attribute 'renewal_date'" in readings[renewal.pk].problem
+    assert readings[renewal.pk].needs == "attribute"
     assert readings[paying.pk].value == 3.0
 
 

@@ -92,8 +92,11 @@ def test_a_card_needing_an_attribute_says_so_on_the_scorecard(owner, ci):
         owner.actor,
         AttributeDefinition.objects.get(workspace=owner.workspace, key="contract_value"),
     )
-    words = text(owner.browser.get(f"/scorecards/{ci.pk}/"))
-    assert "Needs the account attribute 'contract_value'" in words
+    response = owner.browser.get(f"/scorecards/{ci.pk}/")
+    assert "Needs the account attribute 'contract_value'" in text(response)
+    html = response.content.decode()
+    problem = html[html.index('class="kpi-problem"') :]
+    assert '<a href="/data-model/">Open the data model</a>' in problem[: problem.index("</div>")]
 
 
 def test_a_viewer_sees_no_editing_controls_and_cannot_post(viewer, ci):

@@ -41,7 +41,7 @@ from tend.segments.scorecard_queries import (
     visible_scorecards,
 )
 from tend.segments.views.common import go
-from tend.workspaces.access import CONTRIBUTE, WRITE
+from tend.workspaces.access import ADMIN, CONTRIBUTE, WRITE
 
 PREFIX = "condition"
 SCORECARD_FIELDS = ("name", "description", "visibility")
@@ -145,7 +145,8 @@ def scorecard_detail(request, scorecard_id: int):
             "shown": shown,
             "counts": counts,
             "can_edit": can_edit(actor, scorecard),
-            "last": len(shown) - 1,
+            # Data model definitions are the admins' (a card's problem links there).
+            "can_admin": actor.can(ADMIN),
         },
     )
 
