@@ -21,21 +21,28 @@ from tend.accounts.conditions import account_catalog, condition_now
 from tend.accounts.models import Account
 from tend.accounts.search import ACCOUNTS, Page, Population, Search, search, search_by_offset
 from tend.accounts.search.columns import column_key, is_sortable, sort_key
-from tend.lib.conditions import Catalog, compile_q
+from tend.lib.conditions import Catalog, compile_q, validate
 from tend.segments.kpis import segment_clause
 from tend.segments.scorecard_models import Source
 from tend.segments.view_models import SavedView
 
 
 class ViewProblem(Exception):
-    """Why a view lists nothing now (its segment was deleted)."""
+    """Why a view lists nothing now: its segment was deleted, or its condition names a field
+    the workspace no longer has. ``field`` is the view's field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def view_condition(view: SavedView) -> dict | None:
     """The view's accounts as a condition; None for every account."""
     if view.source == Source.SEGMENT:
         if view.segment_id is None:
-            raise ViewProblem("Its segment was deleted: choose another segment or a condition.")
+            raise ViewProblem(
+                "segment", "Its segment was deleted: choose another segment or a condition."
+            )
         return segment_clause(view.segment_id)
     if view.source == Source.CONDITION:
         return view.condition
@@ -71,7 +78,15 @@ def plan(view: SavedView, catalog: Catalog, sort: list[str] | None = None) -> Pl
             keys.append(key)
         elif name not in stale:
             stale.append(name)
-    return Plan(view_condition(view), columns, keys, stale)
+    condition = view_condition(view)
+    errors = validate(condition, catalog) if condition is not None else []
+    if errors:
+        raise ViewProblem(
+            "condition",
+            f"Its condition no longer holds ({errors[0]}): the field it names may have been "
+            "deleted. Edit the view's condition.",
+        )
+    return Plan(condition, columns, keys, stale)
 
 
 def search_view(

@@ -168,9 +168,13 @@ def delete_scorecard(actor: Actor, scorecard: Scorecard) -> None:
 # --- Cards ----------------------------------------------------------------------------------
 
 
-def _card_values(actor: Actor, scorecard: Scorecard, data: dict, catalog: Catalog) -> dict:
+def _card_values(
+    actor: Actor, scorecard: Scorecard, data: dict, catalog: Catalog, stored=None
+) -> dict:
     """The model fields of a card from its input ``data`` (every field, already merged with
-    the card's current values when it is changed), checked; see :func:`add_card`."""
+    the card's current values when it is changed), checked; see :func:`add_card`. A
+    condition equal to the card's ``stored`` one is not checked again, as segments do: a
+    card whose attribute is not there yet still takes a new title or target."""
     shared = not scorecard.is_private
     values = {
         "title": text("title", data.get("title"), MAX_NAME, required=True),
@@ -193,8 +197,10 @@ def _card_values(actor: Actor, scorecard: Scorecard, data: dict, catalog: Catalo
     elif condition is not None:
         values["source"] = Source.CONDITION
         values["segment"] = None
-        values["condition"] = condition_for(
-            actor, condition, "condition", shared=shared, what="scorecard"
+        values["condition"] = (
+            condition
+            if stored is not None and condition == stored
+            else condition_for(actor, condition, "condition", shared=shared, what="scorecard")
         )
     else:
         # A card whose segment was deleted keeps saying so until it is given accounts.
@@ -349,7 +355,7 @@ def update_card(actor: Actor, card: KpiCard, changes: Mapping) -> KpiCard:
             data["base"], data["base_segment_id"] = Base.ALL, None
         if changes.get("kind") in (CardKind.COUNT, CardKind.PERCENTAGE) and "field" not in changes:
             data["field"] = ""
-        values = _card_values(actor, scorecard, data, catalog)
+        values = _card_values(actor, scorecard, data, catalog, stored=card.condition)
         before = {name: getattr(card, name) for name in MEASURE}
         for name, value in values.items():
             setattr(card, name, value)

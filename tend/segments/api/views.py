@@ -209,7 +209,7 @@ def view_accounts(request, id: int, params: Query[AccountsParams]):
     try:
         page, used = search_view(view, limit=params.limit, cursor=params.cursor)
     except ViewProblem as exc:
-        raise InvalidInput("segment", str(exc)) from exc
+        raise InvalidInput(exc.field, str(exc)) from exc
     except InvalidInput as exc:
         errors = exc.as_dicts() if hasattr(exc, "as_dicts") else [exc.as_dict()]
         body = {"detail": str(exc), "errors": errors}

@@ -147,3 +147,17 @@ def test_a_card_without_a_value_records_nothing(db):
     )
     assert "Paying, without a renewal date" not in recorded
     assert "Without a journey stage" in recorded
+
+
+def test_a_card_waiting_for_its_attribute_still_takes_a_new_target(db):
+    from tend.segments.actions.scorecards import update_card
+    from tend.workspaces.access import Actor
+
+    workspace, owner = create_workspace(
+        "Initech CS", owner_email="boss@initech.test", owner_password=PASSWORD
+    )
+    scorecard = Scorecard.objects.get(workspace=workspace)
+    card = scorecard.cards.get(title="Paying, without a renewal date")
+    update_card(Actor(workspace=workspace, member=owner), card, {"target": 2})
+    card.refresh_from_db()
+    assert card.target == 2

@@ -249,3 +249,22 @@ def test_a_view_page_costs_the_same_queries_for_more_accounts(
         )
     with django_assert_max_num_queries(before):
         read()
+
+
+def test_a_view_whose_condition_names_a_deleted_attribute_says_so(owner, book):
+    from tend.accounts.actions.definitions import delete_attribute
+    from tend.accounts.models import AttributeDefinition
+
+    view = create_view(
+        owner.actor, {"name": "Enterprise", "visibility": "shared", "condition": ENTERPRISE}
+    )
+    delete_attribute(
+        owner.actor, AttributeDefinition.objects.get(workspace=owner.workspace, key="plan")
+    )
+    assert "Its condition no longer holds" in text(owner.browser.get(f"/views/{view.pk}/"))
+    assert "Enterprise" in text(owner.browser.get("/views/"))
+    response = owner.api.get(f"/api/v1/views/{view.pk}/accounts")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "condition"
+    export = owner.browser.get(f"/views/{view.pk}/export/?format=csv")
+    assert export.status_code == 422

@@ -259,7 +259,7 @@ def view_export(request, view_id: int):
     except InvalidInput as exc:
         return _invalid(exc)
     except ViewProblem as exc:
-        return _invalid(InvalidInput("segment", str(exc)))
+        return _invalid(InvalidInput(exc.field, str(exc)))
     accounts = sorted_accounts(view, used, catalog)
     columns = field_columns(catalog, used.columns)
     return export_response(
