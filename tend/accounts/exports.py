@@ -29,6 +29,7 @@ key to page on, so the ids are read in one ordered pass rather than in keyset pa
 import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -66,13 +67,15 @@ class Column:
     value: Callable[[Any, dict], Any]
     prepare: Callable[[QuerySet], QuerySet] | None = None
     fields: tuple[str, ...] = ()
+    # A column of the accounts table itself, read as ``getattr(account, own)``.
+    own: str = ""
 
 
 # --- Columns of catalog fields ---------------------------------------------------------
 
 
 def _own_column(name: str, label: str) -> Column:
-    return Column(name, label, lambda account, record: getattr(account, name))
+    return Column(name, label, lambda account, record: getattr(account, name), own=name)
 
 
 def _field_column(name: str, label: str) -> Column:
@@ -220,13 +223,22 @@ def account_rows(
         catalog = account_catalog(workspace)
     preparations = list(dict.fromkeys(c.prepare for c in columns if c.prepare is not None))
     reads_accounts = any(not c.fields for c in columns)
+    # Columns of the accounts table alone (an export of fields) are read as plain values:
+    # building a model instance per account would cost more than the rest of the row.
+    own = [c.own for c in columns if not c.fields]
+    plain = all(own) and not preparations
     if not queryset.query.order_by:
         queryset = queryset.order_by("pk")
 
     for ids in _chunks_of_ids(queryset, size):
         chunk = Account.objects.filter(workspace=workspace, pk__in=ids)
-        accounts: dict[int, Account] = {}
-        if reads_accounts:
+        accounts: dict[int, Any] = {}
+        if plain and reads_accounts:
+            accounts = {
+                values["pk"]: SimpleNamespace(**values)
+                for values in chunk.values("pk", *dict.fromkeys(own))
+            }
+        elif reads_accounts:
             prepared = chunk
             for prepare in preparations:
                 prepared = prepare(prepared)
