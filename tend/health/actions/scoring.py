@@ -41,6 +41,7 @@ from tend.health.models import (
     ProfileVersion,
 )
 from tend.health.scoring import RANKS, UNSCORED, Definition, parse_definition
+from tend.lib import pg_copy
 from tend.lib.conditions import InvalidCondition
 from tend.workspaces.models import Workspace
 
@@ -306,7 +307,7 @@ def score_workspace(workspace: Workspace, *, now=None) -> ScoreRun:
             _delete_health_of(workspace, sorted(gone))
         if health_rows:
             _store_health(health_rows, changed_ranks, now)
-            upsert(
+            _upsert(
                 HealthSnapshot,
                 ("workspace_id", "account_id", "day", "score", "rank", "dimensions", "version_id"),
                 snapshot_rows,
@@ -341,15 +342,28 @@ def _delete_health_of(workspace: Workspace, account_ids: list[int]) -> None:
 CHANGE_COLUMNS = ("workspace", "account", "from_rank", "to_rank", "score", "version", "changed_at")
 
 
+def _upsert(model, attnames, rows, unique, update) -> None:
+    """The bulk upsert of ``tend.accounts.bulk.sql`` on SQLite; on PostgreSQL the rows are
+    copied in first (``tend.lib.pg_copy``): a first scoring writes 100,000 of each kind, and
+    parsing them as one JSON document was half of the server's work."""
+    if connection.vendor == "postgresql":
+        pg_copy.upsert(model, attnames, rows, unique, update)
+    else:
+        upsert(model, attnames, rows, unique, update)
+
+
 def _insert_changes(rows: list[tuple]) -> None:
     """Append ``HealthChange`` rows (values of ``CHANGE_COLUMNS``) as plain rows.
 
     Why not ``bulk_create``: a first scoring writes one change per account, and building
     and preparing 100,000 model instances took most of a workspace's scoring. SQLite runs
-    one prepared statement per batch (``executemany``); PostgreSQL gets each batch as one
-    JSON document, as ``tend.accounts.bulk.sql.upsert`` does.
+    one prepared statement per batch (``executemany``); PostgreSQL copies them in
+    (``tend.lib.pg_copy``).
     """
     if not rows:
+        return
+    if connection.vendor == "postgresql":
+        pg_copy.insert(HealthChange, CHANGE_COLUMNS, rows)
         return
     meta = HealthChange._meta
     quote = connection.ops.quote_name
@@ -357,26 +371,16 @@ def _insert_changes(rows: list[tuple]) -> None:
     columns = ", ".join(quote(f.column) for f in fields)
     table = quote(meta.db_table)
     stamp = rows[0][-1]
+    changed_at = connection.ops.adapt_datetimefield_value(stamp)
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHANGE_BATCH):
             batch = rows[start : start + CHANGE_BATCH]
-            if connection.vendor == "postgresql":
-                names = [f.column for f in fields]
-                types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-                records = [dict(zip(names, row, strict=True)) for row in batch]
-                # Only quoted names and types from the model's _meta are formatted in.
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
-                    f"FROM json_to_recordset(CAST(%s AS json)) AS r({types})",
-                    [orjson.dumps(records).decode()],
-                )
-            else:
-                changed_at = connection.ops.adapt_datetimefield_value(stamp)
-                marks = ", ".join(["%s"] * len(fields))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
-                    [(*row[:-1], changed_at) for row in batch],
-                )
+            # Only quoted names from the model's _meta are formatted in.
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                [(*row[:-1], changed_at) for row in batch],
+            )
 
 
 CHANGE_BATCH = 5_000
@@ -398,7 +402,7 @@ def _store_health(rows: list[tuple], changed_ranks: set[int], now) -> None:
     new_rank = [(*r, now) for r in rows if r[0] in changed_ranks]
     updates = ["profile_id", "version_id", "score", "rank", "dimensions", "computed_at"]
     if same_rank:
-        upsert(
+        _upsert(
             AccountHealth,
             (*columns, "rank_since"),
             [(*r, now) for r in same_rank],
@@ -406,6 +410,6 @@ def _store_health(rows: list[tuple], changed_ranks: set[int], now) -> None:
             updates,
         )
     if new_rank:
-        upsert(
+        _upsert(
             AccountHealth, (*columns, "rank_since"), new_rank, ["account"], [*updates, "rank_since"]
         )

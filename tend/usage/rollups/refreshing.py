@@ -14,6 +14,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from tend.accounts.models import Account
+from tend.lib import pg_copy
 from tend.lib.dates import MS_PER_DAY, offset_spans, today, zone
 from tend.usage import metrics
 from tend.usage.models import (
@@ -100,6 +101,9 @@ def _window_sums(t: int, unique_days: bool, alias: str = "d") -> str:
     ]
     return ", ".join(parts)
 
+
+NO_ACCOUNT = ("", None)  # (status, licences) of an account deleted meanwhile
+NO_USERS = (0, 0, 0)  # active users in 7, 14 and 30 days
 
 WINDOW_FIELDS = (
     "events_today",
@@ -217,7 +221,9 @@ def _refresh_accounts(workspace: Workspace, settings: UsageSettings, t: int, tz)
     trend = metrics.trend_score(
         average, common["baseline_events"], metrics.baseline_days(common["first_days"], t)
     )
-    statuses = np.array([info.get(k, ("", None))[0] for k in keys], dtype=object)
+    # Per key (in ``keys`` order): (status, licences), or ("", None) for an account gone.
+    found = [info.get(pk, NO_ACCOUNT) for pk in keys]
+    statuses = np.array([status for status, _licences in found], dtype=object)
     engagement = np.zeros(len(keys), dtype=int)
     fresh = zip(keys, zip(statuses.tolist(), average.tolist(), strict=True), strict=True)
     peers = _peer_averages(workspace.id, t, tz, dict(fresh))
@@ -226,15 +232,15 @@ def _refresh_accounts(workspace: Workspace, settings: UsageSettings, t: int, tz)
         engagement[mask] = metrics.engagement(average[mask], peers.get(status, []), trend[mask])
 
     columns = _window_columns(common)
-    active = [users.get(pk, (0, 0, 0)) for pk in keys]
-    for position, name in enumerate(("active_users_7d", "active_users_14d", "active_users_30d")):
-        columns[name] = [a[position] for a in active]
+    active = [users.get(pk, NO_USERS) for pk in keys]
+    names = ("active_users_7d", "active_users_14d", "active_users_30d")
+    columns.update(zip(names, map(list, zip(*active, strict=True)), strict=True))
     # Only accounts that still exist (as ``info`` holds them) have modules.
     columns["modules_30d"] = [modules.get(pk, []) if pk in info else [] for pk in keys]
     columns["engagement"] = engagement.tolist()
     columns["licence_utilisation"] = [
-        round(a[1] / licences, 4) if (licences := _number(info.get(pk, ("", None))[1])) else None
-        for pk, a in zip(keys, active, strict=True)
+        round(users_14d / licences, 4) if (licences := _number(licence)) else None
+        for (_status, licence), users_14d in zip(found, columns["active_users_14d"], strict=True)
     ]
     return _write(AccountUsage, "account_id", columns, keys, common["dirty"], t)
 
@@ -265,17 +271,17 @@ def _write(model, key: str, columns: dict[str, list], keys: list, dirty: list, t
     """Write refreshed rows whose ``dirty`` is still the value read, in short transactions.
 
     SQLite runs one prepared ``UPDATE`` per row (``executemany``, no round trips).
-    PostgreSQL copies every row into a temporary table (``COPY``: the cheapest way in, for the
-    driver and the server) and updates from it with one ``UPDATE … FROM`` per batch of keys.
+    PostgreSQL copies every row into a temporary table (``COPY``: see ``tend.lib.pg_copy``)
+    and updates from it with one ``UPDATE … FROM`` per batch of keys.
     """
-    for name, values in columns.items():
-        if isinstance(model._meta.get_field(name), models.JSONField):
-            columns[name] = [None if v is None else orjson.dumps(v).decode() for v in values]
     now = timezone.now()
     if connection.vendor == "postgresql":
         return _write_postgresql(model, key, columns, keys, dirty, t, now)
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
+    for name, values in columns.items():
+        if isinstance(model._meta.get_field(name), models.JSONField):
+            columns[name] = [None if v is None else orjson.dumps(v).decode() for v in values]
     names = (*columns, "day", "refreshed_at")
     stamp = model._meta.get_field("refreshed_at").get_db_prep_save(now, connection)
     rows = list(zip(*columns.values(), repeat(t), repeat(stamp), keys, dirty, strict=False))
@@ -290,30 +296,6 @@ def _write(model, key: str, columns: dict[str, list], keys: list, dirty: list, t
 
 
 REFRESH_ROWS = "usage_refresh_rows"
-NUMBERS = (models.IntegerField, models.FloatField)
-# COPY's text format: backslash escapes, tab between columns, newline between rows, \N for NULL.
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-COPY_ROWS = 20_000  # rows per message, so the server reads one while the next is built
-
-
-def _copy_text(columns: list[list], careful: list[bool]):
-    """The rows of ``columns`` in COPY's text format, a block at a time; values of the columns
-    marked ``careful`` may be None or text, the others are numbers.
-
-    Built column by column (``str`` of a Python int or float is what PostgreSQL reads back
-    exactly) rather than handing the driver a row at a time, which cost three times as much.
-    """
-    texts = []
-    for values, escaped in zip(columns, careful, strict=True):
-        if escaped:
-            texts.append([r"\N" if v is None else str(v).translate(COPY_ESCAPES) for v in values])
-        else:
-            texts.append(list(map(str, values)))
-    rows = list(map("\t".join, zip(*texts, strict=True)))
-    for start in range(0, len(rows), COPY_ROWS):
-        yield "\n".join(rows[start : start + COPY_ROWS]) + "\n"
-
-
 # PostgreSQL: rows per UPDATE transaction. Each batch holds its rows' locks until it commits.
 PG_WRITE_BATCH = 25_000
 
@@ -325,12 +307,12 @@ def _write_postgresql(model, key, columns, keys, dirty, t, now) -> int:
     fields = [model._meta.get_field(name) for name in columns]
     types = ", ".join(f"{q(f.column)} {f.db_type(connection)}" for f in fields)
     sets = ", ".join(f"{q(f.column)} = r.{q(f.column)}" for f in fields)
-    careful = [False, False, *(f.null or not isinstance(f, NUMBERS) for f in fields)]
     order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
     ranges = [
         (keys[order[start]], keys[order[min(start + PG_WRITE_BATCH, len(keys)) - 1]])
         for start in range(0, len(keys), PG_WRITE_BATCH)
     ]
+    integer = models.BigIntegerField()
     written = 0
     with connection.cursor() as cursor:
         # Only quoted names and types from the model's _meta are formatted in.
@@ -339,9 +321,13 @@ def _write_postgresql(model, key, columns, keys, dirty, t, now) -> int:
             f"CREATE TEMPORARY TABLE {REFRESH_ROWS} "
             f"(row_key bigint PRIMARY KEY, row_dirty bigint, {types})"
         )
-        with cursor.cursor.copy(f"COPY {REFRESH_ROWS} FROM STDIN") as copy:
-            for text in _copy_text([keys, dirty, *columns.values()], careful):
-                copy.write(text)
+        pg_copy.copy_into(
+            cursor,
+            REFRESH_ROWS,
+            [integer, integer, *fields],
+            [keys, dirty, *columns.values()],
+            names=["row_key", "row_dirty", *(q(f.column) for f in fields)],
+        )
         sql = (
             f"UPDATE {table} AS u SET {sets}, day = %s, refreshed_at = %s, dirty = 0 "  # noqa: S608
             f"FROM {REFRESH_ROWS} AS r WHERE r.row_key BETWEEN %s AND %s "
@@ -358,6 +344,8 @@ def _write_postgresql(model, key, columns, keys, dirty, t, now) -> int:
 
 
 def _number(value) -> float | None:
+    if value is None:
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
