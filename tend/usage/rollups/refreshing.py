@@ -387,7 +387,9 @@ def _modules(workspace_id: int, t: int) -> dict[int, list[str]]:
     sql = (
         f"SELECT d.account_id, d.module FROM {activity} d "  # noqa: S608
         f"JOIN {usage} u ON u.account_id = d.account_id "
-        f"WHERE d.workspace_id = %s AND u.dirty > 0 AND d.day >= {t - 29} AND d.day <= {t} "
+        # The workspace from the metrics row, not the day's: SQLite then reads the day rows
+        # from the unique index alone.
+        f"WHERE u.workspace_id = %s AND u.dirty > 0 AND d.day >= {t - 29} AND d.day <= {t} "
         f"AND d.module <> '' GROUP BY d.account_id, d.module ORDER BY d.account_id, {ordered}"
     )
     with _roomy_reads(), connection.cursor() as cursor:
