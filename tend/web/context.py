@@ -5,10 +5,10 @@ from django.urls import NoReverseMatch, reverse
 # (label, url name, right needed). Sections of later issues join this list as they land.
 NAVIGATION = [
     ("Accounts", "accounts:list", "read"),
+    ("Health", "health:dashboard", "read"),
     ("Segments", "segments:list", "read"),
     ("Saved views", "views:list", "read"),
     ("Scorecards", "scorecards:list", "read"),
-    ("Health", "health:dashboard", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
     ("Settings", "workspaces:settings", "read"),

@@ -96,7 +96,7 @@ def test_the_panel_shows_rank_score_and_the_profile_that_scored_it(owner, averag
     assert re.search(r"60<span class=\"kpi-unit\">/100</span>", html)
     profile = ensure_default_profile(average.workspace)
     assert (
-        f'<a href="/health/profiles/{profile.pk}/">Classic usage rank</a> · version 1 · scored'
+        f'<a href="/health/profiles/{profile.pk}/">Classic usage rank</a> · version 1 · this score since'
         in html
     )
     assert re.search(r"since \w{3} \d+, \d{4}", html)
