@@ -50,9 +50,10 @@ def _texts(values: Sequence, field: Field) -> list[str]:
         if not field.null:
             return list(map(str, values))
         return [NULL if v is None else str(v) for v in values]
-    if isinstance(field, DateTimeField):  # ISO 8601 needs no escapes; few distinct values
-        stamps = {v: v.isoformat() for v in set(values) if v is not None}
-        return [stamps.get(v, NULL) for v in values]
+    if isinstance(field, DateTimeField):  # ISO 8601 needs no escapes
+        if values and all(v is values[0] for v in values):  # the usual: one "now" for all
+            return [NULL if values[0] is None else values[0].isoformat()] * len(values)
+        return [NULL if v is None else v.isoformat() for v in values]
     if isinstance(field, JSONField):
         values = [None if v is None else orjson.dumps(v).decode() for v in values]
     else:
