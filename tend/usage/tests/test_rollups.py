@@ -230,6 +230,18 @@ def test_a_row_touched_again_while_refreshing_stays_dirty(workspace, monkeypatch
     assert usage_of("acme").dirty == 0 and usage_of("acme").events_today == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_accounts_and_end_users_are_refreshed_side_by_side_outside_a_transaction(workspace):
+    # On PostgreSQL the end users are refreshed on a second connection meanwhile (refresh()).
+    send(workspace, ("acme", "u1", "Logged in", "", 0), ("acme", "u2", "Ran report", "", 1))
+    assert not connection.in_atomic_block
+    result = rollups.roll_up(now=NOW)
+    assert (result.accounts_refreshed, result.users_refreshed) == (1, 2)
+    assert (usage_of("acme").events_7d, usage_of("acme").active_users_7d) == (2, 2)
+    assert sorted(UserUsage.objects.values_list("events_today", "events_7d")) == [(0, 1), (1, 1)]
+    assert not UserUsage.objects.filter(dirty__gt=0).exists()
+
+
 def test_events_of_a_deleted_end_user_are_still_counted_for_the_account(workspace):
     send(workspace, ("acme", "gone", "Logged in", "", 0), ("acme", "stays", "Logged in", "", 0))
     EndUser.objects.filter(external_id="gone").delete()
