@@ -32,8 +32,14 @@ def test_a_worker_killed_again_and_again_loses_nothing_and_repeats_no_effect(eff
     rng = random.Random(seed)
     log = tmp_path / "workers.log"
     held_when_killed: set[tuple[int, int]] = set()  # (job, attempt) running at a kill
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         worker = start_worker(log)
+        # Kill at a random instant of its work, not of its start-up: a loaded machine can
+        # take longer than the whole random delay just to import the apps.
+        wait_for(
+            lambda n=kill + 1: log.exists() and log.read_bytes().count(b" started") >= n,
+            timeout=30, what="the worker to start",
+        )
         time.sleep(rng.uniform(0.2, 2.0))
         worker.send_signal(signal.SIGKILL)
         worker.wait()
