@@ -410,7 +410,8 @@ def _read_body(response: http.client.HTTPResponse, clock: _Clock, limit: int):
     note = ""
     try:
         while size <= limit:
-            chunk = response.read(min(64 * 1024, limit + 1 - size))
+            # read1: one socket read at a time, so what arrived before a timeout is kept.
+            chunk = response.read1(min(64 * 1024, limit + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)
