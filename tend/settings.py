@@ -196,6 +196,10 @@ TEND_PAGE_SIZE_MAX = 1000
 TEND_SEGMENT_REFRESH_SECONDS = env_int("TEND_SEGMENT_REFRESH_SECONDS", 60)
 TEND_SEGMENT_IDLE_REFRESH_SECONDS = env_int("TEND_SEGMENT_IDLE_REFRESH_SECONDS", 60)
 
+# Outgoing HTTP (webhooks, Slack) refuses private, loopback and link-local targets; a
+# self-hoster may allow networks and host names here, comma-separated (docs/outgoing-http.md).
+TEND_OUTGOING_ALLOW = os.environ.get("TEND_OUTGOING_ALLOW", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

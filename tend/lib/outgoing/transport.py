@@ -271,6 +271,13 @@ def _resolve(target: Target, clock: _Clock) -> list[tuple[int, tuple, IPAddress]
         if isinstance(target.ip, ipaddress.IPv6Address):
             return [(socket.AF_INET6, (str(target.ip), target.port, 0, 0), target.ip)]
         return [(socket.AF_INET, (str(target.ip), target.port), target.ip)]
+    name = target.host.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        # RFC 6761: these names are loopback whatever a resolver (or /etc/hosts) says.
+        return [
+            (socket.AF_INET, ("127.0.0.1", target.port), ipaddress.ip_address("127.0.0.1")),
+            (socket.AF_INET6, ("::1", target.port, 0, 0), ipaddress.ip_address("::1")),
+        ]
     future = _resolver_pool.submit(_lookup, target.host, target.port)
     try:
         infos = future.result(timeout=clock.remaining())
