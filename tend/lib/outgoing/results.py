@@ -92,7 +92,9 @@ def describe_response(status: int, *, retry_after: float | None, location: str |
     outcome = classify_status(status)
     if 300 <= status <= 399:
         where = f" to {location}" if location else ""
-        return f"{phrase}: redirect{where} not followed (redirects are never followed; update the URL)"
+        return (
+            f"{phrase}: redirect{where} not followed (redirects are never followed; update the URL)"
+        )
     if outcome is Outcome.GONE:
         return f"{phrase}: the receiver asked to stop sending to this URL"
     if outcome is Outcome.RETRY and retry_after is not None:

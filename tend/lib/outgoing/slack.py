@@ -102,7 +102,9 @@ def post_to_slack(
     )
     if result.status_code is None or result.outcome is Outcome.DELIVERED:
         return result
-    code = result.response_text.strip().splitlines()[0][:100] if result.response_text.strip() else ""
+    code = (
+        result.response_text.strip().splitlines()[0][:100] if result.response_text.strip() else ""
+    )
     if not code or 300 <= result.status_code <= 399:
         return result
     explained = _SLACK_ERRORS.get(code)

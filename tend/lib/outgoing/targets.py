@@ -257,7 +257,9 @@ class AllowList:
         candidates = [ip]
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             candidates.append(ip.ipv4_mapped)
-        return any(c in net for c in candidates for net in self.networks if c.version == net.version)
+        return any(
+            c in net for c in candidates for net in self.networks if c.version == net.version
+        )
 
 
 def allow_list_from_settings() -> AllowList:

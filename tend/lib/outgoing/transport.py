@@ -120,7 +120,9 @@ def send(
     try:
         target = parse_url(url)
     except Refused as refusal:
-        return result(Outcome.PERMANENT, f"refused before connecting: {refusal.reason}", refused=True)
+        return result(
+            Outcome.PERMANENT, f"refused before connecting: {refusal.reason}", refused=True
+        )
     try:
         head = _request_head(method, target, headers or {}, len(body))
     except ValueError as problem:
@@ -152,7 +154,9 @@ def send(
         phase = "reading the response body"
         kept, truncated, note = _read_body(response, clock, max_response_bytes)
     except Refused as refusal:
-        return result(Outcome.PERMANENT, f"refused before connecting: {refusal.reason}", refused=True)
+        return result(
+            Outcome.PERMANENT, f"refused before connecting: {refusal.reason}", refused=True
+        )
     except _Failed as failure:
         return result(Outcome.RETRY, failure.reason, address=_text(address))
     except TimeoutError:
@@ -282,7 +286,9 @@ def _resolve(target: Target, clock: _Clock) -> list[tuple[int, tuple, IPAddress]
     try:
         infos = future.result(timeout=clock.remaining())
     except socket.gaierror as error:
-        raise _Failed(f"the host name {target.host} could not be resolved ({error.strerror})") from None
+        raise _Failed(
+            f"the host name {target.host} could not be resolved ({error.strerror})"
+        ) from None
     except UnicodeError:
         raise Refused(f"the host name {target.host} cannot be looked up") from None
     found: list[tuple[int, tuple, IPAddress]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import ssl
@@ -137,7 +138,9 @@ class RawServer:
     ``stop`` is set when the test ends so that no handler outlives it.
     """
 
-    def __init__(self, handle: Callable[[socket.socket, threading.Event], None], *, host="127.0.0.1"):
+    def __init__(
+        self, handle: Callable[[socket.socket, threading.Event], None], *, host="127.0.0.1"
+    ):
         self.handle = handle
         self.stop = threading.Event()
         self.accepted = 0
@@ -179,11 +182,9 @@ class RawServer:
             self._threads.append(thread)
 
     def _serve(self, conn: socket.socket):
-        with conn:
-            try:
-                self.handle(conn, self.stop)
-            except OSError:
-                pass  # the client gave up: that is what these servers are for
+        # OSError: the client gave up, which is what these servers are for.
+        with conn, contextlib.suppress(OSError):
+            self.handle(conn, self.stop)
 
     def drip(self, conn: socket.socket, data: bytes, interval: float) -> None:
         """Send ``data`` one byte at a time, ``interval`` seconds apart, until told to stop."""

@@ -5,6 +5,9 @@ second more. A per-read timeout (what requests and httpx offer) would wait forev
 trickling server: every byte arrives well inside any per-read timeout.
 """
 
+import socket
+import threading
+
 import pytest
 
 from tend.lib.outgoing import Outcome, send
@@ -108,9 +111,6 @@ def test_an_oversized_answer_is_cut_to_the_limit_and_marked_truncated():
 
 
 def test_a_dns_lookup_that_hangs_is_cut_off_at_the_deadline(monkeypatch):
-    import socket
-    import threading
-
     released = threading.Event()
 
     def hanging_lookup(*args, **kwargs):

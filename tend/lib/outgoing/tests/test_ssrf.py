@@ -101,7 +101,7 @@ ADDRESS_CLASSES = [
     ("127.0.0.53", "loopback"),
     ("169.254.169.254", "link-local"),
     ("100.64.0.1", "carrier-grade NAT"),
-    ("0.0.0.0", "unspecified"),
+    ("0.0.0.0", "unspecified"),  # noqa: S104 - an answer to refuse, not a bind
     ("224.0.0.1", "multicast"),
     ("240.0.0.1", "reserved"),
     ("192.0.0.8", "IETF protocol"),
@@ -206,7 +206,9 @@ def test_a_domain_entry_allows_names_under_it_and_no_look_alikes(resolver, conne
     resolver.answer("evilcorp.test", ["127.0.0.1"])
     with HttpServer() as server:
         assert send("POST", server.url(host="crm.eu.corp.test"), body=b"", allow=allow).delivered
-        assert send("POST", server.url(host="corp.test.attacker.example"), body=b"", allow=allow).refused
+        assert send(
+            "POST", server.url(host="corp.test.attacker.example"), body=b"", allow=allow
+        ).refused
         assert send("POST", server.url(host="evilcorp.test"), body=b"", allow=allow).refused
     assert len(server.requests) == 1
 
@@ -219,7 +221,9 @@ def test_an_allowed_network_does_not_open_its_neighbours(resolver):
     assert "10.21.1.1" in check_url("http://out.example/", allow=allow)
 
 
-@pytest.mark.parametrize("entry", ["10.0.0.0/33", "http://hooks.internal", "hooks internal!", "1.2.3"])
+@pytest.mark.parametrize(
+    "entry", ["10.0.0.0/33", "http://hooks.internal", "hooks internal!", "1.2.3"]
+)
 def test_a_malformed_allow_list_entry_is_an_error_naming_it(entry):
     with pytest.raises(ValueError, match="TEND_OUTGOING_ALLOW"):
         AllowList.parse(entry)
