@@ -56,6 +56,7 @@ USER_AGENT = "Tend-Outgoing/1.0"
 # Framing headers are ours to write: a caller's Content-Length or Transfer-Encoding could
 # desynchronise the receiver (request smuggling), a Host header would contradict the URL.
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_MAX_INFORMATIONAL = 5  # 1xx answers tolerated before the real one
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 # Resolution runs here so that the caller can stop waiting at its deadline. A lookup that
@@ -112,6 +113,8 @@ def send(
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}")
+    if deadline_seconds <= 0 or max_response_bytes < 0:
+        raise ValueError("deadline_seconds must be positive and max_response_bytes not negative")
     clock = _Clock(deadline_seconds)
 
     def result(outcome: Outcome, reason: str, **fields) -> Result:
@@ -145,8 +148,7 @@ def send(
         send_error = _send_request(sock, head, bytes(body), clock)
         phase = "waiting for the response headers"
         try:
-            response = http.client.HTTPResponse(_DeadlineSocket(sock, clock), method=method)
-            response.begin()
+            response = _read_response_head(_DeadlineSocket(sock, clock), method)
         except (http.client.HTTPException, OSError):
             if send_error is not None:  # no answer either: the send failure is the story
                 raise send_error from None
@@ -387,6 +389,26 @@ def _send_request(sock: socket.socket, head: bytes, body: bytes, clock: _Clock) 
     return None
 
 
+def _read_response_head(source: _DeadlineSocket, method: str) -> http.client.HTTPResponse:
+    """Status and headers of the final response, past any informational (1xx) ones.
+
+    ``http.client`` skips ``100 Continue`` itself but returns ``103 Early Hints`` as if it
+    were the answer; the real one follows on the same stream, so read on from there.
+    """
+    response = http.client.HTTPResponse(source, method=method)
+    response.begin()
+    for _ in range(_MAX_INFORMATIONAL):
+        if not 100 <= response.status <= 199:
+            break
+        following = http.client.HTTPResponse(source, method=method)
+        # What the first one buffered belongs to the next; take the stream from it so that
+        # closing the first (when it is collected) leaves the stream open.
+        following.fp, response.fp = response.fp, None
+        following.begin()
+        response = following
+    return response
+
+
 class _DeadlineReader(io.RawIOBase):
     """Socket reads that each wait only for the time left before the deadline."""
 
@@ -406,10 +428,13 @@ class _DeadlineSocket:
     """What ``http.client.HTTPResponse`` reads from instead of the socket."""
 
     def __init__(self, sock: socket.socket, clock: _Clock):
-        self._reader = _DeadlineReader(sock, clock)
+        self._sock = sock
+        self._clock = clock
 
     def makefile(self, mode: str, *args, **kwargs) -> io.BufferedReader:
-        return io.BufferedReader(self._reader)
+        # A reader of its own each time: closing one (as a discarded response does when it is
+        # collected) must not close the stream another response is reading.
+        return io.BufferedReader(_DeadlineReader(self._sock, self._clock))
 
 
 def _read_body(response: http.client.HTTPResponse, clock: _Clock, limit: int):

@@ -8,7 +8,7 @@ import pytest
 
 from tend.lib.outgoing import Outcome, send
 from tend.lib.outgoing.tests.conftest import LOOPBACK
-from tend.lib.outgoing.tests.servers import HttpServer, Reply
+from tend.lib.outgoing.tests.servers import HttpServer, RawServer, Reply, read_request_head
 
 
 def test_a_2xx_answer_is_delivered_with_the_status_body_and_address():
@@ -163,3 +163,56 @@ def test_wrong_argument_types_are_programming_errors():
         send("POST", "https://example.com/", body="text, not bytes")
     with pytest.raises(ValueError):
         send("CONNECT", "https://example.com/")
+
+
+def test_an_informational_103_is_skipped_and_the_final_answer_counts():
+    def early_hints(conn, stop):
+        read_request_head(conn)
+        conn.sendall(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 6\r\nConnection: close\r\n\r\nqueued"
+        )
+
+    with RawServer(early_hints) as server:
+        result = send("POST", server.url(), body=b"x", allow=LOOPBACK)
+    assert result.outcome is Outcome.DELIVERED
+    assert result.status_code == 202
+    assert result.response_body == b"queued"
+
+
+def test_a_server_closing_without_answering_is_retried():
+    def hang_up(conn, stop):
+        read_request_head(conn)
+
+    with RawServer(hang_up) as server:
+        result = send("POST", server.url(), body=b"x", allow=LOOPBACK)
+    assert result.outcome is Outcome.RETRY
+    assert "closed the connection without answering" in result.reason
+
+
+def test_garbage_instead_of_http_is_retried_with_the_reason():
+    def garbage(conn, stop):
+        read_request_head(conn)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    with RawServer(garbage) as server:
+        result = send("POST", server.url(), body=b"x", allow=LOOPBACK)
+    assert result.outcome is Outcome.RETRY
+    assert "could not be read" in result.reason
+
+
+def test_a_redirect_to_the_metadata_service_is_reported_and_never_contacted(connects):
+    metadata = "http://169.254.169.254/latest/meta-data/iam/"
+    with HttpServer(lambda r: Reply(302, b"", {"Location": metadata})) as server:
+        result = send("POST", server.url(), body=b"x", allow=LOOPBACK)
+    assert result.outcome is Outcome.PERMANENT
+    assert result.location == metadata
+    assert connects == [("127.0.0.1", server.port)]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"deadline_seconds": 0}, {"deadline_seconds": -1}, {"max_response_bytes": -1}]
+)
+def test_impossible_limits_are_programming_errors(kwargs):
+    with pytest.raises(ValueError):
+        send("POST", "https://example.com/", **kwargs)
