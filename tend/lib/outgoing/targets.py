@@ -96,9 +96,12 @@ def parse_url(url: str) -> Target:
     raw_host = parts.hostname or ""
     if not raw_host:
         raise Refused("the URL has no host")
+    bracketed = parts.netloc.startswith("[")
     if "%" in raw_host:
-        raise Refused("IPv6 zone identifiers (%) are not allowed in the host")
-    host, ip = _normalise_host(raw_host, bracketed=parts.netloc.startswith("["))
+        if bracketed:
+            raise Refused("IPv6 zone identifiers (%) are not allowed in the host")
+        raise Refused("percent-encoded host names are not allowed")
+    host, ip = _normalise_host(raw_host, bracketed=bracketed)
     path = parts.path or "/"
     request_target = quote(path, safe=_PATH_SAFE)
     if parts.query:

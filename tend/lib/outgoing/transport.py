@@ -176,11 +176,11 @@ def send(
             address=_text(address),
         )
     except ssl.SSLError as error:
-        return result(
-            Outcome.RETRY,
-            f"the TLS handshake with {target.host} failed: {error.reason or error}",
-            address=_text(address),
-        )
+        if phase == "in the TLS handshake":
+            reason = f"the TLS handshake with {target.host} failed: {error.reason or error}"
+        else:
+            reason = f"TLS failed while {phase}: {error.reason or error}"
+        return result(Outcome.RETRY, reason, address=_text(address))
     except http.client.RemoteDisconnected:
         return result(
             Outcome.RETRY,

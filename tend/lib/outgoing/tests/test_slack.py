@@ -78,7 +78,6 @@ def test_ok_is_delivered_and_the_message_arrives_as_json():
         (404, "no_service", Outcome.PERMANENT, "removed or disabled"),
         (410, "channel_is_archived", Outcome.GONE, "archived"),
         (500, "rollup_error", Outcome.RETRY, None),
-        (503, "service unavailable", Outcome.RETRY, None),
     ],
 )
 def test_slacks_error_codes_are_classified_and_quoted(status, code, outcome, explained):
@@ -89,6 +88,15 @@ def test_slacks_error_codes_are_classified_and_quoted(status, code, outcome, exp
     assert code in result.reason
     if explained:
         assert explained in result.reason
+
+
+def test_an_html_error_page_is_not_quoted_as_a_slack_code():
+    page = b"<html><body>502 Bad Gateway</body></html>"
+    with HttpServer(lambda r: Reply(502, page)) as slack:
+        result = post_to_slack(slack.url("/services/T/B/X"), "hello", allow=LOOPBACK)
+    assert result.outcome is Outcome.RETRY
+    assert result.reason == "502 Bad Gateway"
+    assert result.response_body == page  # still kept for the log
 
 
 def test_rate_limiting_is_retried_after_the_time_slack_asks_for():

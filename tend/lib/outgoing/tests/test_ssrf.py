@@ -56,6 +56,7 @@ REFUSED_URLS = [
     ("http://198.18.0.1/", "benchmarking"),
     ("http://192.0.2.10/", "documentation"),
     ("http://[fe80::1%25lo]/", "zone identifiers"),
+    ("http://%31%32%37.0.0.1/", "percent-encoded"),
     ("file:///etc/passwd", "only http and https"),
     ("ftp://127.0.0.1/", "only http and https"),
     ("gopher://127.0.0.1:6379/_INFO", "only http and https"),
