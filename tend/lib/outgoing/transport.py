@@ -9,7 +9,7 @@ blocking step is given only the time left:
 2. check every address against the rules (``targets``) before any socket is opened;
 3. connect to a checked address — never to the name, so nothing resolves it again;
 4. TLS handshake with SNI and certificate checks for the host *name*;
-5. send the request (``sendall``'s timeout covers the whole send);
+5. send the request, each write given only the time left;
 6. read the status, headers and up to ``max_response_bytes`` of the body through a reader
    that sets the socket timeout to the time left before each ``recv``.
 
@@ -376,14 +376,19 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _send_request(sock: socket.socket, head: bytes, body: bytes, clock: _Clock) -> OSError | None:
-    """Send head and body; return (not raise) a reset or broken pipe.
+    """Send head and body, each write given only the time left; return (not raise) a reset.
 
-    A receiver may answer early — 413 for a body too large — and close before reading it
-    all; its answer is worth more than our send error, so the caller still reads.
+    Not ``sendall``: on a TLS socket it is a Python loop whose every write gets the full
+    timeout again. A receiver may answer early — 413 for a body too large — and close
+    before reading it all; its answer is worth more than our send error, so the caller
+    still reads.
     """
-    sock.settimeout(clock.remaining())  # since Python 3.5 this bounds the whole sendall
+    view = memoryview(head + body)
     try:
-        sock.sendall(head + body)
+        while view:
+            sock.settimeout(clock.remaining())
+            sent = sock.send(view)
+            view = view[sent:]
     except (BrokenPipeError, ConnectionResetError) as error:
         return error
     return None

@@ -6,7 +6,7 @@ import pytest
 import trustme
 
 from tend.lib.outgoing import AllowList, Outcome, send
-from tend.lib.outgoing.tests.servers import HttpServer
+from tend.lib.outgoing.tests.servers import HttpServer, RawServer
 
 ALLOW = AllowList.parse("127.0.0.1/32")
 
@@ -80,3 +80,32 @@ def test_plain_http_to_a_tls_port_is_a_failure_to_retry_not_a_crash(tls_server):
     result = send("POST", tls_server.url(), body=b"{}", allow=ALLOW, deadline_seconds=3)
     assert result.outcome is Outcome.RETRY
     assert result.status_code is None
+
+
+def test_a_tls_receiver_reading_slowly_cannot_stretch_the_send_past_the_deadline(
+    authority, trusting
+):
+    """Each TLS write waits less than any per-call timeout, but all of them together would
+    take minutes: only a deadline re-checked before every write stops it."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+
+    def slow_reader(conn, stop):
+        tls = context.wrap_socket(conn, server_side=True)
+        while not stop.wait(0.25):
+            if not tls.recv(64 * 1024):
+                return
+
+    body = b"x" * (48 * 1024 * 1024)
+    with RawServer(slow_reader) as server:
+        result = send(
+            "POST",
+            server.url(scheme="https"),
+            body=body,
+            deadline_seconds=2.5,
+            allow=ALLOW,
+            ssl_context=trusting,
+        )
+    assert result.outcome is Outcome.RETRY
+    assert 2.45 <= result.elapsed <= 3.5, result.elapsed
+    assert "sending the request" in result.reason
