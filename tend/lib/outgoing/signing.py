@@ -24,7 +24,7 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 DEFAULT_TOLERANCE_SECONDS = 5 * 60
 # Ids and timestamps go into the signed string separated by dots, so they may not hold one.
-_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,256}$")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_\-]{1,256}")
 
 
 class InvalidSignature(Exception):
@@ -54,7 +54,7 @@ def secret_key(secret: str) -> bytes:
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     """The ``v1,<base64>`` signature of one attempt."""
-    if not _MESSAGE_ID.match(message_id):
+    if not _MESSAGE_ID.fullmatch(message_id):
         raise ValueError("a message id is 1–256 letters, digits, '-' or '_'")
     signed = f"{message_id}.{int(timestamp)}.".encode() + bytes(body)
     digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()

@@ -24,7 +24,7 @@ SLACK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
 SLACK_PATHS = ("/services/", "/workflows/", "/triggers/")
 MAX_TEXT_CHARS = 40_000  # Slack cuts longer text itself; we cut first and say so
 MAX_BLOCKS = 50
-_ERROR_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+_ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 _SLACK_ERRORS = {
     "invalid_payload": "Slack could not read the message",
@@ -106,7 +106,7 @@ def post_to_slack(
         return result
     code = result.response_text.strip()
     # Slack's errors are short codes; an HTML error page from a proxy is not quoted.
-    if not _ERROR_CODE.match(code) or 300 <= result.status_code <= 399:
+    if not _ERROR_CODE.fullmatch(code) or 300 <= result.status_code <= 399:
         return result
     explained = _SLACK_ERRORS.get(code)
     reason = f"Slack answered {status_phrase(result.status_code)}: {code}"

@@ -28,7 +28,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 ALLOW_SETTING = "TEND_OUTGOING_ALLOW"
 
 # Characters a host name may hold once IDNA-encoded. Underscores appear in real DNS names.
-_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?$")
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*\.?")
 # Path and query characters sent as written; anything else is percent-encoded.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
 
@@ -129,7 +129,7 @@ def _normalise_host(raw: str, *, bracketed: bool) -> tuple[str, IPAddress | None
         host = raw.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise Refused(f"the host name {raw!r} is not a valid international domain name") from None
-    if len(host) > 253 or not _HOST_NAME.match(host):
+    if len(host) > 253 or not _HOST_NAME.fullmatch(host):
         raise Refused(f"the host name {raw!r} contains characters a host name cannot hold")
     return host, None
 
@@ -236,7 +236,7 @@ class AllowList:
             name = entry[2:] if entry.startswith("*.") else entry
             is_domain = entry.startswith(("*.", "."))
             name = name.lstrip(".").rstrip(".")
-            if not name or not _HOST_NAME.match(name) or re.fullmatch(r"[\d./]+", name):
+            if not name or not _HOST_NAME.fullmatch(name) or re.fullmatch(r"[\d./]+", name):
                 raise ValueError(
                     f"{ALLOW_SETTING}: {entry!r} is neither a network (10.0.0.0/8), an address "
                     "nor a host name (hooks.internal, .corp.example)"

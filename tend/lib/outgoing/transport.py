@@ -57,7 +57,7 @@ USER_AGENT = "Tend-Outgoing/1.0"
 # desynchronise the receiver (request smuggling), a Host header would contradict the URL.
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _MAX_INFORMATIONAL = 5  # 1xx answers tolerated before the real one
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 # Resolution runs here so that the caller can stop waiting at its deadline. A lookup that
 # hangs holds one thread until the resolver gives up; with all of them busy, further lookups
@@ -251,7 +251,7 @@ def _request_head(method: str, target: Target, headers: Mapping[str, str], lengt
     lines = [f"{method} {target.request_target} HTTP/1.1", f"Host: {target.host_header}"]
     names = set()
     for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"{name!r} is not a valid header name")
         if name.lower() in _FRAMING_HEADERS:
             raise ValueError(f"the {name} header is set by Tend and cannot be given")

@@ -145,6 +145,7 @@ def test_a_host_name_that_does_not_resolve_is_retried(resolver):
     [
         ({"X-Evil": "a\r\nX-Injected: 1"}, "line break"),
         ({"Bad Name": "x"}, "not a valid header name"),
+        ({"X-Name\n": "x"}, "not a valid header name"),  # a trailing newline ends no regex here
         ({"Content-Length": "0"}, "set by Tend"),
         ({"Transfer-Encoding": "chunked"}, "set by Tend"),
         ({"Host": "internal"}, "set by Tend"),

@@ -109,9 +109,10 @@ def test_each_header_is_required(missing):
         verify(secret, headers, b"{}")
 
 
-def test_ids_with_dots_cannot_be_signed_so_fields_cannot_be_shifted():
+@pytest.mark.parametrize("message_id", ["msg.1", "msg_1\n", ""])
+def test_ids_with_dots_or_line_breaks_cannot_be_signed_so_fields_cannot_be_shifted(message_id):
     with pytest.raises(ValueError):
-        sign(generate_secret(), "msg.1", 1, b"{}")
+        sign(generate_secret(), message_id, 1, b"{}")
 
 
 @pytest.mark.parametrize(

@@ -223,7 +223,7 @@ def test_an_allowed_network_does_not_open_its_neighbours(resolver):
 
 
 @pytest.mark.parametrize(
-    "entry", ["10.0.0.0/33", "http://hooks.internal", "hooks internal!", "1.2.3"]
+    "entry", ["10.0.0.0/33", "http://hooks.internal", "hooks internal!", "1.2.3", "hooks:8080"]
 )
 def test_a_malformed_allow_list_entry_is_an_error_naming_it(entry):
     with pytest.raises(ValueError, match="TEND_OUTGOING_ALLOW"):
