@@ -45,7 +45,6 @@ class Refused(Exception):
 class Target:
     """A parsed, allowed-looking URL: what to resolve, where to connect, what to send."""
 
-    url: str
     scheme: str
     host: str  # lower-case ASCII host name, or an IP literal without brackets
     port: int
@@ -107,7 +106,6 @@ def parse_url(url: str) -> Target:
     if parts.query:
         request_target += "?" + quote(parts.query, safe=_PATH_SAFE)
     return Target(
-        url=url,
         scheme=scheme,
         host=host,
         port=port or DEFAULT_PORTS[scheme],
