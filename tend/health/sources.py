@@ -38,8 +38,9 @@ from tend.accounts.models import Account, AttributeDefinition, AttributeType, Ob
 from tend.health.past_metrics import aggregates_on_days
 from tend.health.scoring import MetricRule
 from tend.lib.dates import day_number, today, zone
-from tend.usage.models import AccountUsage, Metric, MetricValue, VisitFrequency
+from tend.usage.models import AccountUsage, Metric, MetricLatest, MetricValue, VisitFrequency
 from tend.usage.past import PastUsage
+from tend.usage.queries.metrics import latest_metric_values, latest_on
 from tend.workspaces.models import Workspace
 
 NUMBER, CATEGORY = "number", "category"
@@ -404,7 +405,9 @@ class CustomMetricSource(Source):
             days = int(params.get("days", 30))
             metric_id = metrics.get(rule.source.removeprefix("metrics."))
             found = (
-                {} if metric_id is None else self._aggregate(metric_id, aggregate, days, day, ids)
+                {}
+                if metric_id is None
+                else self._aggregate(workspace, metric_id, aggregate, days, day, ids)
             )
             inputs[rule.input_key] = _aligned(ids, found, np.nan)
         return inputs
@@ -440,7 +443,30 @@ class CustomMetricSource(Source):
             )
 
     @staticmethod
-    def _aggregate(metric_id: int, aggregate: str, days: int, day: int, ids: np.ndarray) -> dict:
+    def _aggregate(
+        workspace: Workspace, metric_id: int, aggregate: str, days: int, day: int, ids: np.ndarray
+    ) -> dict:
+        if aggregate == "latest":
+            # The latest value up to the day, if it falls in the window: one row per account
+            # (the usage app keeps them), rather than the window's whole series. Today's in
+            # the parts that let the database read rows alone; a past day's in one pass.
+            if day >= local_today(workspace):
+                parts = latest_metric_values(workspace.pk, metric_id, day)
+            else:
+                parts = (
+                    MetricLatest.objects.filter(workspace=workspace, metric_id=metric_id).annotate(
+                        latest=latest_on(metric_id, day),
+                        latest_day=latest_on(metric_id, day, "day"),
+                    ),
+                )
+            found = {}
+            for part in parts:
+                found.update(
+                    _of(part, ids)
+                    .filter(latest_day__gt=day - days)
+                    .values_list("account_id", "latest")
+                )
+            return found
         window = _of(
             MetricValue.objects.filter(metric_id=metric_id, day__gt=day - days, day__lte=day), ids
         )
@@ -459,8 +485,6 @@ class CustomMetricSource(Source):
         ):
             earliest.setdefault(account_id, (value_day, value))
             latest[account_id] = value
-        if aggregate == "latest":
-            return latest
         changes = {}
         for account_id, value in latest.items():
             first = earliest[account_id][1]

@@ -21,7 +21,8 @@ from tend.lib.json_sql import JSONArrayHasAny
 from tend.usage.extensions import usage_of
 from tend.usage.models import AccountUsage, Metric, VisitFrequency
 from tend.usage.past import WINDOW_METRICS
-from tend.usage.past.relations import latest_metric_values, metric_then, usage_then
+from tend.usage.past.relations import metric_then, usage_then
+from tend.usage.queries.metrics import latest_metric_values
 
 # metric → (label, description)
 NUMBERS = {
@@ -159,7 +160,7 @@ def metric_fields(workspace) -> list[FieldSpec]:
             f"metrics.{metric.key}",
             FieldType.NUMBER,
             metric.label,
-            lookup="value",
+            lookup="latest",
             rows=_latest(workspace.pk, metric.pk),
             rows_key="account_id",
             past=_metric_then(workspace.pk, metric.pk),

@@ -326,7 +326,12 @@ class UserDay(models.Model):
                 fields=["account", "day", "end_user"], name="usage_user_day_unique"
             )
         ]
-        indexes = [models.Index(fields=["end_user", "day"], name="usage_user_day_user")]
+        indexes = [
+            models.Index(fields=["end_user", "day"], name="usage_user_day_user"),
+            # Active users of a whole workspace over a past window: change filters and
+            # health's past metrics read a range of days of one workspace.
+            models.Index(fields=["workspace", "day"], name="usage_user_day_ws"),
+        ]
 
     def __str__(self):
         return f"user {self.end_user_id} day {self.day}: {self.events}"
@@ -502,3 +507,54 @@ class MetricValue(models.Model):
 
     def __str__(self):
         return f"{self.metric_id} of account {self.account_id} on day {self.day}: {self.value}"
+
+
+class MetricLatest(models.Model):
+    """One account's latest value of a custom metric, kept beside its series (``MetricValue``)
+    by every write of it, so that "the latest value up to a day" is one row per account rather
+    than an anti-join over the whole series.
+
+    ``day`` is the latest day with a value on or before the day the row was last written
+    (the workspace's today then), ``value`` that day's value, and ``next_day`` the earliest
+    day with a value after it — a value sent ahead of time for a later day — or NULL. Both
+    are days with a value and no day between them has one, so the row answers "the latest
+    value on or before D" exactly for every D with ``day <= D < next_day`` (NULLs meaning no
+    bound); for any other D (a past day before ``day``, or a day on or after ``next_day``,
+    which the day passing makes today) readers fall back to the series
+    (:func:`tend.usage.queries.metrics.latest_metric_values`), and the rollup job moves rows
+    whose ``next_day`` has come (:func:`tend.usage.actions.metrics.advance_latest_values`).
+    ``day`` and ``value`` are NULL while the only values are ahead of today.
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    metric = models.ForeignKey(
+        Metric, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    day = models.IntegerField(null=True)
+    value = models.FloatField(null=True)
+    next_day = models.IntegerField(null=True)
+
+    objects = scoped()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "metric"], name="usage_metric_latest_unique")
+        ]
+        indexes = [
+            # Every account's latest value of one metric: conditions and health.
+            models.Index(fields=["metric"], name="usage_metric_latest_metric"),
+            # Rows whose next value has come, for the rollup job to move: few or none.
+            models.Index(
+                fields=["workspace", "next_day"],
+                condition=models.Q(next_day__isnull=False),
+                name="usage_metric_latest_next",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.metric_id} of account {self.account_id}: {self.value} on day {self.day}"

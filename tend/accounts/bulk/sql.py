@@ -20,7 +20,7 @@ import functools
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import orjson
 from django.db import connection
@@ -205,10 +205,16 @@ def upsert(
     rows: Sequence[Sequence],
     unique: Sequence[str],
     update: Sequence[str],
+    assignments: Mapping[str, str] | None = None,
 ) -> list[tuple]:
     """Insert ``rows`` (values of ``attnames``), or update the columns ``update`` of the rows
     that already exist by the ``unique`` columns. Returns ``(pk, *unique values)`` per row,
     in no particular order.
+
+    ``assignments`` gives some of the ``update`` columns (by attname) an SQL expression of
+    the caller's in place of ``excluded.<column>``: it may read the stored row by the table's
+    quoted name and the proposed one as ``excluded``, e.g. to keep the larger of the two. It
+    must be fixed text: values go in ``rows``.
     """
     if not rows:
         return []
@@ -217,9 +223,11 @@ def upsert(
     fields = [meta.get_field(name) for name in attnames]
     columns = ", ".join(quote(f.column) for f in fields)
     conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
+    assignments = assignments or {}
     sets = ", ".join(
-        f"{quote(c)} = excluded.{quote(c)}"
-        for c in (meta.get_field(name).column for name in update)
+        f"{quote(meta.get_field(name).column)} = "
+        + assignments.get(name, f"excluded.{quote(meta.get_field(name).column)}")
+        for name in update
     )
     returning = ", ".join(
         quote(c) for c in [meta.pk.column, *(meta.get_field(n).column for n in unique)]

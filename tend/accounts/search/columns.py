@@ -43,7 +43,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 
 from tend.lib.conditions import FieldSpec, FieldType, Storage
 
@@ -65,13 +65,16 @@ def _rows(spec: FieldSpec):
 
 def value_expression(spec: FieldSpec, now):
     """The expression that selects ``spec``'s stored value (before ``spec.read``)."""
-    rows = _rows(spec)
-    if rows is not None:
-        # At most one row per object: its value, read by a subquery (the guard inside it).
-        found = rows(now).filter(**{spec.rows_key: OuterRef("pk")})
-        if spec.present is not None:
-            found = found.filter(spec.present)
-        return Subquery(found.values(spec.lookup)[:1])
+    if _rows(spec) is not None:
+        # At most one row per object: its value, read by a subquery (the guard inside it);
+        # a field read in parts holds each object in one of them.
+        values = []
+        for part in spec.row_parts(now):
+            found = part.filter(**{spec.rows_key: OuterRef("pk")})
+            if spec.present is not None:
+                found = found.filter(spec.present)
+            values.append(Subquery(found.values(spec.lookup)[:1]))
+        return values[0] if len(values) == 1 else Coalesce(*values)
     key = _json_key(spec)
     if key is not None and spec.type in _STRING_STORED:
         return KeyTextTransform(key.key_name, key.lhs)

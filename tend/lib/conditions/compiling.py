@@ -89,7 +89,9 @@ def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
     present = set_q(spec)
     q = present if op == "is_set" else _SQL[op](spec, value, now) & present
     if spec.rows is not None:
-        return Q(pk__in=spec.rows(now).filter(q).values(spec.rows_key))
+        # Parts hold different objects, so the clause holds on one part or on none of them.
+        parts = [Q(pk__in=part.filter(q).values(spec.rows_key)) for part in spec.row_parts(now)]
+        return reduce(or_, parts)
     return q
 
 

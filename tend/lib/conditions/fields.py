@@ -15,10 +15,13 @@ Two kinds of field read their values elsewhere than on the population's rows:
 
 * **rows** — the value is a column of rows of another table, at most one row per object,
   that ``rows(now)`` selects (the latest value of a custom metric). ``lookup`` is a column
-  of those rows and ``rows_key`` the column naming the object. A clause compiles to
-  ``pk IN (SELECT rows_key FROM … WHERE <the clause on lookup>)``: one uncorrelated
-  subquery, however big the population, and the records of a batch of objects are read
-  with one query.
+  (or an annotation) of those rows and ``rows_key`` the column naming the object. A clause
+  compiles to ``pk IN (SELECT rows_key FROM … WHERE <the clause on lookup>)``: one
+  uncorrelated subquery, however big the population, and the records of a batch of objects
+  are read with one query. ``rows(now)`` may instead return a tuple of querysets, *parts*
+  that hold different objects and read their value differently (a plain column for most,
+  a costlier subquery for a few): a clause then holds when it holds on a row of any part,
+  and the database plans each part on its own estimates.
 * **past** — a number field whose values some days ago are kept takes the change
   operators. ``past(days, now, among)`` returns the SQL (and its parameters) of a relation
   ``(id, now_value, then_value)``: one row per object that has both its value now (as the
@@ -99,8 +102,9 @@ class FieldSpec:
     ids: bool = False
     # The operators the field takes when fewer than its type's (``segment``: in, not_in).
     operators: tuple[str, ...] | None = None
-    # Values in rows of another table (see the module docstring): rows(now) → QuerySet.
-    rows: Callable[[datetime.datetime], QuerySet] | None = None
+    # Values in rows of another table (see the module docstring): rows(now) → QuerySet, or
+    # a tuple of QuerySets holding different objects.
+    rows: Callable[[datetime.datetime], QuerySet | tuple[QuerySet, ...]] | None = None
     rows_key: str = ""
     # Values some days ago, for change filters: past(days, now, among) → (sql, params).
     past: Callable[[int, datetime.datetime, tuple[str, Any] | None], tuple[str, Any]] | None = None
@@ -133,6 +137,11 @@ class FieldSpec:
     @property
     def is_multi(self) -> bool:
         return self.type == FieldType.MULTI_ENUM
+
+    def row_parts(self, now: datetime.datetime) -> tuple[QuerySet, ...]:
+        """The querysets of ``rows(now)``: one, or the parts the field returns."""
+        found = self.rows(now)
+        return found if isinstance(found, tuple) else (found,)
 
     def read(self, stored, now: datetime.datetime):
         """The value the evaluator compares, from what ``get`` returned; None when missing
@@ -257,8 +266,9 @@ class Catalog(Mapping[str, FieldSpec]):
         """``{pk: record}`` for every object of ``queryset``, holding ``keys``: field names and
         :func:`past_key` keys (default: every field, no past values).
 
-        Queries: one for the objects (plus what ``prepare`` adds), one per rows field and one
-        per past key, each restricted to the objects of ``queryset`` by a subquery.
+        Queries: one for the objects (plus what ``prepare`` adds), one per rows field (or part
+        of one) and one per past key, each restricted to the objects of ``queryset`` by a
+        subquery.
         """
         now = as_now(now)
         keys = list(self._fields) if keys is None else list(dict.fromkeys(keys))
@@ -269,9 +279,9 @@ class Catalog(Mapping[str, FieldSpec]):
             spec = self._fields.get(key)
             if spec is not None and spec.rows is not None:
                 column = (spec.rows_key, spec.lookup)
-                values = dict(
-                    spec.rows(now).filter(**{f"{spec.rows_key}__in": ids}).values_list(*column)
-                )
+                values = {}
+                for part in spec.row_parts(now):
+                    values.update(part.filter(**{f"{spec.rows_key}__in": ids}).values_list(*column))
                 for pk, record in found.items():
                     record[key] = spec.read(values.get(pk), now)
             past = split_past_key(key)

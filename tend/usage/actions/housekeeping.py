@@ -24,6 +24,7 @@ from tend.usage.models import (
     AccountUsage,
     IngestCount,
     IngestRejection,
+    MetricLatest,
     MetricValue,
     ReceivedMessage,
     RollupState,
@@ -83,7 +84,15 @@ def delete_orphans() -> int:
     accounts = Account.objects.values("id")
     users = EndUser.objects.values("id")
     deleted = 0
-    for model in (UsageEvent, AccountDay, AccountActivityDay, UserDay, AccountUsage, MetricValue):
+    for model in (
+        UsageEvent,
+        AccountDay,
+        AccountActivityDay,
+        UserDay,
+        AccountUsage,
+        MetricValue,
+        MetricLatest,
+    ):
         deleted += _delete_in_batches(model.objects.exclude(account_id__in=accounts))
     for model in (UserDay, UserUsage):
         deleted += _delete_in_batches(model.objects.exclude(end_user_id__in=users))

@@ -11,8 +11,9 @@ relation to a few accounts, for reading their records.
   live row (``AccountUsage``); then is the rollup aggregated over the window ending on that
   day, 0 when the account had nothing in it. An account first seen after that day has no
   value then, as it had no metrics row.
-* **Custom metrics**: the latest value sent for a day on or before the day asked for
-  (:func:`latest_metric_values`), now and then alike.
+* **Custom metrics**: the latest value sent for a day on or before the day asked for, now
+  and then alike (:func:`~tend.usage.queries.metrics.latest_on`: the account's latest row,
+  or its series for a day the row does not answer).
 
 Only table and column names from the models' ``_meta`` and fixed SQL are formatted into
 the text; every value is a parameter.
@@ -21,12 +22,12 @@ the text; every value is a parameter.
 import datetime
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from tend.lib.dates import date_of, to_ms
-from tend.usage.models import AccountDay, AccountUsage, MetricValue, UserDay
+from tend.usage.models import AccountDay, AccountUsage, MetricLatest, UserDay
 from tend.usage.past.windows import WINDOW_METRICS
+from tend.usage.queries.metrics import latest_on
 
 _AGGREGATES = {
     "events": "SUM(d.events)",
@@ -86,37 +87,25 @@ def usage_then(workspace_id: int, tz, metric: str, day: int, among=None) -> tupl
     return sql, params
 
 
-def latest_metric_values(workspace_id: int, metric_id: int, day: int) -> QuerySet:
-    """Each account's latest value of a custom metric sent for a day on or before ``day``:
-    its ``MetricValue`` row with no later one up to ``day`` (an anti-join on the
-    ``(account, metric, day)`` index)."""
-    later = MetricValue.objects.filter(
-        metric_id=metric_id,
-        account_id=OuterRef("account_id"),
-        day__gt=OuterRef("day"),
-        day__lte=day,
-    )
-    return MetricValue.objects.filter(
-        workspace_id=workspace_id, metric_id=metric_id, day__lte=day
-    ).filter(~Exists(later))
-
-
 def metric_then(
     workspace_id: int, metric_id: int, today: int, day: int, among=None
 ) -> tuple[str, list]:
     """``(id, now_value, then_value)`` of a custom metric: the latest value on or before
-    ``today`` and the latest on or before ``day``."""
-
-    def latest(on: int) -> tuple[str, tuple]:
-        rows = latest_metric_values(workspace_id, metric_id, on)
-        if among is not None:
-            rows = rows.filter(account_id__in=RawSQL(*among))  # noqa: S611
-        return rows.values("account_id", "value").query.sql_with_params()
-
-    now_sql, now_params = latest(today)
-    then_sql, then_params = latest(day)
-    sql = (
-        "SELECT n.account_id AS id, n.value AS now_value, p.value AS then_value "  # noqa: S608
-        f"FROM ({now_sql}) n JOIN ({then_sql}) p ON p.account_id = n.account_id"
+    ``today`` and the latest on or before ``day``, both from one pass over the accounts'
+    latest rows (:func:`~tend.usage.queries.metrics.latest_on`). The value then is mostly
+    read from the series, an index probe per account: a row answers only for days from its
+    own latest day on."""
+    rows = MetricLatest.objects.filter(workspace_id=workspace_id, metric_id=metric_id).annotate(
+        latest=latest_on(metric_id, today), latest_then=latest_on(metric_id, day)
     )
-    return sql, [*now_params, *then_params]
+    if among is not None:
+        rows = rows.filter(account_id__in=RawSQL(*among))  # noqa: S611
+    sql, params = rows.values("account_id", "latest", "latest_then").query.sql_with_params()
+    # OFFSET 0 keeps the database from merging this subquery into the test that selects from
+    # it: merged, each mention of then_value there (up to four) would run its subquery again.
+    fence = " LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else " OFFSET 0"
+    return (
+        "SELECT m.account_id AS id, m.latest AS now_value, m.latest_then AS then_value "  # noqa: S608
+        f"FROM ({sql}{fence}) m",
+        list(params),
+    )

@@ -10,7 +10,9 @@ import pytest
 from tend.accounts.models import Account, EndUser
 from tend.lib.dates import today as local_today
 from tend.lib.dates import zone
-from tend.usage.models import AccountUsage, Metric, MetricValue, UserUsage
+from tend.usage.actions.ingest import ingest
+from tend.usage.ingest.facts import Intake, MetricFact
+from tend.usage.models import AccountUsage, Source, UserUsage
 
 pytestmark = pytest.mark.django_db
 LAST_SEEN = datetime.datetime(2026, 11, 20, 9, 30, tzinfo=datetime.UTC)
@@ -33,16 +35,13 @@ def accounts(workspace):
         last_seen_ms=int(LAST_SEEN.timestamp() * 1000),
     )  # fmt: skip
     AccountUsage.objects.create(account=made[1], workspace=workspace, events_30d=7)
-    metric = Metric.objects.create(workspace=workspace, key="nps", label="NPS")
     today = local_today(zone(workspace.time_zone))
-    for account, day, value in [
-        (made[0], today - 3, 10.0),
-        (made[0], today - 1, 30.0),
-        (made[2], today, 5.0),
-    ]:
-        MetricValue.objects.create(
-            workspace=workspace, account=account, metric=metric, day=day, value=value
-        )
+    values = [("acme", today - 3, 10.0), ("acme", today - 1, 30.0), ("quiet", today, 5.0)]
+    facts = [
+        MetricFact(index, account, "nps", value, day)
+        for index, (account, day, value) in enumerate(values)
+    ]
+    ingest(workspace, Intake(source=Source.API, received=len(facts), metrics=facts))
     return made
 
 

@@ -203,8 +203,9 @@ def test_records_read_a_change_clauses_value_then_in_one_more_query(population):
     grower = population.accounts.filter(external_id="grower")
     with CaptureQueriesContext(connection) as queries:
         records = account_records(population.catalog, grower, population.now, condition)
-    # The accounts with their usage rows; nps now; nps then; events then.
-    assert len(queries) == 4
+    # The accounts with their usage rows; nps now (the latest rows, and those read from the
+    # series); nps then; events then.
+    assert len(queries) == 5
     assert list(records.values()) == [
         {
             "usage.events_7d": 21,
