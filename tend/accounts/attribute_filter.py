@@ -126,6 +126,21 @@ def apply_attribute(queryset, value: AttributeValue):
     return queryset.filter(**{ALIAS: value.value})
 
 
+def attribute_clauses(value: AttributeValue) -> list[dict]:
+    field = f"attributes.{value.key}"
+    if value.value is None:
+        return [{"field": field, "op": "is_not_set"}]
+    return [{"field": field, "op": "eq", "value": value.value}]
+
+
 def register() -> None:
     """Called from ``AccountsConfig.ready``."""
-    add_list_filter(ListFilter(key=KEY, field=attribute_field, apply=apply_attribute, position=90))
+    add_list_filter(
+        ListFilter(
+            key=KEY,
+            field=attribute_field,
+            apply=apply_attribute,
+            position=90,
+            clauses=attribute_clauses,
+        )
+    )

@@ -81,6 +81,10 @@ class ListFilter:
     field: Callable[[object, str], forms.Field | None]
     apply: Callable[[QuerySet, object], QuerySet]
     position: int = 100
+    # The same filter in the condition language: ``clauses(value)`` returns the clauses
+    # (docs/conditions.md) that match the accounts ``apply`` keeps, so "Save as segment"
+    # keeps what the list shows (``tend.accounts.filter_conditions``).
+    clauses: Callable[[object], list[dict]] | None = None
 
 
 @dataclass(frozen=True)

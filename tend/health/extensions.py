@@ -91,6 +91,12 @@ def _filter_accounts(queryset, value: str):
     return queryset.filter(health__rank=value)
 
 
+def _filter_clauses(value: str) -> list[dict]:
+    if value == NO_SCORE:
+        return [{"field": "health.rank", "op": "is_not_set"}]
+    return [{"field": "health.rank", "op": "eq", "value": value}]
+
+
 class ProfileRef(Schema):
     id: int
     name: str
@@ -161,7 +167,13 @@ def register() -> None:
         )
     )
     add_list_filter(
-        ListFilter(key="health", field=_filter_field, apply=_filter_accounts, position=10)
+        ListFilter(
+            key="health",
+            field=_filter_field,
+            apply=_filter_accounts,
+            position=10,
+            clauses=_filter_clauses,
+        )
     )
     add_api_field(
         ApiField(

@@ -372,6 +372,26 @@ def test_a_condition_error_is_shown_beside_its_clause(workspace, owner, populati
     assert "is not valid JSON" in html
 
 
+def test_a_clause_offers_the_operators_of_its_field(workspace, owner, population):
+    """``segment`` takes in / not in only, as in the accounts' builder; no change operators."""
+    profile = create_profile(owner.actor, {"name": "Paying", "definition": classic()})
+    data = classic_form(
+        name="Paying",
+        op="refresh",
+        condition_mode="builder",
+        match="all",
+        **{"c-0-field": "segment", "c-0-op": "", "c-0-value": ""},
+    )
+    html = owner.browser.post(editor_url(profile), data, HTTP_HX_REQUEST="true").content.decode()
+    select = re.search(r'<select name="c-0-op".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option value="([a-z_]+)"', select) == ["in", "not_in"]
+    data.update({"c-0-field": "usage.events_7d"})
+    html = owner.browser.post(editor_url(profile), data, HTTP_HX_REQUEST="true").content.decode()
+    select = re.search(r'<select name="c-0-op".*?</select>', html, re.S).group(0)
+    offered = re.findall(r'<option value="([a-z_]+)"', select)
+    assert "gt" in offered and "changed_by" not in offered
+
+
 # --- new, move, default, delete --------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from tend.health.scoring import DefinitionError, parse_definition
 from tend.health.sources import CATEGORY
 from tend.health.views import profile_form as form
 from tend.health.views.profiles import profile_for
-from tend.lib.conditions import InvalidCondition, Shape, operators_for
+from tend.lib.conditions import InvalidCondition, Shape, field_operators
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN
 
@@ -87,7 +87,9 @@ def _metric_view(
 
 def _clause_view(k: int, clause: form.Clause, catalog, errors: dict) -> dict:
     spec = catalog.get(clause.field)
-    ops = operators_for(spec.type) if spec is not None else []
+    # The field's own operators (``segment`` takes only in / not in), without the change
+    # operators: a profile's assignment is about accounts as they are.
+    ops = [o for o in field_operators(spec) if not o.is_change] if spec is not None else []
     operator = next((o for o in ops if o.name == clause.op), ops[0] if ops else None)
     return {
         "k": k,

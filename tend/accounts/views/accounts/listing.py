@@ -15,6 +15,7 @@ from tend.accounts import attributes
 from tend.accounts import condition_builder as cb
 from tend.accounts.conditions import account_catalog
 from tend.accounts.extensions import condition_links, list_columns
+from tend.accounts.filter_conditions import filters_condition
 from tend.accounts.forms import AccountFilterForm, members_of
 from tend.accounts.models import Account, AssignmentRole, AttributeType, Stage, Tag
 from tend.accounts.queries import (
@@ -110,7 +111,13 @@ def page_links(page, filters: AccountFilters, url=list_url) -> dict:
 
 def where_context(actor, where: cb.Checked, catalog, filters: AccountFilters) -> dict:
     """What the list shows of its condition: the words, the links beside it (segments'
-    "Save as segment"), the address without it, and the builder open on its problems."""
+    "Save as segment", which keep the filter bar's filters too), the address without it, and
+    the builder open on its problems."""
+    kept = None
+    if filters.is_filtered and (not filters.where or where.is_valid):
+        kept = filters_condition(
+            actor.workspace, filters, where.condition if filters.where else None
+        )
     context = {
         "where": where,
         "where_words": cb.describe(where.condition, catalog, cb.Options(actor))
@@ -118,9 +125,9 @@ def where_context(actor, where: cb.Checked, catalog, filters: AccountFilters) ->
         else "",
         "where_remove_url": list_url(replace(filters, where="")),
         "where_links": [
-            {"label": link.label, "url": link.url(cb.compact(where.condition))}
+            {"label": link.label, "url": link.url(cb.compact(kept))}
             for link in condition_links()
-            if where.is_valid and actor.can(link.right)
+            if kept is not None and actor.can(link.right)
         ],
     }
     if where.builder is not None and where.errors:
