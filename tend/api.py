@@ -16,6 +16,7 @@ from tend.accounts.api import search as search_api
 from tend.accounts.api import totango as totango_api
 from tend.health import api as health_api
 from tend.lib.errors import InvalidInput
+from tend.outbox import api as outbox_api
 from tend.segments import api as segments_api
 from tend.usage import api as usage_api
 from tend.workspaces.auth import ActorAuth
@@ -130,5 +131,6 @@ api.add_router("/", definitions_api.router)
 api.add_router("/", exports_api.router)
 api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
+api.add_router("/", outbox_api.router)
 for router in [*usage_api.routers, *health_api.routers, *segments_api.routers]:
     api.add_router("/", router)

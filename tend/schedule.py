@@ -23,4 +23,6 @@ SCHEDULE = [
     Periodic("segments-record-counts", "segments.record_counts", every=timedelta(hours=1)),
     # Scorecard cards' values, for their trends (the day keeps its last value).
     Periodic("scorecards-record-values", "segments.record_card_values", every=timedelta(hours=1)),
+    # Pending email whose delivery job was lost gets a new one (docs/outbox.md).
+    Periodic("outbox-requeue-stalled", "outbox.requeue_stalled", every=timedelta(minutes=10)),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ninja",
     "tend.jobs",
     "tend.workspaces",
+    "tend.outbox",
     "tend.accounts",
     "tend.usage",
     "tend.health",
@@ -174,10 +175,16 @@ STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Email (the outbox arrives with plays; until then Django's backend) ----------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = DATA_DIR / "mail"
+# --- Email: everything Tend sends goes through the outbox (docs/outbox.md) -------------------
+# EMAIL_URL: smtp://user:pass@host:587?tls=1, smtps://…, file:///dir or console://. Unset, the
+# outbox keeps each message in the database and as an .eml file under TEND_MAIL_DIR, and
+# sends nothing anywhere: the demo works without a mail server.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+TEND_MAIL_DIR = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tend@localhost")
+# Django's own mail (none of Tend's code calls it) lands beside the outbox's files.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail" / "django"
 
 # --- API limits ------------------------------------------------------------------------------
 # Request bodies: bulk upserts of 10,000+ objects are a few MB; beyond this answer 413.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),
+    path("settings/outbox/", include("tend.outbox.urls")),
     path("accounts/", include("tend.accounts.urls")),
     path("data-model/", include("tend.accounts.data_model_urls")),
     path("ingest/", include("tend.usage.ingest.urls")),
