@@ -58,6 +58,7 @@ _engine = _SandboxEngine(
 
 _INVALID_TAG = re.compile(r"Invalid block tag on line (\d+): '([^']+)'")
 _INVALID_FILTER = re.compile(r"Invalid filter: '([^']+)'")
+_UNCLOSED_TAG = re.compile(r"Unclosed tag on line (\d+): '([^']+)'")
 
 
 def _explain(exc: TemplateSyntaxError) -> tuple[str, int | None]:
@@ -72,6 +73,9 @@ def _explain(exc: TemplateSyntaxError) -> tuple[str, int | None]:
             message = f"{{% {name} %}} has no opening tag it could close"
         else:
             message = f"the tag {{% {name} %}} is not available in email templates (use {', '.join(SAFE_TAGS)})"
+    elif unclosed := _UNCLOSED_TAG.search(text):
+        line = int(unclosed.group(1))
+        message = f"{{% {unclosed.group(2)} %}} is never closed; add {{% end{unclosed.group(2)} %}}"
     elif filter_ := _INVALID_FILTER.search(text):
         name = filter_.group(1)
         why = " (values are always escaped)" if name in UNSAFE_FILTERS else ""
