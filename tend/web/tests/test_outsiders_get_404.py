@@ -22,6 +22,8 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.health.models import HealthProfile, ProfileVersion
+from tend.outbox.actions import queue_email
+from tend.outbox.models import DeliveryAttempt, Message
 from tend.segments.models import Segment, SegmentMember
 from tend.segments.scorecard_models import KpiCard, KpiValue, Scorecard
 from tend.segments.view_models import SavedView
@@ -52,6 +54,7 @@ PARAM_OBJECTS = {
     "scorecard_id": "scorecard",
     "card_id": "card",
     "view_id": "saved_view",
+    "message_id": "message",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -76,6 +79,7 @@ API_COLLECTIONS = {
     "segments": "segment",
     "scorecards": "scorecard",
     "views": "saved_view",
+    "outbox": "message",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -133,7 +137,12 @@ def build_victim_world(workspace):
         columns=["status"],
         sort=["name"],
     )
+    # A failed email: the one state "Retry now" would change.
+    message = queue_email(workspace, to=["vic@victim.test"], subject="Renewal", text="Hi", account_id=account.pk)
+    Message.objects.filter(pk=message.pk).update(status="failed", reason="550 no such user")
+    DeliveryAttempt.objects.create(workspace=workspace, message=message, number=1, outcome="failed", smtp_code=550)
     objects = {
+        "message": message,
         "scorecard": scorecard,
         "card": card,
         "saved_view": saved_view,
@@ -185,6 +194,8 @@ def snapshot(workspace) -> str:
         KpiCard.objects.filter(workspace=workspace),
         KpiValue.objects.filter(workspace=workspace),
         SavedView.objects.filter(workspace=workspace),
+        Message.objects.filter(workspace=workspace),
+        DeliveryAttempt.objects.filter(workspace=workspace),
     ]
     try:
         from tend.jobs.models import Job
