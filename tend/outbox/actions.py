@@ -137,8 +137,13 @@ def queue_email(
         text=text,
         html=html,
         headers=build_headers(
-            from_email=from_email, to=to, cc=cc, reply_to=reply_to, subject=subject,
-            message_id=message_id, when=now,
+            from_email=from_email,
+            to=to,
+            cc=cc,
+            reply_to=reply_to,
+            subject=subject,
+            message_id=message_id,
+            when=now,
         ),
         message_id=message_id,
         created_at=now,
@@ -173,7 +178,11 @@ def deliver_message(message_id: int, *, claim: str, job_id: int | None = None) -
     taken = (
         Message.objects.filter(pk=message_id, status__in=PENDING, next_attempt_at__lte=now)
         .filter(claimable)
-        .update(claimed_by=claim, claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
+        .update(
+            claimed_by=claim,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            attempts=F("attempts") + 1,
+        )
     )
     if not taken:
         return None
@@ -189,8 +198,12 @@ def deliver_message(message_id: int, *, claim: str, job_id: int | None = None) -
             outcome=AttemptOutcome.INTERRUPTED, finished_at=now, reply=INTERRUPTED_NOTE
         )
         attempt = DeliveryAttempt.objects.create(
-            workspace_id=message.workspace_id, message=message, number=message.attempts,
-            started_at=now, transport=transport, job_id=job_id,
+            workspace_id=message.workspace_id,
+            message=message,
+            number=message.attempts,
+            started_at=now,
+            transport=transport,
+            job_id=job_id,
         )
     if config is not None:
         outcome = deliver(config, message)
@@ -201,9 +214,11 @@ def deliver_message(message_id: int, *, claim: str, job_id: int | None = None) -
 def _record(message: Message, attempt: DeliveryAttempt, outcome: Outcome, claim: str) -> None:
     now = timezone.now()
     fields = {"claimed_by": "", "claimed_until": None, "reason": outcome.reply}
-    attempt_outcome = {SENT: AttemptOutcome.SENT, FAILED: AttemptOutcome.FAILED, RETRY: AttemptOutcome.RETRY}[
-        outcome.result
-    ]
+    attempt_outcome = {
+        SENT: AttemptOutcome.SENT,
+        FAILED: AttemptOutcome.FAILED,
+        RETRY: AttemptOutcome.RETRY,
+    }[outcome.result]
     next_due = None
     if outcome.result == SENT:
         fields.update(status=MessageStatus.SENT, sent_at=now, next_attempt_at=None, retries=0)
@@ -212,13 +227,17 @@ def _record(message: Message, attempt: DeliveryAttempt, outcome: Outcome, claim:
     elif message.retries >= len(RETRY_DELAYS):
         hours = (now - message.created_at).total_seconds() / 3600
         fields.update(
-            status=MessageStatus.FAILED, failed_at=now, next_attempt_at=None,
+            status=MessageStatus.FAILED,
+            failed_at=now,
+            next_attempt_at=None,
             reason=f"Gave up after {message.attempts} attempts over {hours:.0f} h. Last: {outcome.reply}",
         )
         attempt_outcome = AttemptOutcome.FAILED
     else:
         next_due = now + RETRY_DELAYS[message.retries]
-        fields.update(status=MessageStatus.RETRYING, next_attempt_at=next_due, retries=message.retries + 1)
+        fields.update(
+            status=MessageStatus.RETRYING, next_attempt_at=next_due, retries=message.retries + 1
+        )
     with transaction.atomic():
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
             outcome=attempt_outcome, finished_at=now, smtp_code=outcome.code, reply=outcome.reply
@@ -239,22 +258,27 @@ def _record(message: Message, attempt: DeliveryAttempt, outcome: Outcome, claim:
 
 @transaction.atomic
 def retry_message(actor, message: Message) -> Message:
-    """"Retry now": a failed or retrying message is due at once, with a fresh retry schedule.
+    """ "Retry now": a failed or retrying message is due at once, with a fresh retry schedule.
 
     The last reason stays until the next attempt replaces it, so it remains visible.
     """
     if not message.can_retry:
         raise InvalidInput(
-            "status", f"Only failed or retrying messages can be retried; this one is {message.get_status_display().lower()}."
+            "status",
+            f"Only failed or retrying messages can be retried; this one is {message.get_status_display().lower()}.",
         )
     now = timezone.now()
     updated = (
-        Message.objects.filter(pk=message.pk, status__in=[MessageStatus.FAILED, MessageStatus.RETRYING])
+        Message.objects.filter(
+            pk=message.pk, status__in=[MessageStatus.FAILED, MessageStatus.RETRYING]
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(status=MessageStatus.QUEUED, next_attempt_at=now, retries=0, failed_at=None)
     )
     if updated != 1:
-        raise InvalidInput("status", "This message is being sent or changed right now; reload the page.")
+        raise InvalidInput(
+            "status", "This message is being sent or changed right now; reload the page."
+        )
     message.refresh_from_db()
     _enqueue_delivery(message, due_at=now)
     log.info("message %s: retry requested by %s", message.pk, actor.label)
@@ -279,8 +303,9 @@ def requeue_stalled(now=None) -> int:
         after_id = batch[-1].pk
         keys = {job_key(m.pk): m for m in batch}
         alive = set(
-            Job.objects.filter(unique_key__in=list(keys), status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-            .values_list("unique_key", flat=True)
+            Job.objects.filter(
+                unique_key__in=list(keys), status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+            ).values_list("unique_key", flat=True)
         )
         for key, message in keys.items():
             if key not in alive:

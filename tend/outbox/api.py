@@ -94,9 +94,7 @@ def message_detail_out(message: Message) -> dict:
         "text": message.text,
         "html": message.html,
         "headers": [tuple(pair) for pair in message.headers],
-        "delivery_log": [
-            {name: getattr(a, name) for name in AttemptOut.model_fields} for a in log
-        ],
+        "delivery_log": [{name: getattr(a, name) for name in AttemptOut.model_fields} for a in log],
     }
 
 

@@ -10,5 +10,11 @@ def check_email_url(app_configs=None, **kwargs):
     try:
         configured_transport()
     except InvalidEmailUrl as exc:
-        return [checks.Error(f"EMAIL_URL: {exc}", hint="See docs/outbox.md for the forms it takes.", id="outbox.E001")]
+        return [
+            checks.Error(
+                f"EMAIL_URL: {exc}",
+                hint="See docs/outbox.md for the forms it takes.",
+                id="outbox.E001",
+            )
+        ]
     return []

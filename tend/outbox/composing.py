@@ -45,7 +45,9 @@ def clean_addresses(values, field: str, *, required: bool) -> list[str]:
         raise InvalidInput(field, "needs at least one recipient")
     if len(values) > MAX_RECIPIENTS:
         raise InvalidInput(field, f"has {len(values)} addresses; at most {MAX_RECIPIENTS}")
-    return [clean_address(v, f"{field}.{i}" if len(values) > 1 else field) for i, v in enumerate(values)]
+    return [
+        clean_address(v, f"{field}.{i}" if len(values) > 1 else field) for i, v in enumerate(values)
+    ]
 
 
 def clean_subject(subject: str) -> str:
@@ -70,7 +72,9 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def build_headers(*, from_email, to, cc, reply_to, subject, message_id, when=None) -> list[list[str]]:
+def build_headers(
+    *, from_email, to, cc, reply_to, subject, message_id, when=None
+) -> list[list[str]]:
     headers = [
         ["From", from_email],
         ["To", ", ".join(to)],

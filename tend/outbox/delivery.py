@@ -6,8 +6,10 @@ connection, a timeout or a TLS/login problem → ``retry``; a 5xx reply → ``fa
 fine, the configuration is not, and fixing EMAIL_URL should deliver the backlog.
 """
 
+import contextlib
 import os
 import smtplib
+import socket
 import ssl
 import sys
 import tempfile
@@ -125,10 +127,8 @@ class SmtpDelivery:
         self.timed_out = True
         smtp = self.smtp
         if smtp is not None and smtp.sock is not None:
-            try:
-                smtp.sock.shutdown(2)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                smtp.sock.shutdown(socket.SHUT_RDWR)
 
     def send(self, message) -> Outcome:
         timer = threading.Timer(TOTAL_DEADLINE_SECONDS, self._expire)
@@ -154,7 +154,9 @@ class SmtpDelivery:
             timer.cancel()
             self._quit()
         if self.timed_out and outcome.result != SENT:
-            outcome = Outcome(RETRY, f"gave up after {TOTAL_DEADLINE_SECONDS} s: {outcome.reply}", outcome.code)
+            outcome = Outcome(
+                RETRY, f"gave up after {TOTAL_DEADLINE_SECONDS} s: {outcome.reply}", outcome.code
+            )
         return outcome
 
     def _converse(self, message) -> Outcome:

@@ -80,7 +80,9 @@ def parse_email_url(url: str) -> SmtpConfig | FileConfig | ConsoleConfig:
     query = parse_qs(parts.query, keep_blank_values=True)
     unknown = set(query) - {"tls", "timeout", "verify"}
     if unknown:
-        raise InvalidEmailUrl(f"unknown option {sorted(unknown)[0]!r} (known: tls, timeout, verify)")
+        raise InvalidEmailUrl(
+            f"unknown option {sorted(unknown)[0]!r} (known: tls, timeout, verify)"
+        )
     if scheme == "console":
         return ConsoleConfig()
     if scheme == "file":
@@ -95,7 +97,9 @@ def parse_email_url(url: str) -> SmtpConfig | FileConfig | ConsoleConfig:
         else:
             security = PLAIN
         if not parts.hostname:
-            raise InvalidEmailUrl(f"{scheme}:// needs a host, e.g. {scheme}://user:pass@mail.example.com")
+            raise InvalidEmailUrl(
+                f"{scheme}:// needs a host, e.g. {scheme}://user:pass@mail.example.com"
+            )
         try:
             port = parts.port or DEFAULT_PORTS[security]
         except ValueError as exc:
@@ -103,7 +107,9 @@ def parse_email_url(url: str) -> SmtpConfig | FileConfig | ConsoleConfig:
         try:
             timeout = float(query.get("timeout", [DEFAULT_TIMEOUT])[-1])
         except ValueError:
-            raise InvalidEmailUrl(f"?timeout={query['timeout'][-1]} is not a number of seconds") from None
+            raise InvalidEmailUrl(
+                f"?timeout={query['timeout'][-1]} is not a number of seconds"
+            ) from None
         if timeout <= 0:
             raise InvalidEmailUrl("?timeout must be more than 0 seconds")
         return SmtpConfig(

@@ -10,7 +10,9 @@ def deliver(job_row) -> None:
     already sent, or is being sent by another job, does nothing. SMTP failures are recorded
     on the message and retried on its own schedule, so they never raise here; an exception
     is a database problem, retried by the queue."""
-    actions.deliver_message(job_row.payload["message_id"], claim=f"job:{job_row.pk}", job_id=job_row.pk)
+    actions.deliver_message(
+        job_row.payload["message_id"], claim=f"job:{job_row.pk}", job_id=job_row.pk
+    )
 
 
 @job("outbox.requeue_stalled", max_attempts=3, lease_seconds=300)

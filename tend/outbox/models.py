@@ -29,12 +29,18 @@ class MessageQuerySet(models.QuerySet):
 
 
 class Message(models.Model):
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(
-        max_length=200, null=True, blank=True,
+        max_length=200,
+        null=True,
+        blank=True,
         help_text="The caller's idempotency key: queueing again with the same key returns this message.",
     )
-    source = models.CharField(max_length=100, blank=True, help_text="What queued it, e.g. plays.send_email.")
+    source = models.CharField(
+        max_length=100, blank=True, help_text="What queued it, e.g. plays.send_email."
+    )
     # A plain id, not a foreign key: the outbox sits below accounts in the import layers.
     account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
@@ -47,10 +53,16 @@ class Message(models.Model):
     html = models.TextField(blank=True)
     # Every header in the order written, as [name, value] pairs; the same on each attempt.
     headers = models.JSONField(default=list)
-    message_id = models.CharField(max_length=250, unique=True, help_text="The Message-ID header, with <>.")
+    message_id = models.CharField(
+        max_length=250, unique=True, help_text="The Message-ID header, with <>."
+    )
 
-    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
-    reason = models.TextField(blank=True, help_text="Why the message is in its status (the last reply or error).")
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    reason = models.TextField(
+        blank=True, help_text="Why the message is in its status (the last reply or error)."
+    )
     attempts = models.PositiveIntegerField(default=0)
     # Transient failures since the last success or manual retry: the place in the retry schedule.
     retries = models.PositiveIntegerField(default=0)
@@ -72,7 +84,9 @@ class Message(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "key"], condition=Q(key__isnull=False), name="outbox_msg_unique_key"
+                fields=["workspace", "key"],
+                condition=Q(key__isnull=False),
+                name="outbox_msg_unique_key",
             )
         ]
 
@@ -103,13 +117,19 @@ class AttemptOutcome(models.TextChoices):
 class DeliveryAttempt(models.Model):
     """One try at handing a message to the mail server: the delivery log."""
 
-    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices, default=AttemptOutcome.IN_PROGRESS)
-    transport = models.CharField(max_length=300, blank=True, help_text="Where it was sent, without the password.")
+    outcome = models.CharField(
+        max_length=16, choices=AttemptOutcome.choices, default=AttemptOutcome.IN_PROGRESS
+    )
+    transport = models.CharField(
+        max_length=300, blank=True, help_text="Where it was sent, without the password."
+    )
     smtp_code = models.PositiveIntegerField(null=True, blank=True)
     reply = models.TextField(blank=True, help_text="The server's reply, or the error.")
     job_id = models.BigIntegerField(null=True, blank=True)
@@ -119,7 +139,9 @@ class DeliveryAttempt(models.Model):
     class Meta:
         ordering = ["message", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["message", "number"], name="outbox_attempt_unique_number")
+            models.UniqueConstraint(
+                fields=["message", "number"], name="outbox_attempt_unique_number"
+            )
         ]
 
     def __str__(self):

@@ -22,14 +22,54 @@ from tend.outbox.template_library import SAFE_TAGS, UNSAFE_FILTERS
 
 MAX_TEMPLATE_CHARS = 100_000
 MAX_OUTPUT_CHARS = 1_000_000
-PLAIN_SCALARS = (str, int, float, bool, Decimal, datetime.date, datetime.datetime, datetime.time, type(None))
+PLAIN_SCALARS = (
+    str,
+    int,
+    float,
+    bool,
+    Decimal,
+    datetime.date,
+    datetime.datetime,
+    datetime.time,
+    type(None),
+)
 # Markdown → HTML keeps the elements a letter needs; nh3 drops scripts, styles, event
 # handlers and javascript: links whatever the template or the data contained.
 ALLOWED_TAGS = {
-    "a", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"align"},
+    "td": {"align"},
+}
 HTML_LAYOUT = (
     '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
     '<body style="font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; font-size: 15px; '
@@ -53,7 +93,12 @@ class _SandboxEngine(Engine):
 
 
 _engine = _SandboxEngine(
-    builtins=["tend.outbox.template_library"], libraries={}, autoescape=True, debug=True, dirs=[], app_dirs=False
+    builtins=["tend.outbox.template_library"],
+    libraries={},
+    autoescape=True,
+    debug=True,
+    dirs=[],
+    app_dirs=False,
 )
 
 _INVALID_TAG = re.compile(r"Invalid block tag on line (\d+): '([^']+)'")
@@ -114,7 +159,9 @@ def compile_template(template_text: str, field: str = "template"):
     if not isinstance(template_text, str):
         raise TemplateError(field, "must be text")
     if len(template_text) > MAX_TEMPLATE_CHARS:
-        raise TemplateError(field, f"has {len(template_text):,} characters; at most {MAX_TEMPLATE_CHARS:,}")
+        raise TemplateError(
+            field, f"has {len(template_text):,} characters; at most {MAX_TEMPLATE_CHARS:,}"
+        )
     try:
         return _engine.from_string(template_text)
     except TemplateSyntaxError as exc:
@@ -127,7 +174,9 @@ def check_template(template_text: str, field: str = "template") -> None:
     compile_template(template_text, field)
 
 
-def render_template(template_text: str, context: dict, *, autoescape: bool = True, field: str = "template") -> str:
+def render_template(
+    template_text: str, context: dict, *, autoescape: bool = True, field: str = "template"
+) -> str:
     """Render a member's template over plain data. ``autoescape=False`` for plain text parts
     (subjects, text bodies), where HTML escaping would show ``&amp;`` to the reader."""
     template = compile_template(template_text, field)
@@ -138,7 +187,9 @@ def render_template(template_text: str, context: dict, *, autoescape: bool = Tru
         message, line = _explain(exc)
         raise TemplateError(field, message, line) from None
     if len(output) > MAX_OUTPUT_CHARS:
-        raise TemplateError(field, f"renders {len(output):,} characters; at most {MAX_OUTPUT_CHARS:,}")
+        raise TemplateError(
+            field, f"renders {len(output):,} characters; at most {MAX_OUTPUT_CHARS:,}"
+        )
     return output
 
 
@@ -161,13 +212,17 @@ class RenderedEmail:
     html: str
 
 
-def render_markdown_email(subject_template: str, body_template: str, context: dict) -> RenderedEmail:
+def render_markdown_email(
+    subject_template: str, body_template: str, context: dict
+) -> RenderedEmail:
     """Subject and Markdown body templates → what :func:`~tend.outbox.actions.queue_email` takes.
 
     The text part is the rendered Markdown itself (readable as it is); the HTML part renders
     the body again with values escaped, converts it and sanitises the result.
     """
-    subject = " ".join(render_template(subject_template, context, autoescape=False, field="subject").split())
+    subject = " ".join(
+        render_template(subject_template, context, autoescape=False, field="subject").split()
+    )
     text = render_template(body_template, context, autoescape=False, field="body").strip()
     escaped = render_template(body_template, context, autoescape=True, field="body")
     html = HTML_LAYOUT.format(body=markdown_to_html(escaped))

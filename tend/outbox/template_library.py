@@ -8,8 +8,21 @@ Django's defaults minus everything that reaches outside the template (``load``, 
 from django.template import Library, defaultfilters, defaulttags
 
 SAFE_TAGS = (
-    "comment", "cycle", "filter", "firstof", "for", "if", "ifchanged", "now",
-    "regroup", "resetcycle", "spaceless", "templatetag", "verbatim", "widthratio", "with",
+    "comment",
+    "cycle",
+    "filter",
+    "firstof",
+    "for",
+    "if",
+    "ifchanged",
+    "now",
+    "regroup",
+    "resetcycle",
+    "spaceless",
+    "templatetag",
+    "verbatim",
+    "widthratio",
+    "with",
 )
 UNSAFE_FILTERS = {"safe", "safeseq", "pprint"}
 

@@ -17,8 +17,20 @@ from tend.workspaces.views import admin_page
 
 PAGE_SIZE = 50
 LIST_FIELDS = (
-    "id", "workspace_id", "to", "cc", "subject", "status", "reason", "attempts",
-    "next_attempt_at", "created_at", "sent_at", "failed_at", "source", "claimed_until",
+    "id",
+    "workspace_id",
+    "to",
+    "cc",
+    "subject",
+    "status",
+    "reason",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "failed_at",
+    "source",
+    "claimed_until",
 )
 EMPTY_BY_STATUS = {
     MessageStatus.QUEUED: "Nothing is waiting for its first attempt.",
@@ -33,7 +45,9 @@ def delivery_summary() -> dict:
     try:
         config = configured_transport()
     except InvalidEmailUrl as exc:
-        return {"problem": f"EMAIL_URL is not valid: {exc}. Messages wait, retrying, until it is fixed."}
+        return {
+            "problem": f"EMAIL_URL is not valid: {exc}. Messages wait, retrying, until it is fixed."
+        }
     if isinstance(config, FileConfig) and config.development:
         return {"development": True, "where": str(config.directory)}
     return {"where": config.describe()}
@@ -44,12 +58,16 @@ def message_list(request):
     status = request.GET.get("status", "")
     if status and status not in MessageStatus.values:
         choices = ", ".join(MessageStatus.values)
-        return HttpResponseBadRequest(f"status: unknown status {status!r}; choose one of {choices}.")
+        return HttpResponseBadRequest(
+            f"status: unknown status {status!r}; choose one of {choices}."
+        )
     outbox = Message.objects.filter(workspace=request.actor.workspace)
     counts = dict(outbox.order_by().values_list("status").annotate(n=Count("id")))
     if status:
         outbox = outbox.filter(status=status)
-    page = Paginator(outbox.only(*LIST_FIELDS).order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(outbox.only(*LIST_FIELDS).order_by("-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "page": page,
         "status": status,

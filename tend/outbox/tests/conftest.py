@@ -85,4 +85,8 @@ def advance_to_next_attempt() -> None:
 
 
 def queued_delivery_jobs(message) -> list[Job]:
-    return list(Job.objects.filter(kind="outbox.deliver", status=JobStatus.QUEUED, payload__message_id=message.pk))
+    return list(
+        Job.objects.filter(
+            kind="outbox.deliver", status=JobStatus.QUEUED, payload__message_id=message.pk
+        )
+    )

@@ -10,7 +10,9 @@ from tend.test import make_token, token_client
 pytestmark = pytest.mark.django_db
 
 
-def test_the_list_is_newest_first_with_a_cursor_and_a_status_filter(owner, django_assert_max_num_queries):
+def test_the_list_is_newest_first_with_a_cursor_and_a_status_filter(
+    owner, django_assert_max_num_queries
+):
     ids = [make_message(owner.workspace, MessageStatus.SENT, n).pk for n in range(5)]
     failed = make_message(owner.workspace, MessageStatus.FAILED, 9)
 
@@ -33,14 +35,22 @@ def test_bad_filters_get_422_naming_the_field(owner):
     assert response.json()["errors"][0]["field"] == "status"
     response = owner.api.get("/api/v1/outbox?cursor=nonsense")
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "cursor", "message": "cursor is not one this API issued"}]
+    assert response.json()["errors"] == [
+        {"field": "cursor", "message": "cursor is not one this API issued"}
+    ]
 
 
 def test_a_message_has_its_parts_headers_and_delivery_log(owner):
     message = make_message(owner.workspace, MessageStatus.FAILED, 1)
     DeliveryAttempt.objects.create(
-        workspace=owner.workspace, message=message, number=1, outcome=AttemptOutcome.FAILED,
-        smtp_code=550, reply="550 5.1.1 No such user", transport="smtp://mail:25", finished_at=timezone.now(),
+        workspace=owner.workspace,
+        message=message,
+        number=1,
+        outcome=AttemptOutcome.FAILED,
+        smtp_code=550,
+        reply="550 5.1.1 No such user",
+        transport="smtp://mail:25",
+        finished_at=timezone.now(),
     )
     body = owner.api.get(f"/api/v1/outbox/{message.pk}").json()
     assert body["status"] == "failed"

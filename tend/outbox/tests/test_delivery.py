@@ -10,7 +10,12 @@ from django.utils import timezone
 from tend.jobs.models import Job
 from tend.outbox.actions import RETRY_DELAYS, deliver_message, queue_email, requeue_stalled
 from tend.outbox.models import AttemptOutcome, DeliveryAttempt, Message, MessageStatus
-from tend.outbox.tests.conftest import advance_to_next_attempt, free_port, queued_delivery_jobs, run_jobs
+from tend.outbox.tests.conftest import (
+    advance_to_next_attempt,
+    free_port,
+    queued_delivery_jobs,
+    run_jobs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +34,9 @@ def queue(workspace, **overrides):
 
 def test_a_message_is_delivered_to_a_real_smtp_server_as_stored(workspace, smtp_server, settings):
     settings.DEFAULT_FROM_EMAIL = "cs@tend.example.com"
-    message = queue(workspace, cc=["lead@customer.test"], reply_to="Sam <sam@vendor.test>", account_id=42)
+    message = queue(
+        workspace, cc=["lead@customer.test"], reply_to="Sam <sam@vendor.test>", account_id=42
+    )
 
     run_jobs()
 
@@ -80,7 +87,11 @@ def test_a_451_answer_is_retried_after_a_minute_and_then_delivered(workspace, sm
     message.refresh_from_db()
     assert message.status == MessageStatus.RETRYING
     assert "451 4.3.0 Mailbox busy" in message.reason
-    assert before + timedelta(seconds=55) < message.next_attempt_at < timezone.now() + timedelta(seconds=65)
+    assert (
+        before + timedelta(seconds=55)
+        < message.next_attempt_at
+        < timezone.now() + timedelta(seconds=65)
+    )
     [job] = queued_delivery_jobs(message)
     assert job.due_at == message.next_attempt_at
     [first] = message.attempt_log.all()
@@ -96,13 +107,18 @@ def test_a_451_answer_is_retried_after_a_minute_and_then_delivered(workspace, sm
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
     assert message.attempts == 2
-    assert [a.outcome for a in message.attempt_log.order_by("number")] == [AttemptOutcome.RETRY, AttemptOutcome.SENT]
+    assert [a.outcome for a in message.attempt_log.order_by("number")] == [
+        AttemptOutcome.RETRY,
+        AttemptOutcome.SENT,
+    ]
     assert len(smtp_server.received) == 1
     assert smtp_server.received[0]["message"]["Message-ID"] == message.message_id
 
 
 def test_a_550_refusal_is_permanent_and_the_reply_is_in_the_log(workspace, smtp_server):
-    smtp_server.rcpt_replies["maya@customer.test"] = "550 5.1.1 <maya@customer.test>: Recipient address rejected"
+    smtp_server.rcpt_replies["maya@customer.test"] = (
+        "550 5.1.1 <maya@customer.test>: Recipient address rejected"
+    )
     message = queue(workspace)
 
     run_jobs()
@@ -215,7 +231,9 @@ def test_a_message_claimed_by_a_live_job_is_left_alone(workspace, smtp_server):
     assert smtp_server.received == []
 
 
-def test_an_attempt_cut_short_by_a_killed_worker_is_marked_and_the_message_sent_again(workspace, smtp_server):
+def test_an_attempt_cut_short_by_a_killed_worker_is_marked_and_the_message_sent_again(
+    workspace, smtp_server
+):
     """The worker died after the server may have accepted the data: the next attempt sends
     the same bytes (same Message-ID), and the log says what happened."""
     message = queue(workspace)
@@ -268,7 +286,9 @@ def test_an_invalid_email_url_is_a_retry_with_the_reason(workspace, settings):
 def test_a_pending_message_whose_job_was_lost_gets_a_new_one(workspace, smtp_server):
     message = queue(workspace)
     Job.objects.filter(kind="outbox.deliver").delete()
-    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=10))
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=10)
+    )
 
     assert requeue_stalled() == 1
     assert requeue_stalled() == 0  # its job is queued now

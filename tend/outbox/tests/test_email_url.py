@@ -18,9 +18,18 @@ from tend.outbox.email_url import (
     ("url", "expected"),
     [
         ("smtp://mail.example.com", SmtpConfig("mail.example.com", 25, "plain")),
-        ("smtp://u:p@mail.example.com:2525", SmtpConfig("mail.example.com", 2525, "plain", "u", "p")),
-        ("smtp://u:p@mail.example.com?tls=1", SmtpConfig("mail.example.com", 587, "starttls", "u", "p")),
-        ("smtp+tls://u:p@mail.example.com", SmtpConfig("mail.example.com", 587, "starttls", "u", "p")),
+        (
+            "smtp://u:p@mail.example.com:2525",
+            SmtpConfig("mail.example.com", 2525, "plain", "u", "p"),
+        ),
+        (
+            "smtp://u:p@mail.example.com?tls=1",
+            SmtpConfig("mail.example.com", 587, "starttls", "u", "p"),
+        ),
+        (
+            "smtp+tls://u:p@mail.example.com",
+            SmtpConfig("mail.example.com", 587, "starttls", "u", "p"),
+        ),
         ("smtps://u:p@mail.example.com", SmtpConfig("mail.example.com", 465, "tls", "u", "p")),
         (
             "smtp://apikey%40corp:p%2Fss%3A@smtp.example.com:587?tls=yes&timeout=12.5&verify=0",
@@ -49,7 +58,9 @@ def test_email_urls_parse(url, expected):
     ],
 )
 def test_bad_email_urls_say_what_is_wrong(url, message):
-    with pytest.raises(InvalidEmailUrl, match=message.replace("?", r"\?").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        InvalidEmailUrl, match=message.replace("?", r"\?").replace("(", r"\(").replace(")", r"\)")
+    ):
         parse_email_url(url)
 
 

@@ -94,10 +94,17 @@ def test_the_list_is_paginated(owner):
 
 
 def test_a_message_shows_headers_text_sandboxed_html_and_its_delivery_log(owner):
-    message = make_message(owner.workspace, MessageStatus.FAILED, 1, html='<p onclick="x()">Hi <b>A&amp;B</b></p>')
+    message = make_message(
+        owner.workspace, MessageStatus.FAILED, 1, html='<p onclick="x()">Hi <b>A&amp;B</b></p>'
+    )
     DeliveryAttempt.objects.create(
-        workspace=owner.workspace, message=message, number=1, outcome=AttemptOutcome.FAILED,
-        smtp_code=550, reply="550 5.1.1 No such user (after RCPT TO)", transport="smtp://mail:25",
+        workspace=owner.workspace,
+        message=message,
+        number=1,
+        outcome=AttemptOutcome.FAILED,
+        smtp_code=550,
+        reply="550 5.1.1 No such user (after RCPT TO)",
+        transport="smtp://mail:25",
         finished_at=timezone.now(),
     )
     response = owner.browser.get(f"/settings/outbox/{message.pk}/")
@@ -107,7 +114,10 @@ def test_a_message_shows_headers_text_sandboxed_html_and_its_delivery_log(owner)
     assert "<dt>Auto-Submitted</dt>" in body
     assert "Hello there." in body
     # The HTML part only inside the sandboxed frame, escaped into its srcdoc attribute.
-    assert 'sandbox="" referrerpolicy="no-referrer" srcdoc="&lt;p onclick=&quot;x()&quot;&gt;Hi &lt;b&gt;A&amp;amp;B&lt;/b&gt;&lt;/p&gt;"' in body
+    assert (
+        'sandbox="" referrerpolicy="no-referrer" srcdoc="&lt;p onclick=&quot;x()&quot;&gt;Hi &lt;b&gt;A&amp;amp;B&lt;/b&gt;&lt;/p&gt;"'
+        in body
+    )
     assert '<p onclick="x()">' not in body
     assert "550 5.1.1 No such user (after RCPT TO)" in body
     assert "Retry now" in body
@@ -123,8 +133,16 @@ def test_retry_now_queues_a_failed_message_at_once(owner):
     message.refresh_from_db()
     assert (message.status, message.retries, message.failed_at) == (MessageStatus.QUEUED, 0, None)
     assert message.next_attempt_at <= timezone.now()
-    assert Job.objects.filter(kind="outbox.deliver", status="queued", payload__message_id=message.pk).count() == 1
-    assert "Queued: the next attempt starts within seconds." in owner.browser.get(response.url).content.decode()
+    assert (
+        Job.objects.filter(
+            kind="outbox.deliver", status="queued", payload__message_id=message.pk
+        ).count()
+        == 1
+    )
+    assert (
+        "Queued: the next attempt starts within seconds."
+        in owner.browser.get(response.url).content.decode()
+    )
 
 
 def test_retry_now_moves_a_waiting_retry_forward_without_a_second_job(owner):
@@ -143,7 +161,10 @@ def test_a_sent_message_cannot_be_retried(owner):
     message = make_message(owner.workspace, MessageStatus.SENT, 1)
     response = owner.browser.post(f"/settings/outbox/{message.pk}/retry/")
     assert response.status_code == 400
-    assert "Only failed or retrying messages can be retried; this one is sent." in response.content.decode()
+    assert (
+        "Only failed or retrying messages can be retried; this one is sent."
+        in response.content.decode()
+    )
     assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
 
 

@@ -14,11 +14,20 @@ from tend.outbox.rendering import (
     render_template,
 )
 
-ACCOUNT = {"account": {"name": "Acme & <Sons>", "mrr": 1200, "owner": {"name": "Maya"}, "tags": ["vip", "emea"]}}
+ACCOUNT = {
+    "account": {
+        "name": "Acme & <Sons>",
+        "mrr": 1200,
+        "owner": {"name": "Maya"},
+        "tags": ["vip", "emea"],
+    }
+}
 
 
 def test_variables_come_from_nested_dicts_and_are_escaped_for_html():
-    out = render_template("Hi {{ account.owner.name }}, {{ account.name }} pays {{ account.mrr }}.", ACCOUNT)
+    out = render_template(
+        "Hi {{ account.owner.name }}, {{ account.name }} pays {{ account.mrr }}.", ACCOUNT
+    )
     assert out == "Hi Maya, Acme &amp; &lt;Sons&gt; pays 1200."
 
 
@@ -27,8 +36,10 @@ def test_plain_text_parts_are_not_escaped():
 
 
 def test_loops_conditions_and_filters_work():
-    template = "{% for t in account.tags %}{{ t|upper }}{% if not forloop.last %}, {% endif %}{% endfor %}" \
+    template = (
+        "{% for t in account.tags %}{{ t|upper }}{% if not forloop.last %}, {% endif %}{% endfor %}"
         "{% if account.mrr > 1000 %} (big){% endif %} {{ account.missing|default:'n/a' }}"
+    )
     assert render_template(template, ACCOUNT) == "VIP, EMEA (big) n/a"
 
 
@@ -47,14 +58,23 @@ def test_a_missing_variable_renders_empty():
         ("{% load static %}", "line 1: the tag {% load %} is not available in email templates"),
         ("Hi\n{% include 'web/base.html' %}", "line 2: the tag {% include %} is not available"),
         ("{% extends 'web/base.html' %}", "line 1: the tag {% extends %} is not available"),
-        ("{% autoescape off %}{{ x }}{% endautoescape %}", "line 1: the tag {% autoescape %} is not available"),
+        (
+            "{% autoescape off %}{{ x }}{% endautoescape %}",
+            "line 1: the tag {% autoescape %} is not available",
+        ),
         ("{% debug %}", "line 1: the tag {% debug %} is not available"),
         ("{% url 'web:home' %}", "line 1: the tag {% url %} is not available"),
-        ("{{ account.name|safe }}", "line 1: the filter |safe is not available in email templates (values are always escaped)"),
+        (
+            "{{ account.name|safe }}",
+            "line 1: the filter |safe is not available in email templates (values are always escaped)",
+        ),
         ("{{ account.name|nosuch }}", "line 1: the filter |nosuch is not available"),
         ("one\ntwo\n{% if x %}open", "line 3: {% if %} is never closed; add {% endif %}"),
         ("{% endfor %}", "line 1: {% endfor %} has no opening tag it could close"),
-        ("{{ account.__class__ }}", "line 1: Variables and attributes may not begin with underscores"),
+        (
+            "{{ account.__class__ }}",
+            "line 1: Variables and attributes may not begin with underscores",
+        ),
     ],
 )
 def test_template_errors_name_the_line_and_the_problem(template, expected):
@@ -75,7 +95,9 @@ def test_model_objects_and_other_non_plain_values_are_refused():
     class Account:
         name = "Acme"
 
-    with pytest.raises(TypeError, match=r"context.account is a Account; templates get plain data only"):
+    with pytest.raises(
+        TypeError, match=r"context.account is a Account; templates get plain data only"
+    ):
         render_template("{{ account.name }}", {"account": Account()})
 
 
