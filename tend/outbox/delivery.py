@@ -117,10 +117,19 @@ class SmtpDelivery:
         return context
 
     def _connect(self) -> smtplib.SMTP:
+        """Connect and read the greeting, with ``self.smtp`` set first so the deadline can
+        cut a server that trickles its greeting."""
         c = self.config
         if c.security == "tls":
-            return smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self._tls_context())
-        return smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            self.smtp = smtplib.SMTP_SSL(timeout=c.timeout, context=self._tls_context())
+        else:
+            self.smtp = smtplib.SMTP(timeout=c.timeout)
+        # Set by the constructor only when it connects; TLS checks the certificate against it.
+        self.smtp._host = c.host
+        code, reply = self.smtp.connect(c.host, c.port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, reply)
+        return self.smtp
 
     def _expire(self):
         # Closing the socket under smtplib makes its current read or write fail at once.
@@ -150,6 +159,10 @@ class SmtpDelivery:
         except (smtplib.SMTPException, OSError) as exc:
             kind = type(exc).__name__
             outcome = Outcome(RETRY, f"{kind}: {_text(exc) or 'connection lost'}")
+        except Exception as exc:
+            # Whatever else goes wrong is recorded on the message and retried on its schedule,
+            # rather than leaving it claimed until the job's own retry.
+            outcome = Outcome(RETRY, f"unexpected {type(exc).__name__}: {_text(exc)}")
         finally:
             timer.cancel()
             self._quit()
@@ -160,7 +173,7 @@ class SmtpDelivery:
         return outcome
 
     def _converse(self, message) -> Outcome:
-        self.smtp = smtp = self._connect()
+        smtp = self._connect()
         smtp.ehlo_or_helo_if_needed()
         if self.config.security == "starttls":
             smtp.starttls(context=self._tls_context())

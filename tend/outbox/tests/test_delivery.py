@@ -295,3 +295,46 @@ def test_a_pending_message_whose_job_was_lost_gets_a_new_one(workspace, smtp_ser
     run_jobs()
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
+
+
+def test_a_server_that_trickles_is_cut_off_at_the_deadline_and_retried(
+    workspace, settings, monkeypatch
+):
+    """smtplib's timeout is per read; one byte every 0.2 s would hold it forever."""
+    import threading
+    import time
+
+    from tend.outbox import delivery
+
+    monkeypatch.setattr(delivery, "TOTAL_DEADLINE_SECONDS", 1)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    settings.EMAIL_URL = f"smtp://127.0.0.1:{listener.getsockname()[1]}?timeout=5"
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            for byte in b"220-" + b"x" * 200:
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    message = queue(workspace)
+    started = time.monotonic()
+    run_jobs()
+    elapsed = time.monotonic() - started
+    stop.set()
+    thread.join(5)
+    listener.close()
+    message.refresh_from_db()
+    assert elapsed < 4
+    assert message.status == MessageStatus.RETRYING
+    assert message.reason.startswith("gave up after 1 s")
