@@ -193,8 +193,11 @@ class SmtpDelivery:
         if not accepted:
             # A 4xx for any recipient may pass later; only all-5xx is final.
             code = max((c for _, c, _ in refused if 400 <= c < 500), default=refused[0][1])
+            if len(refused) == 1:
+                return from_reply(refused[0][1], refused[0][2], f"RCPT TO {refused[0][0]}")
             detail = "; ".join(f"{r}: {c} {t}" for r, c, t in refused)
-            return from_reply(code, f"every recipient was refused — {detail}", "RCPT TO")
+            result = from_reply(code, "", "RCPT TO").result
+            return Outcome(result, f"Every recipient was refused (RCPT TO) — {detail}", code)
         code, reply = smtp.data(mime_bytes(message))
         outcome = from_reply(code, reply, "DATA")
         if outcome.result == SENT and refused:

@@ -126,7 +126,10 @@ def test_a_550_refusal_is_permanent_and_the_reply_is_in_the_log(workspace, smtp_
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
     assert message.failed_at is not None
-    assert "550 5.1.1 <maya@customer.test>: Recipient address rejected" in message.reason
+    assert (
+        message.reason
+        == "550 5.1.1 <maya@customer.test>: Recipient address rejected (after RCPT TO maya@customer.test)"
+    )
     [attempt] = message.attempt_log.all()
     assert (attempt.outcome, attempt.smtp_code) == (AttemptOutcome.FAILED, 550)
     assert "Recipient address rejected" in attempt.reply
@@ -338,3 +341,17 @@ def test_a_server_that_trickles_is_cut_off_at_the_deadline_and_retried(
     assert elapsed < 4
     assert message.status == MessageStatus.RETRYING
     assert message.reason.startswith("gave up after 1 s")
+
+
+def test_when_every_recipient_is_refused_a_4xx_among_them_means_retry(workspace, smtp_server):
+    smtp_server.rcpt_replies["a@customer.test"] = "550 5.1.1 No such user"
+    smtp_server.rcpt_replies["b@customer.test"] = "452 4.2.2 Mailbox full"
+    message = queue(workspace, to=["a@customer.test", "b@customer.test"])
+    run_jobs()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.RETRYING
+    assert message.reason == (
+        "Every recipient was refused (RCPT TO) — a@customer.test: 550 5.1.1 No such user; "
+        "b@customer.test: 452 4.2.2 Mailbox full"
+    )
+    assert message.attempt_log.get().smtp_code == 452
