@@ -81,8 +81,11 @@ def write_file(config: FileConfig, message) -> Outcome:
         os.replace(tmp, target)
     except OSError as exc:
         return Outcome(RETRY, f"could not write to {directory}: {exc}")
-    note = " (EMAIL_URL is not set, so nothing left this machine)" if config.development else ""
-    return Outcome(SENT, f"written to {target}{note}")
+    if config.development:
+        return Outcome(
+            SENT, f"kept as {target.name}; EMAIL_URL is not set, so nothing left this machine"
+        )
+    return Outcome(SENT, f"written to {target}")
 
 
 def print_message(message) -> Outcome:

@@ -260,7 +260,10 @@ def test_without_email_url_messages_are_kept_on_disk_and_marked_sent(workspace, 
     run_jobs()
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
-    assert "EMAIL_URL is not set" in message.reason
+    assert (
+        message.reason
+        == f"kept as message-{message.pk}.eml; EMAIL_URL is not set, so nothing left this machine"
+    )
     path = mail_dir / f"message-{message.pk}.eml"
     data = path.read_bytes()
     assert f"Message-ID: {message.message_id}".encode() in data
@@ -355,3 +358,16 @@ def test_when_every_recipient_is_refused_a_4xx_among_them_means_retry(workspace,
         "b@customer.test: 452 4.2.2 Mailbox full"
     )
     assert message.attempt_log.get().smtp_code == 452
+
+
+def test_a_file_email_url_writes_eml_files_there(workspace, settings, tmp_path):
+    settings.EMAIL_URL = f"file://{tmp_path}/spool"
+    message = queue(workspace)
+    run_jobs()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.reason == f"written to {tmp_path}/spool/message-{message.pk}.eml"
+    assert (
+        b"Subject: Your onboarding kickoff"
+        in (tmp_path / "spool" / f"message-{message.pk}.eml").read_bytes()
+    )

@@ -41,8 +41,14 @@ def test_a_worker_killed_after_the_server_took_the_data_leads_to_one_resend_with
     url = f"smtp://127.0.0.1:{port}?timeout=5"
     settings.EMAIL_URL = url
     try:
-        message = queue_email(workspace, to=["maya@customer.test"], subject="Once, ideally", text="Hi\n")
-        worker = start(["tend.jobs.tests.worker_process", "--poll", "0.05"], tmp_path / "worker.log", EMAIL_URL=url)
+        message = queue_email(
+            workspace, to=["maya@customer.test"], subject="Once, ideally", text="Hi\n"
+        )
+        worker = start(
+            ["tend.jobs.tests.worker_process", "--poll", "0.05"],
+            tmp_path / "worker.log",
+            EMAIL_URL=url,
+        )
         try:
             wait_for(lambda: mailbox.received, timeout=60, what="the server to receive the message")
         finally:
@@ -68,6 +74,10 @@ def test_a_worker_killed_after_the_server_took_the_data_leads_to_one_resend_with
         ids = [r["message"]["Message-ID"] for r in mailbox.received]
         assert ids == [message.message_id, message.message_id]
         assert not Message.objects.pending().exists()
-        assert not Job.objects.filter(kind="outbox.deliver").exclude(status=JobStatus.SUCCEEDED).exists()
+        assert (
+            not Job.objects.filter(kind="outbox.deliver")
+            .exclude(status=JobStatus.SUCCEEDED)
+            .exists()
+        )
     finally:
         controller.stop()
