@@ -137,3 +137,28 @@ def test_values_cannot_inject_html_into_a_markdown_email():
     email = render_markdown_email("s", "Hi {{ name }}", {"name": "<script>alert(1)</script>"})
     assert "<script>" not in email.html
     assert "&lt;script&gt;" in email.html
+
+
+def test_loops_share_a_budget_so_a_template_cannot_spin_a_worker():
+    long = "x" * 1000
+    template = (
+        "{% for a in s %}{% for b in s %}{% for c in s %}.{% endfor %}{% endfor %}{% endfor %}"
+    )
+    with pytest.raises(TemplateError) as caught:
+        render_template(template, {"s": long}, field="body")
+    assert "would run more than 100,000 times" in caught.value.message
+
+
+def test_a_loop_over_a_few_thousand_items_is_fine():
+    rows = [{"name": f"Account {n}"} for n in range(3000)]
+    out = render_template("{% for a in rows %}{{ a.name }};{% endfor %}", {"rows": rows})
+    assert out.count(";") == 3000
+
+
+def test_padding_and_formatting_filters_cannot_ask_for_huge_strings():
+    out = render_template(
+        '{{ v|ljust:"999999999" }}|{{ v|center:"-999999999" }}|{{ v|stringformat:"999999999s" }}|'
+        '{{ n|floatformat:"999999999" }}|{{ v|rjust:"6" }}',
+        {"v": "ab", "n": 1.5},
+    )
+    assert out == "ab|ab|ab|1.5|    ab"
