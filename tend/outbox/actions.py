@@ -285,6 +285,26 @@ def retry_message(actor, message: Message) -> Message:
     return message
 
 
+def send_test_email(actor) -> Message:
+    """A short message to the member asking, to check that EMAIL_URL delivers."""
+    if actor.member is None:
+        raise InvalidInput(
+            "to", "Only a member can send a test message (it goes to their address)."
+        )
+    address = actor.member.user.email
+    text = (
+        f"This is a test message from Tend, sent by {address} from Settings → Outbox of the "
+        f"{actor.workspace.name} workspace.\n\nIf you are reading it, email delivery works.\n"
+    )
+    return queue_email(
+        actor.workspace,
+        to=[address],
+        subject=f"Tend test message for {actor.workspace.name}",
+        text=text,
+        source="outbox.test",
+    )
+
+
 def requeue_stalled(now=None) -> int:
     """Queue delivery again for pending messages whose job is gone (it failed on a database
     error five times, or was deleted); returns how many. Runs across workspaces."""

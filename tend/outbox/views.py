@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tend.lib.errors import InvalidInput
-from tend.outbox.actions import retry_message
+from tend.outbox.actions import retry_message, send_test_email
 from tend.outbox.email_url import FileConfig, InvalidEmailUrl, configured_transport
 from tend.outbox.models import Message, MessageStatus
 from tend.workspaces.access import ADMIN, get_for
@@ -105,4 +105,12 @@ def message_retry(request, message_id: int):
         response.status_code = 400
         return response
     messages.success(request, "Queued: the next attempt starts within seconds.")
+    return redirect("outbox:detail", message_id=message.pk)
+
+
+@admin_page
+@require_POST
+def test_message(request):
+    message = send_test_email(request.actor)
+    messages.success(request, f"Test message queued for {message.to[0]}; its delivery shows below.")
     return redirect("outbox:detail", message_id=message.pk)

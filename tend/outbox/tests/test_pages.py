@@ -189,3 +189,23 @@ def test_an_outsider_gets_404_and_sees_none_of_our_messages(owner, outsider):
 def test_the_settings_tabs_link_the_outbox(owner):
     body = owner.browser.get("/settings/members/").content.decode()
     assert 'href="/settings/outbox/">Outbox</a>' in body
+
+
+def test_send_test_message_queues_one_to_the_admin_and_shows_it(owner):
+    response = owner.browser.post("/settings/outbox/test/")
+    message = Message.objects.get(workspace=owner.workspace)
+    assert response.status_code == 302
+    assert response.url == f"/settings/outbox/{message.pk}/"
+    assert message.to == ["owner@acme.test"]
+    assert message.source == "outbox.test"
+    assert "email delivery works" in message.text
+    assert Job.objects.filter(kind="outbox.deliver", payload__message_id=message.pk).exists()
+    body = owner.browser.get(response.url).content.decode()
+    assert "Test message queued for owner@acme.test" in body
+
+
+def test_only_admins_send_test_messages(viewer, practitioner):
+    assert viewer.browser.post("/settings/outbox/test/").status_code == 403
+    assert practitioner.browser.post("/settings/outbox/test/").status_code == 403
+    assert viewer.browser.get("/settings/outbox/test/").status_code in (403, 405)
+    assert not Message.objects.exists()
