@@ -19,6 +19,7 @@ from tend.lib.errors import InvalidInput
 from tend.outbox import api as outbox_api
 from tend.segments import api as segments_api
 from tend.usage import api as usage_api
+from tend.work import api as work_api
 from tend.workspaces.auth import ActorAuth
 
 
@@ -132,5 +133,5 @@ api.add_router("/", exports_api.router)
 api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
 api.add_router("/", outbox_api.router)
-for router in [*usage_api.routers, *health_api.routers, *segments_api.routers]:
+for router in [*usage_api.routers, *health_api.routers, *segments_api.routers, work_api.router]:
     api.add_router("/", router)

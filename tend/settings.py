@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tend.usage",
     "tend.health",
     "tend.segments",
+    "tend.work",
     "tend.web",
     "tend.demo",
 ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("segments/", include("tend.segments.urls")),
     path("views/", include("tend.segments.view_urls")),
     path("scorecards/", include("tend.segments.scorecard_urls")),
+    path("tasks/", include("tend.work.urls")),
     path("", include("tend.usage.urls")),
 ]

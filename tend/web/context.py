@@ -9,6 +9,7 @@ NAVIGATION = [
     ("Segments", "segments:list", "read"),
     ("Saved views", "views:list", "read"),
     ("Scorecards", "scorecards:list", "read"),
+    ("Tasks", "work:inbox", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
     ("Settings", "workspaces:settings", "read"),

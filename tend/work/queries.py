@@ -1,0 +1,109 @@
+"""Reading tasks: the access chokepoint, who may change which, and the workspace's today.
+
+Rights follow the seats, as for accounts (``tend.workspaces.models.SEAT_HELP``):
+
+* every member reads every task of the workspace (tokens: the ``read`` scope);
+* admins and practitioners change every task (tokens: the ``write`` scope);
+* contributors add tasks to any account and change the tasks that are theirs — assigned to
+  them, created by them, or about an account assigned to them;
+* viewers change nothing.
+
+Pages and API handlers fetch a task with :func:`get_task` (404 outside the workspace, 403
+when a change is not allowed); lists start from :func:`tasks_of`.
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from tend.accounts.conditions import condition_now
+from tend.accounts.models import Assignment
+from tend.work.models import Task
+from tend.workspaces.access import CONTRIBUTE, READ, WRITE, Actor
+from tend.workspaces.models import Member, Workspace
+
+
+def local_today(workspace: Workspace, now: datetime.datetime | None = None) -> datetime.date:
+    """Today in the workspace's time zone: what "overdue" and "due today" are measured by."""
+    return condition_now(workspace, now).date()
+
+
+def tasks_of(actor: Actor) -> QuerySet:
+    return Task.objects.filter(workspace=actor.workspace)
+
+
+def assigned_account_ids(member: Member | None, account_ids) -> set[int]:
+    """Which of ``account_ids`` are assigned to ``member`` (one query)."""
+    if member is None:
+        return set()
+    return set(
+        Assignment.objects.filter(member=member, account_id__in=list(account_ids)).values_list(
+            "account_id", flat=True
+        )
+    )
+
+
+def can_change(actor: Actor, task: Task, assigned: set[int] | None = None) -> bool:
+    """Whether ``actor`` may change ``task``. ``assigned`` (the actor's assigned account ids
+    among a page's tasks) saves a query per row in lists."""
+    if actor.can(WRITE):
+        return True
+    member = actor.member
+    if member is None or not actor.can(CONTRIBUTE):
+        return False
+    if member.pk in (task.assignee_id, task.created_by_id):
+        return True
+    if assigned is None:
+        assigned = assigned_account_ids(member, [task.account_id])
+    return task.account_id in assigned
+
+
+def can_delete(actor: Actor, task: Task) -> bool:
+    """Writers delete any task; a contributor only one they created."""
+    if actor.can(WRITE):
+        return True
+    member = actor.member
+    return member is not None and task.created_by_id == member.pk and actor.can(CONTRIBUTE)
+
+
+def require_change(actor: Actor, task: Task) -> None:
+    if not can_change(actor, task):
+        if not actor.can(CONTRIBUTE):
+            raise PermissionDenied(actor.denial(CONTRIBUTE))
+        raise PermissionDenied(
+            "A Contributor seat changes only the tasks assigned to them, created by them, "
+            "or about the accounts assigned to them."
+        )
+
+
+def get_task(actor: Actor, pk, *, change: bool = False, queryset: QuerySet | None = None) -> Task:
+    """The task ``pk`` of the actor's workspace (404 otherwise); with ``change``, 403 unless
+    the actor may change it."""
+    queryset = queryset if queryset is not None else Task.objects.all()
+    try:
+        task = queryset.filter(workspace=actor.workspace).get(pk=pk)
+    except (Task.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No task matches the given query.") from exc
+    actor.require(READ)
+    if change:
+        require_change(actor, task)
+    return task
+
+
+def with_people(queryset: QuerySet) -> QuerySet:
+    """What a task's row shows: its account and people, fetched with it."""
+    return queryset.select_related(
+        "account", "assignee__user", "created_by__user", "completed_by__user"
+    )
+
+
+def assignable_members(workspace: Workspace) -> QuerySet:
+    """Who a task may be assigned to: active members whose seat can work on tasks."""
+    return (
+        Member.objects.filter(workspace=workspace, is_active=True)
+        .exclude(seat="viewer")
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
