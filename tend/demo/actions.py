@@ -6,7 +6,8 @@ upserts and ingestion the API uses, so the demo exercises the real write path an
 hold data the API would refuse. It rolls the usage up, so every usage metric is ready when
 the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
 history and today's scores, then segments with three months of membership history
-(:mod:`tend.demo.segments`), and scorecards and saved views (:mod:`tend.demo.scorecards`).
+(:mod:`tend.demo.segments`), scorecards and saved views (:mod:`tend.demo.scorecards`),
+and the CS team's tasks (:mod:`tend.demo.tasks`).
 """
 
 import datetime
@@ -27,6 +28,7 @@ from tend.demo import vocabulary as v
 from tend.demo.health import build_health
 from tend.demo.scorecards import build_scorecards
 from tend.demo.segments import build_segments
+from tend.demo.tasks import build_tasks
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
 from tend.usage.actions.metrics import rename_metric
@@ -253,6 +255,7 @@ def rebuild_demo_workspace(
         health = build_health(actor, today)
         segments = build_segments(actor, today)
         scorecards = build_scorecards(actor)
+        tasks = build_tasks(actor, today, seed)
 
     counts = {
         "accounts": len(data.accounts),
@@ -264,5 +267,6 @@ def rebuild_demo_workspace(
         **health,
         **segments,
         **scorecards,
+        **tasks,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

@@ -30,6 +30,7 @@ from tend.segments.view_models import SavedView
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
+from tend.work.models import Task, TaskComment
 from tend.workspaces.models import ApiToken, Member, Team
 
 # Route parameter name → the kind of victim object whose id goes there.
@@ -55,6 +56,7 @@ PARAM_OBJECTS = {
     "card_id": "card",
     "view_id": "saved_view",
     "message_id": "message",
+    "task_id": "task",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -80,6 +82,7 @@ API_COLLECTIONS = {
     "scorecards": "scorecard",
     "views": "saved_view",
     "outbox": "message",
+    "tasks": "task",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -141,8 +144,18 @@ def build_victim_world(workspace):
     message = queue_email(workspace, to=["vic@victim.test"], subject="Renewal", text="Hi", account_id=account.pk)
     Message.objects.filter(pk=message.pk).update(status="failed", reason="550 no such user")
     DeliveryAttempt.objects.create(workspace=workspace, message=message, number=1, outcome="failed", smtp_code=550)
+    # A task on the account, assigned to the victim's member, with a comment.
+    task = Task.objects.create(
+        workspace=workspace,
+        account=account,
+        title="Call Victim Co",
+        due_date=timezone.localdate(),
+        assignee=member,
+    )
+    TaskComment.objects.create(workspace=workspace, task=task, body="Left a voicemail")
     objects = {
         "message": message,
+        "task": task,
         "scorecard": scorecard,
         "card": card,
         "saved_view": saved_view,
@@ -196,6 +209,8 @@ def snapshot(workspace) -> str:
         SavedView.objects.filter(workspace=workspace),
         Message.objects.filter(workspace=workspace),
         DeliveryAttempt.objects.filter(workspace=workspace),
+        Task.objects.filter(workspace=workspace),
+        TaskComment.objects.filter(workspace=workspace),
     ]
     try:
         from tend.jobs.models import Job

@@ -21,7 +21,15 @@ def tenant_models():
 
 
 def test_there_are_tenant_models_to_check():
-    assert {m.__name__ for m in tenant_models()} >= {"Account", "EndUser", "Contact", "Member", "ApiToken"}
+    assert {m.__name__ for m in tenant_models()} >= {
+        "Account",
+        "EndUser",
+        "Contact",
+        "Member",
+        "ApiToken",
+        "Task",
+        "TaskComment",
+    }
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)

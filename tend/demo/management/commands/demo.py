@@ -34,7 +34,7 @@ class Command(BaseCommand):
             f"({counts['health_snapshots']:,} snapshots, {counts['rank_changes']:,} changes of "
             f"rank); {counts['segments']} segments with {counts['segment_changes']:,} entries "
             f"and exits; {counts['scorecards']} scorecards and {counts['saved_views']} saved "
-            "views."
+            f"views; {counts['tasks']} tasks ({counts['tasks_done']} done)."
         )
         self.stdout.write(
             f"Other seats to try (same password): viewer@{v.DOMAIN}, contributor@{v.DOMAIN}, "
