@@ -33,9 +33,9 @@ def error_of(response, status=422) -> tuple[str, str]:
 
 def created_by(persona):
     """Let the persona's token act for its member (as tokens made in Settings do)."""
-    ApiToken.objects.filter(workspace=persona.workspace, name__startswith=persona.member.seat).update(
-        created_by=persona.member
-    )
+    ApiToken.objects.filter(
+        workspace=persona.workspace, name__startswith=persona.member.seat
+    ).update(created_by=persona.member)
 
 
 def test_create_by_external_id_then_read_it_back(owner, practitioner, acme, today):
@@ -235,9 +235,11 @@ def test_bulk_through_the_api(owner, practitioner, make_task, today):
         {"action": "reassign", "ids": ids, "assignee": "practitioner@acme.test"},
     )
     assert moved.json()["changed"] == ids
-    assert error_of(send(owner.api, "post", f"{BASE}/bulk", {"action": "complete", "ids": []}))[
-        0
-    ] == "ids"
-    assert error_of(
-        send(owner.api, "post", f"{BASE}/bulk", {"action": "reschedule", "ids": ids})
-    )[0] == "due_date"
+    assert (
+        error_of(send(owner.api, "post", f"{BASE}/bulk", {"action": "complete", "ids": []}))[0]
+        == "ids"
+    )
+    assert (
+        error_of(send(owner.api, "post", f"{BASE}/bulk", {"action": "reschedule", "ids": ids}))[0]
+        == "due_date"
+    )
