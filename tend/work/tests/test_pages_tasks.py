@@ -259,7 +259,10 @@ def test_the_account_profile_shows_open_tasks_with_complete_buttons(
 ):
     profile = f"/accounts/{acme.pk}/"
     empty = owner.browser.get(profile).content.decode()
-    assert "No open tasks for Acme Corp" in empty and f"/tasks/new/?account={acme.pk}" in empty
+    assert (
+        "No open tasks for Acme Corp" in empty
+        and f"/tasks/new/?account={acme.pk}&amp;next=%2Faccounts%2F{acme.pk}%2F" in empty
+    )
     tasks = [make_task(title=f"Step {n}", days=n) for n in range(12)]
     complete_task(owner.actor, tasks[0])
     with django_assert_max_num_queries(80):

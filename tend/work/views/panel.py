@@ -1,6 +1,8 @@
 """The Tasks panel of the account profile: the account's open tasks, most urgent first, each
 with a complete button, and a link to add one."""
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 
 from tend.work.models import Task
@@ -12,6 +14,7 @@ PANEL_SIZE = 10
 
 def tasks_panel(request, account) -> dict:
     actor = request.actor
+    here = reverse("accounts:profile", args=[account.pk])
     tasks = with_people(Task.objects.filter(workspace=actor.workspace, account=account).open())
     rows = list(tasks.by_urgency()[: PANEL_SIZE + 1])
     more = len(rows) > PANEL_SIZE
@@ -24,9 +27,10 @@ def tasks_panel(request, account) -> dict:
         "more": total - len(rows),
         "today": local_today(actor.workspace),
         "can_create": actor.can(CONTRIBUTE),
-        "new_url": f"{reverse('work:new')}?account={account.pk}",
+        # Back to the profile once the task is added.
+        "new_url": f"{reverse('work:new')}?{urlencode({'account': account.pk, 'next': here})}",
         "all_url": f"{reverse('work:inbox')}?who=all&account={account.pk}",
         "done_url": f"{reverse('work:inbox')}?who=all&show=done&account={account.pk}",
-        "here": reverse("accounts:profile", args=[account.pk]),
+        "here": here,
         "error": "",
     }
