@@ -98,7 +98,12 @@ def build_tasks(actor: Actor, today: datetime.date, seed: int = v.DEFAULT_SEED) 
         renewal = (account.attributes or {}).get("renewal_date")
         renewal = datetime.date.fromisoformat(renewal) if renewal else None
         if account.status == "paying" and renewal and 0 <= (renewal - today).days <= RENEWAL_WINDOW:
-            due = max(today - datetime.timedelta(days=3), renewal - datetime.timedelta(days=30))
+            # A month before the renewal; for renewals nearer than that, the play ran a
+            # month before too, so the task fell due some days ago.
+            due = max(
+                renewal - datetime.timedelta(days=30),
+                today - datetime.timedelta(days=rng.randint(1, 10)),
+            )
             task, _ = create_account_task(
                 account,
                 title=f"Renewal prep: {account.name}",

@@ -9,5 +9,13 @@ def register() -> None:
     from tend.work.views.panel import tasks_panel
 
     add_profile_panel(
-        ProfilePanel(key="tasks", template="work/panel.html", context=tasks_panel, position=7)
+        # The side column's top: what is to be done is seen without scrolling past health
+        # and usage.
+        ProfilePanel(
+            key="tasks",
+            template="work/panel.html",
+            context=tasks_panel,
+            column="side",
+            position=0,
+        )
     )
