@@ -303,9 +303,8 @@ def post_task(request, payload: TaskIn):
     if data.get("due_date") is None:
         data.pop("due_date", None)
     # A repeat with a used key answers 200 with the first task, not 201.
-    before = (
-        payload.key and Task.objects.filter(workspace=actor.workspace, key=payload.key).exists()
-    )
+    key = payload.key.strip()
+    before = bool(key) and Task.objects.filter(workspace=actor.workspace, key=key).exists()
     task = actions.create_task(actor, account, data)
     return Status(200 if before else 201, _one(actor, task.pk))
 
