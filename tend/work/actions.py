@@ -143,10 +143,13 @@ def _insert(workspace, account, values: dict, key: str) -> tuple[Task, bool]:
 
 
 @transaction.atomic
-def create_task(actor: Actor, account: Account, data: dict) -> Task:
+def create_task_once(actor: Actor, account: Account, data: dict) -> tuple[Task, bool]:
     """A task on ``account`` from a person or token. ``data``: title (required),
     description, type, priority, due_date (default today in the workspace's time zone),
-    assignee (a member or member id; when left out, whoever creates the task), key."""
+    assignee (a member or member id; when left out, whoever creates the task), key.
+
+    Returns ``(task, created)``: with a ``key`` already used in the workspace, the task
+    created with it first and ``False``."""
     actor.require(CONTRIBUTE)
     _check_account(actor, account)
     workspace = actor.workspace
@@ -159,8 +162,12 @@ def create_task(actor: Actor, account: Account, data: dict) -> Task:
     key = _text("key", data.get("key"), KEY_MAX)
     now = timezone.now()
     values.update(created_by=actor.member, source=_source_of(actor), created_at=now, updated_at=now)
-    task, _created = _insert(workspace, account, values, key)
-    return task
+    return _insert(workspace, account, values, key)
+
+
+def create_task(actor: Actor, account: Account, data: dict) -> Task:
+    """:func:`create_task_once` without saying whether the task is new."""
+    return create_task_once(actor, account, data)[0]
 
 
 @transaction.atomic

@@ -302,11 +302,9 @@ def post_task(request, payload: TaskIn):
         data["assignee"] = actor.token.created_by
     if data.get("due_date") is None:
         data.pop("due_date", None)
+    task, created = actions.create_task_once(actor, account, data)
     # A repeat with a used key answers 200 with the first task, not 201.
-    key = payload.key.strip()
-    before = bool(key) and Task.objects.filter(workspace=actor.workspace, key=key).exists()
-    task = actions.create_task(actor, account, data)
-    return Status(200 if before else 201, _one(actor, task.pk))
+    return Status(201 if created else 200, _one(actor, task.pk))
 
 
 @router.patch("/tasks/{int:id}", response={200: TaskOut, **ERRORS}, summary="Change a task")
