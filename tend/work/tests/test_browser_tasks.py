@@ -58,7 +58,8 @@ def test_a_task_made_on_the_account_is_completed_from_my_tasks(page, login, owne
     # Reschedule inline: a date picked in the row is saved at once.
     page.locator(f"#task-{task.pk} input[name=due_date]").fill("2031-03-04")
     page.locator(f"#task-{task.pk} input[name=due_date]").dispatch_event("change")
-    page.locator(f"#task-{task.pk} .saved-note").wait_for()
+    # (The row says "Reopened" until the reschedule's answer replaces it with "Saved".)
+    page.locator(f"#task-{task.pk} .saved-note", has_text="Saved").wait_for()
     task.refresh_from_db()
     assert str(task.due_date) == "2031-03-04"
     assert page.evaluate("window.notReloaded === true")

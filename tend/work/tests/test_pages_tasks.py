@@ -303,3 +303,22 @@ def test_members_leaving_keeps_their_tasks_readable(owner, practitioner, make_ta
     Member.objects.filter(pk=practitioner.member.pk).update(is_active=False)
     assert owner.browser.get(f"{INBOX}?who=all").status_code == 200
     assert owner.browser.get(f"/tasks/{task.pk}/").status_code == 200
+
+
+def test_inline_changes_need_the_csrf_token(owner, make_task):
+    from tend.test import browser_client
+
+    task = make_task()
+    client = browser_client(owner.member, enforce_csrf_checks=True)
+    refused = client.post(f"/tasks/{task.pk}/complete/", {"view": "row"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403
+    token = client.get(INBOX).cookies["csrftoken"].value
+    accepted = client.post(
+        f"/tasks/{task.pk}/complete/",
+        {"view": "row"},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert accepted.status_code == 200
+    task.refresh_from_db()
+    assert task.status == "done"
