@@ -25,4 +25,7 @@ SCHEDULE = [
     Periodic("scorecards-record-values", "segments.record_card_values", every=timedelta(hours=1)),
     # Pending email whose delivery job was lost gets a new one (docs/outbox.md).
     Periodic("outbox-requeue-stalled", "outbox.requeue_stalled", every=timedelta(minutes=10)),
+    # Plays read their triggers' change rows, schedules and dates, and advance due runs
+    # (docs/plays.md): every 5 s, so a single change reaches a play's first step in seconds.
+    Periodic("plays-poll", "plays.poll", every=timedelta(seconds=5)),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tend.health",
     "tend.segments",
     "tend.work",
+    "tend.plays",
     "tend.web",
     "tend.demo",
 ]

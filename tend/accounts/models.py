@@ -208,6 +208,57 @@ class StageChange(models.Model):
         return f"account {self.account_id}: stage {self.from_stage_id} → {self.to_stage_id}"
 
 
+class AttributeChange(models.Model):
+    """One attribute of an existing account changed value: what plays' "attribute changed"
+    trigger reads (rows after the last id seen) and the timeline shows. Written by the
+    account save path and by bulk upserts for each changed key; creating an account is not
+    a change (as for ``StatusChange``)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    key = models.CharField(max_length=63)
+    from_value = models.JSONField(null=True, blank=True)
+    to_value = models.JSONField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
+    source = models.CharField(max_length=20, default="ui")
+
+    objects = scoped()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["workspace", "id"], name="attribute_change_recent"),
+            models.Index(fields=["account", "id"], name="attribute_change_account"),
+        ]
+
+    def __str__(self):
+        return f"account {self.account_id}: {self.key} {self.from_value!r} → {self.to_value!r}"
+
+
+def attribute_changes(workspace_id, account_id, before: dict, after: dict, **fields) -> list:
+    """Unsaved ``AttributeChange`` rows for the keys whose value differs."""
+    before, after = before or {}, after or {}
+    return [
+        AttributeChange(
+            workspace_id=workspace_id,
+            account_id=account_id,
+            key=key,
+            from_value=before.get(key),
+            to_value=after.get(key),
+            **fields,
+        )
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+
+
 class StatusChange(models.Model):
     """One change of an account's status (trial → paying, paying → churned …): when customers
     converted and churned, for the back-test of health profiles and the timeline.

@@ -16,12 +16,14 @@ from tend.accounts.models import (
     AccountTag,
     Assignment,
     AssignmentRole,
+    AttributeChange,
     AttributeDefinition,
     ObjectType,
     Stage,
     StageChange,
     StatusChange,
     Tag,
+    attribute_changes,
 )
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import WRITE, Actor
@@ -162,6 +164,23 @@ def _record_status(account: Account, old_status: str, actor: Actor, source: str)
     )
 
 
+@transaction.atomic
+def tag_account(actor: Actor, account: Account, *, add=(), remove=()) -> tuple[list[str], list[str]]:
+    """Add and remove tags by name, leaving the account's other tags alone; return the names
+    actually added and removed (a tag already there, or already gone, is not a change)."""
+    if not can_edit_account(actor, account):
+        actor.require(WRITE)
+    adding = tags_by_name(actor.workspace, add) if add else []
+    current = {t.tag_id: t.tag.name for t in AccountTag.objects.filter(account=account).select_related("tag")}
+    new = [t for t in adding if t.pk not in current]
+    AccountTag.objects.bulk_create([AccountTag(account=account, tag=t) for t in new], ignore_conflicts=True)
+    gone = [pk for pk, name in current.items() if name in set(remove)]
+    AccountTag.objects.filter(account=account, tag_id__in=gone).delete()
+    if new or gone:
+        Account.objects.filter(pk=account.pk).update(updated_at=timezone.now())
+    return [t.name for t in new], [current[pk] for pk in gone]
+
+
 def _apply_tags(account: Account, tags: list[Tag]) -> None:
     current = set(AccountTag.objects.filter(account=account).values_list("tag_id", flat=True))
     wanted = {t.pk for t in tags}
@@ -265,6 +284,7 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
     assignments = clean.pop("assignments", None)
     is_new = account.pk is None
     old_status = account.status
+    old_attributes = dict(account.attributes or {})
     for field, value in clean.items():
         setattr(account, field, value)
     account.updated_at = timezone.now()
@@ -275,6 +295,18 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
     if stage_given:
         _apply_stage(account, stage, actor, source)
     account.save()
+    if not is_new and "attributes" in clean:
+        AttributeChange.objects.bulk_create(
+            attribute_changes(
+                account.workspace_id,
+                account.pk,
+                old_attributes,
+                account.attributes,
+                changed_at=account.updated_at,
+                changed_by=actor.member,
+                source=source,
+            )
+        )
     if tags is not None:
         _apply_tags(account, tags)
     if assignments is not None:

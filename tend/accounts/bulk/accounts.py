@@ -39,10 +39,12 @@ from tend.accounts.models import (
     AccountTag,
     Assignment,
     AssignmentRole,
+    AttributeChange,
     Stage,
     StageChange,
     StatusChange,
     Tag,
+    attribute_changes,
 )
 from tend.workspaces.access import WRITE, Actor
 from tend.workspaces.models import Member
@@ -401,6 +403,7 @@ class _Upsert:
         writes: list[Plan] = []
         stage_moves: list[tuple[Plan, int | None]] = []
         status_moves: list[tuple[Plan, str]] = []
+        attribute_moves: list[tuple[Plan, dict]] = []
         for index, plan in plans.items():
             row = plan.row
             if row is None:
@@ -430,6 +433,7 @@ class _Upsert:
                 sets += ["stage_id", "stage_entered_at"]
             if plan.attributes != (row[7] or {}):
                 sets.append("attributes")
+                attribute_moves.append((plan, row[7] or {}))
             if (
                 not sets
                 and not self._tags_differ(plan, current_tags)
@@ -452,6 +456,7 @@ class _Upsert:
             ids[plan.index] = plan.pk
         self._write_stage_changes(stage_moves)
         self._write_status_changes(status_moves)
+        self._write_attribute_changes(attribute_moves)
         self._write_tags(writes, current_tags)
         self._write_assignments(writes, current_assignments)
         return statuses, ids
@@ -534,6 +539,23 @@ class _Upsert:
                 for plan, from_stage in moves
             ]
         )
+
+    def _write_attribute_changes(self, moves: list[tuple[Plan, dict]]) -> None:
+        """One ``AttributeChange`` per changed key of existing accounts, in one insert: the
+        diff is already in hand, so this costs a row per actual change and nothing else."""
+        rows = []
+        member = self.actor.member
+        for plan, before in moves:
+            rows += attribute_changes(
+                self.workspace.id,
+                plan.pk,
+                before,
+                plan.attributes,
+                changed_at=self.now,
+                changed_by=member,
+                source=self.source,
+            )
+        AttributeChange.objects.bulk_create(rows, batch_size=2000)
 
     def _write_status_changes(self, moves: list[tuple[Plan, str]]) -> None:
         """The status history of existing accounts whose status changed (a new account's first

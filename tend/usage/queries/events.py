@@ -126,3 +126,58 @@ def uncounted_events(workspace: Workspace, watermark: int, cap: int) -> int:
         .values("id")[:cap]
         .count()
     )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    account_id: int | None
+    ts: int
+    activity: str
+    module: str
+    properties: dict | None
+
+
+def events_after(
+    workspace: Workspace,
+    after_id: int,
+    *,
+    activity: str | None = None,
+    account_id: int | None = None,
+    limit: int = 5000,
+    up_to_id: int | None = None,
+) -> list[EventRow]:
+    """Events with an id above ``after_id`` (at most ``up_to_id``), oldest first: how plays
+    read "event received" without touching ``UsageEvent`` themselves (DESIGN rule 7)."""
+    rows = UsageEvent.objects.filter(workspace=workspace, id__gt=after_id)
+    if up_to_id is not None:
+        rows = rows.filter(id__lte=up_to_id)
+    if activity is not None:
+        rows = rows.filter(activity=activity)
+    if account_id is not None:
+        rows = rows.filter(account_id=account_id)
+    fields = ("id", "account_id", "ts", "activity", "module", "properties")
+    return [EventRow(*values) for values in rows.order_by("id").values_list(*fields)[:limit]]
+
+
+def last_event_id(workspace: Workspace) -> int:
+    """The newest event's id (0 when there is none): where a new reader starts."""
+    return (
+        UsageEvent.objects.filter(workspace=workspace)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+
+
+def latest_event(workspace: Workspace, account_id: int, activity: str) -> EventRow | None:
+    """The account's newest event of one activity, by arrival."""
+    fields = ("id", "account_id", "ts", "activity", "module", "properties")
+    values = (
+        UsageEvent.objects.filter(workspace=workspace, account_id=account_id, activity=activity)
+        .order_by("-id")
+        .values_list(*fields)
+        .first()
+    )
+    return EventRow(*values) if values else None

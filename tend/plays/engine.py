@@ -1,0 +1,446 @@
+"""Starting runs and moving them through their steps.
+
+Starting (:func:`start_runs`), for a batch of trigger occurrences of one play:
+
+1. drop occurrences that already have a run (the occurrence key is unique per play and
+   account, so a duplicate trigger never makes a second run);
+2. evaluate the play's condition on the accounts, in one query per batch;
+3. apply the run policy (once per occurrence, once per account ever, at most every N days);
+4. insert the runs — ``running`` and due now, or ``skipped`` with the reason — and ask for
+   an ``advance`` job once the transaction commits.
+
+Advancing (:func:`advance_due`): the run row is the queue row. A worker claims a due run
+of an active play with a conditional update setting its lease, then runs its steps one by
+one. After each step, one transaction writes the log row and moves the run on, guarded by
+the lease; a worker killed between the step and that transaction leaves the lease to
+expire, and the step runs again with the same idempotency key (``run_key``), so it does
+nothing twice.
+"""
+
+import datetime
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tend.accounts.conditions import account_catalog, account_records, condition_now
+from tend.accounts.models import Account
+from tend.jobs.registry import enqueue
+from tend.lib.conditions import compile_q, evaluate
+from tend.plays import steps
+from tend.plays.models import (
+    OPEN_RUN_STATUSES,
+    Outcome,
+    Play,
+    PlayRun,
+    PlayRunStep,
+    PlayStatus,
+    PlayStep,
+    RunPolicy,
+    RunStatus,
+)
+from tend.plays.steps.base import AccountContext, Branch, Done, Fail, Retry, StepContext, Wait
+from tend.workspaces.access import system_actor
+
+log = logging.getLogger("tend.plays")
+
+ADVANCE_JOB = "plays.advance_due"
+BATCH = 1000
+MAX_STEP_ATTEMPTS = 5
+LEASE = datetime.timedelta(minutes=5)
+RETRY_BASE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One thing that happened to one account and may start a run."""
+
+    account_id: int
+    key: str
+    cause_kind: str
+    cause: str
+    cause_id: int | None = None
+
+
+def run_key(run: PlayRun, position: int) -> str:
+    """The idempotency key a step receives: stable per (run, step)."""
+    return f"play-run:{run.pk}:step:{position}"
+
+
+def request_advance(workspace_id: int, due_at: datetime.datetime | None = None) -> None:
+    """After the current transaction commits, have a worker advance the workspace's due runs."""
+    transaction.on_commit(
+        lambda: enqueue(
+            ADVANCE_JOB,
+            {"workspace_id": workspace_id},
+            workspace_id=workspace_id,
+            due_at=due_at,
+            unique_key=f"{ADVANCE_JOB}:{workspace_id}",
+        )
+    )
+
+
+# --- Conditions --------------------------------------------------------------------------
+
+
+def matching_ids(
+    play: Play, account_ids: list[int], now: datetime.datetime, catalog=None
+) -> set[int]:
+    """Which of ``account_ids`` satisfy the play's condition now (all, without one)."""
+    if not play.condition:
+        return set(account_ids)
+    catalog = catalog or account_catalog(play.workspace)
+    compiled = compile_q(play.condition, catalog, condition_now(play.workspace, now))
+    found: set[int] = set()
+    for start in range(0, len(account_ids), BATCH):
+        chunk = account_ids[start : start + BATCH]
+        found.update(
+            compiled.filter(
+                Account.objects.filter(workspace=play.workspace, pk__in=chunk)
+            ).values_list("pk", flat=True)
+        )
+    return found
+
+
+def account_context(account: Account, now: datetime.datetime, catalog=None) -> AccountContext:
+    """What steps read about one account; ``matches`` is the pure evaluator on its record."""
+    workspace = account.workspace
+    local_now = condition_now(workspace, now)
+    state = {"catalog": catalog}
+
+    def matches(condition) -> bool:
+        if state["catalog"] is None:
+            state["catalog"] = account_catalog(workspace)
+        queryset = Account.objects.filter(pk=account.pk)
+        record = account_records(state["catalog"], queryset, local_now, condition).get(
+            account.pk, {}
+        )
+        return evaluate(condition, record, local_now)
+
+    return AccountContext(account=account, now=local_now, matches=matches)
+
+
+# --- Run policy --------------------------------------------------------------------------
+
+
+def policy_blocks(play: Play, account_ids: list[int], now: datetime.datetime) -> dict[int, str]:
+    """``{account id: reason}`` for the accounts the run policy keeps from a new run."""
+    if play.run_policy == RunPolicy.ONCE_PER_OCCURRENCE or not account_ids:
+        return {}
+    runs = PlayRun.objects.filter(play=play, account_id__in=account_ids).exclude(
+        status=RunStatus.SKIPPED
+    )
+    if play.run_policy == RunPolicy.EVERY_N_DAYS:
+        runs = runs.filter(started_at__gt=now - datetime.timedelta(days=play.policy_days or 1))
+    blocked: dict[int, str] = {}
+    for account_id, pk, started in runs.order_by("started_at").values_list(
+        "account_id", "pk", "started_at"
+    ):
+        if play.run_policy == RunPolicy.ONCE_PER_ACCOUNT:
+            why = f"run policy: once per account, and it already ran for this account (run {pk}, {started:%Y-%m-%d %H:%M} UTC)"
+        else:
+            why = (
+                f"run policy: at most every {play.policy_days} days, and it ran for this account "
+                f"on {started:%Y-%m-%d %H:%M} UTC (run {pk})"
+            )
+        blocked[account_id] = why
+    return blocked
+
+
+# --- Starting runs -----------------------------------------------------------------------
+
+
+def start_runs(
+    play: Play, occurrences: Iterable[Occurrence], now: datetime.datetime | None = None
+) -> dict:
+    """Start (or record skipping) a run for each new occurrence; see the module docstring.
+    Returns counts: ``started``, ``skipped``, ``duplicate``."""
+    now = now or timezone.now()
+    occurrences = list({(o.account_id, o.key): o for o in occurrences}.values())
+    counts = {"started": 0, "skipped": 0, "duplicate": 0}
+    first = play.steps.order_by("position").values_list("position", flat=True).first()
+    catalog = account_catalog(play.workspace) if play.condition else None
+    for start in range(0, len(occurrences), BATCH):
+        chunk = occurrences[start : start + BATCH]
+        with transaction.atomic():
+            _start_chunk(play, chunk, now, first, catalog, counts)
+    if counts["started"]:
+        request_advance(play.workspace_id)
+    return counts
+
+
+def _start_chunk(play, chunk, now, first, catalog, counts) -> None:
+    ids = sorted({o.account_id for o in chunk})
+    existing_accounts = set(
+        Account.objects.filter(workspace=play.workspace, pk__in=ids).values_list("pk", flat=True)
+    )
+    seen = set(
+        PlayRun.objects.filter(
+            play=play, account_id__in=ids, occurrence_key__in={o.key for o in chunk}
+        ).values_list("account_id", "occurrence_key")
+    )
+    fresh = [
+        o for o in chunk if (o.account_id, o.key) not in seen and o.account_id in existing_accounts
+    ]
+    counts["duplicate"] += len(chunk) - len(fresh)
+    if not fresh:
+        return
+    fresh_ids = sorted({o.account_id for o in fresh})
+    matching = matching_ids(play, fresh_ids, now, catalog)
+    blocked = policy_blocks(play, fresh_ids, now)
+    once = play.run_policy == RunPolicy.ONCE_PER_ACCOUNT
+    rows, starting = [], set()
+    for o in fresh:
+        reason = ""
+        if o.account_id not in matching:
+            reason = (
+                "condition: the account did not match the play's condition when it was triggered"
+            )
+        elif o.account_id in blocked:
+            reason = blocked[o.account_id]
+        elif play.run_policy != RunPolicy.ONCE_PER_OCCURRENCE and o.account_id in starting:
+            reason = (
+                "run policy: another occurrence in the same batch started a run for this account"
+            )
+        started = not reason
+        if started:
+            starting.add(o.account_id)
+        done_now = started and first is None
+        rows.append(
+            PlayRun(
+                workspace_id=play.workspace_id,
+                play=play,
+                account_id=o.account_id,
+                occurrence_key=o.key,
+                policy_key="once" if started and once else None,
+                status=(RunStatus.DONE if done_now else RunStatus.RUNNING)
+                if started
+                else RunStatus.SKIPPED,
+                cause_kind=o.cause_kind,
+                cause_id=o.cause_id,
+                cause=o.cause[:300],
+                reason=reason if not done_now else "the play has no steps",
+                current_position=first if started else None,
+                step_entered_at=now if started else None,
+                next_due_at=now if started and not done_now else None,
+                started_at=now,
+                finished_at=None if started and not done_now else now,
+            )
+        )
+    # ignore_conflicts: a concurrent poller that inserted the same occurrence (or a
+    # once-per-account run) wins; this batch's copy is dropped by the unique constraints.
+    PlayRun.objects.bulk_create(rows, ignore_conflicts=True)
+    counts["started"] += sum(1 for r in rows if r.status == RunStatus.RUNNING)
+    counts["skipped"] += sum(1 for r in rows if r.status == RunStatus.SKIPPED)
+
+
+# --- Advancing runs ----------------------------------------------------------------------
+
+
+def claim_due(
+    play_ids: Iterable[int] | None, worker: str, now: datetime.datetime, workspace_id: int
+) -> PlayRun | None:
+    """Claim one due run of an active play of the workspace, or None."""
+    due = PlayRun.objects.filter(
+        workspace_id=workspace_id,
+        status__in=OPEN_RUN_STATUSES,
+        next_due_at__lte=now,
+        play__status=PlayStatus.ACTIVE,
+    ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+    for pk in due.order_by("next_due_at", "id").values_list("pk", flat=True)[:8]:
+        taken = due.filter(pk=pk).update(
+            locked_by=worker, locked_until=now + LEASE, status=RunStatus.RUNNING
+        )
+        if taken:
+            return PlayRun.objects.select_related(
+                "play", "account", "account__workspace", "account__stage"
+            ).get(pk=pk)
+    return None
+
+
+def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
+    """Advance the workspace's due runs until none is due or the budget is spent; return how
+    many runs were advanced. Asks for another pass when it stopped on the budget."""
+    worker = f"advance:{uuid.uuid4().hex[:8]}"
+    started = timezone.now()
+    advanced = 0
+    while True:
+        now = timezone.now()
+        if (now - started).total_seconds() > budget_seconds:
+            request_advance(workspace_id)
+            break
+        run = claim_due(None, worker, now, workspace_id)
+        if run is None:
+            break
+        advance(run, worker)
+        advanced += 1
+    return advanced
+
+
+def _owned(run: PlayRun, worker: str):
+    return PlayRun.objects.filter(pk=run.pk, locked_by=worker, status__in=OPEN_RUN_STATUSES)
+
+
+def advance(run: PlayRun, worker: str) -> None:
+    """Run the claimed run's steps until it waits, fails, ends, or its play stops."""
+    play = run.play
+    steps_by_position = {
+        s.position: s for s in PlayStep.objects.filter(play=play).order_by("position")
+    }
+    actor = system_actor(play.workspace)
+    catalog_box = {"catalog": None}
+    while True:
+        if not Play.objects.filter(pk=play.pk, status=PlayStatus.ACTIVE).exists():
+            # Paused mid-run: leave it due; resuming picks it up where it stopped.
+            _owned(run, worker).update(locked_by="", locked_until=None)
+            return
+        step = steps_by_position.get(run.current_position)
+        if step is None:
+            _finish(run, worker, RunStatus.DONE, "")
+            return
+        result, attempt, started = _run_step(run, step, actor, catalog_box)
+        if not _record(run, step, worker, result, attempt, started, steps_by_position):
+            return
+
+
+def _run_step(run: PlayRun, step: PlayStep, actor, catalog_box):
+    attempt = run.step_attempts + 1
+    started = timezone.now()
+    try:
+        kind = steps.get(step.kind)
+        config = steps.parse_config(kind, step.config, "config")
+        account = Account.objects.select_related("stage", "workspace").get(pk=run.account_id)
+        base = account_context(account, started, catalog_box["catalog"])
+        ctx = StepContext(
+            account=account,
+            now=base.now,
+            matches=base.matches,
+            config=config,
+            play=run.play,
+            run=run,
+            position=step.position,
+            key=run_key(run, step.position),
+            attempt=attempt,
+            entered_at=run.step_entered_at,
+            actor=actor,
+        )
+        result = kind.run(ctx)
+    except Account.DoesNotExist:
+        result = Fail("the account was deleted")
+    except (LookupError, ValueError) as exc:
+        result = Fail(f"the step's configuration is no longer valid: {exc}")
+    except Exception as exc:  # an unexpected error is retried, then recorded as permanent
+        log.exception("play run %s step %s raised", run.pk, step.position)
+        result = Retry(f"{type(exc).__name__}: {exc}")
+    return result, attempt, started
+
+
+def _next_position(steps_by_position: dict, after: int) -> int | None:
+    later = [p for p in steps_by_position if p > after]
+    return min(later) if later else None
+
+
+def _record(run, step, worker, result, attempt, started, steps_by_position) -> bool:
+    """Write the log row and move the run on, in one transaction guarded by the lease.
+    Returns whether to go on with the next step now."""
+    now = timezone.now()
+    entry = dict(outcome=Outcome.DONE, permanent=False, reason="", detail={})
+    fields: dict = {}
+    go_on = False
+    if isinstance(result, Done):
+        entry.update(reason=result.summary, detail=result.detail)
+        fields = _move(steps_by_position, _next_position(steps_by_position, step.position), now)
+        go_on = fields["current_position"] is not None
+    elif isinstance(result, Branch):
+        target = result.position
+        if target is not None and target not in steps_by_position:
+            result = Fail(f"the branch names step {target}, which does not exist")
+        else:
+            entry.update(
+                outcome=Outcome.BRANCH, reason=result.summary, detail={"next_position": target}
+            )
+            fields = _move(steps_by_position, target, now)
+            go_on = fields["current_position"] is not None
+    elif isinstance(result, Wait):
+        entry.update(
+            outcome=Outcome.WAIT, reason=result.summary, detail={"until": result.until.isoformat()}
+        )
+        fields = _move(steps_by_position, _next_position(steps_by_position, step.position), now)
+        if fields["current_position"] is not None:
+            fields.update(
+                status=RunStatus.WAITING, next_due_at=result.until, step_entered_at=result.until
+            )
+    if isinstance(result, Retry):
+        if attempt >= MAX_STEP_ATTEMPTS:
+            result = Fail(f"gave up after {attempt} attempts: {result.reason}")
+        else:
+            due = result.at or now + datetime.timedelta(
+                seconds=RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+            )
+            entry.update(
+                outcome=Outcome.RETRY, reason=result.reason, detail={"retry_at": due.isoformat()}
+            )
+            fields = dict(
+                status=RunStatus.WAITING,
+                next_due_at=due,
+                step_attempts=attempt,
+                reason=result.reason,
+            )
+    if isinstance(result, Fail):
+        entry.update(outcome=Outcome.FAILED, permanent=True, reason=result.reason)
+        fields = dict(
+            status=RunStatus.FAILED,
+            next_due_at=None,
+            finished_at=now,
+            reason=f"step {step.position} ({step.kind}) failed: {result.reason}",
+        )
+    if fields.get("current_position", "unset") is None:
+        fields.update(status=RunStatus.DONE, next_due_at=None, finished_at=now)
+    if fields.get("status") in (RunStatus.WAITING, RunStatus.DONE, RunStatus.FAILED):
+        fields.update(locked_by="", locked_until=None)
+    else:
+        fields["locked_until"] = now + LEASE
+    with transaction.atomic():
+        moved = _owned(run, worker).filter(current_position=step.position).update(**fields)
+        if not moved:
+            log.warning(
+                "play run %s: lease lost before step %s was recorded", run.pk, step.position
+            )
+            return False
+        PlayRunStep.objects.update_or_create(
+            run=run,
+            position=step.position,
+            attempt=attempt,
+            defaults=dict(
+                workspace_id=run.workspace_id,
+                step=step,
+                kind=step.kind,
+                started_at=started,
+                finished_at=now,
+                **{k: str(v)[:1000] if k == "reason" else v for k, v in entry.items()},
+            ),
+        )
+    for name, value in fields.items():
+        setattr(run, name, value)
+    return go_on
+
+
+def _move(steps_by_position: dict, position: int | None, now) -> dict:
+    return dict(
+        current_position=position, step_attempts=0, step_entered_at=now, next_due_at=now, reason=""
+    )
+
+
+def _finish(run: PlayRun, worker: str, status: str, reason: str) -> None:
+    _owned(run, worker).update(
+        status=status,
+        reason=reason,
+        next_due_at=None,
+        finished_at=timezone.now(),
+        locked_by="",
+        locked_until=None,
+    )
