@@ -54,7 +54,8 @@ def clean_trigger(raw_kind, raw_config, workspace) -> dict:
         kind.check(config, workspace)
     except InvalidInput as exc:
         raise InvalidInput(f"trigger.config.{exc.field}", exc.message) from exc
-    return config.model_dump(mode="json", exclude_unset=False)
+    # Only what was given: "from_value" left out means any value, unlike null.
+    return config.model_dump(mode="json", exclude_unset=True)
 
 
 def config_of(play):
