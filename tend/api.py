@@ -17,6 +17,7 @@ from tend.accounts.api import totango as totango_api
 from tend.health import api as health_api
 from tend.lib.errors import InvalidInput
 from tend.outbox import api as outbox_api
+from tend.plays import api as plays_api
 from tend.segments import api as segments_api
 from tend.usage import api as usage_api
 from tend.work import api as work_api
@@ -133,5 +134,11 @@ api.add_router("/", exports_api.router)
 api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
 api.add_router("/", outbox_api.router)
-for router in [*usage_api.routers, *health_api.routers, *segments_api.routers, work_api.router]:
+for router in [
+    *usage_api.routers,
+    *health_api.routers,
+    *segments_api.routers,
+    work_api.router,
+    plays_api.router,
+]:
     api.add_router("/", router)

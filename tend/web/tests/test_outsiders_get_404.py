@@ -57,6 +57,7 @@ PARAM_OBJECTS = {
     "view_id": "saved_view",
     "message_id": "message",
     "task_id": "task",
+    "play_id": "play",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -83,6 +84,7 @@ API_COLLECTIONS = {
     "views": "saved_view",
     "outbox": "message",
     "tasks": "task",
+    "plays": "play",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -140,6 +142,15 @@ def build_victim_world(workspace):
         columns=["status"],
         sort=["name"],
     )
+    from tend.plays.models import Play, PlayStep
+
+    play = Play.objects.create(
+        workspace=workspace,
+        name="Victims",
+        trigger_kind="segment_entered",
+        trigger_config={"segment_id": segment.pk},
+    )
+    PlayStep.objects.create(workspace=workspace, play=play, position=1, kind="add_tag", config={"tag": "x"})
     # A failed email: the one state "Retry now" would change.
     message = queue_email(workspace, to=["vic@victim.test"], subject="Renewal", text="Hi", account_id=account.pk)
     Message.objects.filter(pk=message.pk).update(status="failed", reason="550 no such user")
@@ -154,6 +165,7 @@ def build_victim_world(workspace):
     )
     TaskComment.objects.create(workspace=workspace, task=task, body="Left a voicemail")
     objects = {
+        "play": play,
         "message": message,
         "task": task,
         "scorecard": scorecard,
@@ -211,6 +223,7 @@ def snapshot(workspace) -> str:
         DeliveryAttempt.objects.filter(workspace=workspace),
         Task.objects.filter(workspace=workspace),
         TaskComment.objects.filter(workspace=workspace),
+        *_play_querysets(workspace),
     ]
     try:
         from tend.jobs.models import Job
@@ -219,6 +232,16 @@ def snapshot(workspace) -> str:
     else:
         querysets.append(Job.objects.filter(workspace=workspace))
     return "\n".join(serializers.serialize("json", qs.order_by("pk")) for qs in querysets)
+
+
+def _play_querysets(workspace):
+    from tend.plays.models import Play, PlayRun, PlayStep
+
+    return [
+        Play.objects.filter(workspace=workspace),
+        PlayStep.objects.filter(workspace=workspace),
+        PlayRun.objects.filter(workspace=workspace),
+    ]
 
 
 def object_for(route, param, objects):
