@@ -23,6 +23,7 @@ from tend.plays.models import (
     RunPolicy,
     RunStatus,
 )
+from tend.plays.signals import forget_cache
 from tend.segments.models import Segment, SegmentMember
 from tend.workspaces.access import WRITE, Actor
 
@@ -216,6 +217,7 @@ def set_status(actor: Actor, play: Play, status: str, *, backfill: bool | None =
             counts = start_runs(play, kind.backfill(play, config, now), now)
         # Runs held while paused continue.
         request_advance(play.workspace_id)
+        transaction.on_commit(forget_cache)
         return {"play": play, "backfill": counts}
     if status == PlayStatus.ARCHIVED:
         PlayRun.objects.filter(play=play, status__in=OPEN_RUN_STATUSES).update(
@@ -233,6 +235,7 @@ def set_status(actor: Actor, play: Play, status: str, *, backfill: bool | None =
     play.status = status
     play.updated_at = now
     play.save()
+    transaction.on_commit(forget_cache)
     return {"play": play, "backfill": None}
 
 

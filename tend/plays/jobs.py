@@ -7,9 +7,8 @@ from tend.jobs.registry import enqueue, job
 from tend.plays.engine import ADVANCE_JOB, advance_due
 from tend.plays.models import OPEN_RUN_STATUSES, Play, PlayRun, PlayStatus
 from tend.plays.polling import poll_workspace
+from tend.plays.signals import POLL_JOB
 from tend.workspaces.models import Workspace
-
-POLL_JOB = "plays.poll_workspace"
 
 
 @job("plays.poll", max_attempts=3, lease_seconds=120)

@@ -25,6 +25,7 @@ from tend.accounts.models import (
     Tag,
     attribute_changes,
 )
+from tend.lib.changes import announce
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import WRITE, Actor
 from tend.workspaces.models import Member, Workspace
@@ -295,7 +296,10 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
     if stage_given:
         _apply_stage(account, stage, actor, source)
     account.save()
+    if stage_given and not is_new:
+        announce(account.workspace_id)
     if not is_new and "attributes" in clean:
+        announce(account.workspace_id)
         AttributeChange.objects.bulk_create(
             attribute_changes(
                 account.workspace_id,

@@ -46,6 +46,7 @@ from tend.accounts.models import (
     Tag,
     attribute_changes,
 )
+from tend.lib.changes import announce
 from tend.workspaces.access import WRITE, Actor
 from tend.workspaces.models import Member
 
@@ -457,6 +458,8 @@ class _Upsert:
         self._write_stage_changes(stage_moves)
         self._write_status_changes(status_moves)
         self._write_attribute_changes(attribute_moves)
+        if stage_moves or attribute_moves:
+            announce(self.workspace.id)
         self._write_tags(writes, current_tags)
         self._write_assignments(writes, current_assignments)
         return statuses, ids

@@ -42,6 +42,7 @@ from tend.health.models import (
 )
 from tend.health.scoring import RANKS, UNSCORED, Definition, parse_definition
 from tend.lib import pg_copy
+from tend.lib.changes import announce
 from tend.lib.conditions import InvalidCondition
 from tend.workspaces.models import Workspace
 
@@ -362,6 +363,7 @@ def _insert_changes(rows: list[tuple]) -> None:
     """
     if not rows:
         return
+    announce(rows[0][0])
     if connection.vendor == "postgresql":
         pg_copy.insert(HealthChange, CHANGE_COLUMNS, rows)
         return

@@ -42,6 +42,7 @@ from tend.accounts.conditions import account_catalog, condition_now, matching_ac
 from tend.accounts.models import Account
 from tend.health.models import HealthState
 from tend.jobs.registry import enqueue
+from tend.lib.changes import announce
 from tend.lib.conditions import Catalog, InvalidCondition
 from tend.lib.errors import InvalidInput
 from tend.segments.conditions import evaluation_order, referenced_ids
@@ -236,6 +237,7 @@ def _apply(
     )
     if entered or left:
         segment.members_changed_at = at
+        announce(ws)
     segment.member_count = SegmentMember.objects.filter(workspace_id=ws, segment=segment).count()
     record_count(segment, at)
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tend.accounts.models import ObjectType
+from tend.lib.changes import announce
 from tend.lib.dates import to_ms
 from tend.usage.actions.events import look_up, store_events
 from tend.usage.actions.identities import apply_accounts, apply_aliases, apply_users
@@ -88,6 +89,7 @@ def ingest(workspace: Workspace, intake: Intake, *, samples: dict | None = None)
             store.tally_unmapped(workspace.id, intake.source, object_type, names, now)
         if stored_events:
             request_rollup()
+            announce(workspace.id)
     return report
 
 
