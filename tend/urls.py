@@ -17,5 +17,6 @@ urlpatterns = [
     path("views/", include("tend.segments.view_urls")),
     path("scorecards/", include("tend.segments.scorecard_urls")),
     path("tasks/", include("tend.work.urls")),
+    path("plays/", include("tend.plays.urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Saved views", "views:list", "read"),
     ("Scorecards", "scorecards:list", "read"),
     ("Tasks", "work:inbox", "read"),
+    ("Plays", "plays:list", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
     ("Settings", "workspaces:settings", "read"),
