@@ -15,6 +15,14 @@ from tend.plays.engine import account_context, matching_ids, policy_blocks
 from tend.plays.models import Play, PlayRun, PlayStatus, PlayStep, RunStatus
 
 DRY_RUN_LIMIT = 50
+LABELS = {
+    "status": "Status",
+    "trigger": "Trigger",
+    "condition": "Condition",
+    "run_policy": "Run policy",
+    "last_decision": "Last decision",
+    "step": "Last run",
+}
 
 
 def describe_steps(play: Play, account: Account, ctx) -> list[dict]:
@@ -89,7 +97,7 @@ def why_not(play: Play, account: Account, now=None) -> dict:
     checks = []
 
     def add(name, ok, message):
-        checks.append({"check": name, "ok": ok, "message": message})
+        checks.append({"check": name, "label": LABELS[name], "ok": ok, "message": message})
 
     runs = PlayRun.objects.filter(play=play, account=account).order_by("-started_at", "-id")
     last = runs.first()
@@ -152,7 +160,7 @@ def why_not(play: Play, account: Account, now=None) -> dict:
         )
     else:
         verdict = next(c["message"] for c in checks if not c["ok"])
-        verdict = f"Stopped by {stopped.replace('_', ' ')}: {verdict}."
+        verdict = f"Stopped by {LABELS[stopped].lower()}: {verdict.removeprefix('run policy: ').removeprefix('condition: ')}."
     return {
         "verdict": verdict,
         "stopped_by": stopped,

@@ -7,16 +7,32 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from tend.accounts import condition_builder as cb
 from tend.accounts.conditions import account_catalog
 from tend.accounts.models import Account
 from tend.accounts.views.accounts.common import member_required
-from tend.plays import triggers
+from tend.plays import steps, triggers
 from tend.plays.explain import why_not
 from tend.plays.models import PlayRunStep, PlayStatus, PlayStep
 from tend.plays.queries import get_play, plays_with_counts, runs_of
+from tend.segments.models import Segment
 
 LIST_PAGE = 50
 LOG_PAGE = 50
+
+
+def readable(config: dict, actor) -> str:
+    """A config as ``key: value · …``, naming segments rather than giving their ids."""
+    parts = []
+    for key, value in (config or {}).items():
+        if key == "segment_id":
+            name = Segment.objects.filter(workspace=actor.workspace, pk=value).values_list("name", flat=True).first()
+            parts.append(f"segment: {name or f'#{value} (deleted)'}")
+        elif key == "condition":
+            parts.append("condition: " + cb.describe(value, account_catalog(actor.workspace), cb.Options(actor)))
+        else:
+            parts.append(f"{key.replace('_', ' ')}: {value}")
+    return " · ".join(parts)
 
 
 def _int_page(request) -> str:
@@ -63,16 +79,19 @@ def play_detail(request, play_id: int):
             answer = why_not(play, account)
     condition_words = ""
     if play.condition:
-        from tend.accounts import condition_builder as cb
-
         condition_words = cb.describe(play.condition, account_catalog(actor.workspace), cb.Options(actor))
+    step_rows = [
+        {"step": s, "label": steps.get(s.kind).label if s.kind in steps.kinds() else s.kind, "config": readable(s.config, actor)}
+        for s in PlayStep.objects.filter(play=play).order_by("position")
+    ]
     return render(
         request,
         "plays/detail.html",
         {
             "play": play,
             "trigger_label": kind.label,
-            "steps": PlayStep.objects.filter(play=play).order_by("position"),
+            "steps": step_rows,
+            "trigger_config": readable(play.trigger_config, actor),
             "runs": [{"run": r, "log": logs.get(r.pk, [])} for r in run_list],
             "page": page,
             "why": answer,

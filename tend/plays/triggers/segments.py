@@ -33,7 +33,7 @@ class _SegmentTrigger(ChangeRows, TriggerKind):
         return SegmentChange.objects.filter(workspace=play.workspace)
 
     def rows(self, play, config):
-        return self.all_rows(play).filter(segment_id=config.segment_id, kind=self.change)
+        return self.all_rows(play).filter(segment_id=config.segment_id, kind=self.change).select_related("segment")
 
     def occurrence(self, row):
         verb = "entered" if row.kind == ChangeKind.ENTERED else "left"
@@ -42,7 +42,7 @@ class _SegmentTrigger(ChangeRows, TriggerKind):
             key=f"segment_change:{row.pk}",
             cause_kind="segment_change",
             cause_id=row.pk,
-            cause=f"{verb} segment {row.segment_id} at {row.at:%Y-%m-%d %H:%M} UTC (segment change {row.pk}, source {row.source})",
+            cause=f"{verb} segment {row.segment.name!r} at {row.at:%Y-%m-%d %H:%M} UTC (segment change {row.pk}, source: {row.get_source_display().lower()})",
         )
 
     def never(self, config) -> str:
