@@ -240,7 +240,7 @@ def test_a_step_failing_every_attempt_fails_the_run_permanently(owner, book, sta
 def test_a_re_run_after_a_lost_lease_uses_the_same_key_and_logs_once(
     owner, book, static_segment, flaky
 ):
-    play = tag_play(owner, static_segment, steps=[{"kind": "test_flaky", "config": {}}])
+    tag_play(owner, static_segment, steps=[{"kind": "test_flaky", "config": {}}])
     enter(owner, static_segment, book["acme"])
     from tend.plays.polling import poll_workspace
 
