@@ -22,27 +22,36 @@ def poll_play(play: Play, now=None) -> dict:
     totals = {"started": 0, "skipped": 0, "duplicate": 0}
     if not kind.polled:
         return totals
+    stored = play.trigger_cursor
+    held = False  # a row too young to pass was met: the stored cursor stays behind it
     for _ in range(MAX_ROUNDS):
         result = kind.poll(play, config, now)
         with transaction.atomic():
             counts = start_runs(play, result.occurrences, now) if result.occurrences else {}
             fields = {"polled_at": now}
-            if result.cursor is not None:
-                fields["trigger_cursor"] = result.cursor
+            if result.cursor is not None and not held:
+                settled = result.cursor if result.settled is None else result.settled
+                fields["trigger_cursor"] = settled
+                held = settled != result.cursor
             if result.state is not None:
                 fields["trigger_state"] = result.state
             moved = Play.objects.filter(
-                pk=play.pk, status=PlayStatus.ACTIVE, trigger_cursor=play.trigger_cursor
+                pk=play.pk, status=PlayStatus.ACTIVE, trigger_cursor=stored
             ).update(**fields)
             if not moved:
                 # Another poller moved the cursor first (or the play stopped): let it go on.
                 return totals
+        stored = fields.get("trigger_cursor", stored)
         for key, value in counts.items():
             totals[key] += value
-        for name, value in fields.items():
-            setattr(play, name, value)
+        if result.state is not None:
+            play.trigger_state = result.state
+        play.polled_at = now
+        # The next round reads on from where this one stopped, whatever was stored.
+        play.trigger_cursor = result.cursor if result.cursor is not None else stored
         if not result.more:
             break
+    play.trigger_cursor = stored
     return totals
 
 

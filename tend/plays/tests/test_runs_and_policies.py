@@ -144,3 +144,31 @@ def test_why_not_says_when_the_trigger_never_fired(owner, book, static_segment):
     play = tag_play(owner, static_segment)
     answer = why_not(play, book["initech"])
     assert answer["stopped_by"] == "trigger"
+
+
+def test_where_ids_may_commit_out_of_order_the_cursor_waits_for_rows_to_settle(
+    owner, book, static_segment, monkeypatch
+):
+    """PostgreSQL: a row younger than the settle time is read (its run starts) but the stored
+    cursor stays before it, so a smaller id committed late is still read; re-reading the
+    young rows starts nothing twice."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tend.plays.models import Play
+    from tend.plays.polling import poll_play
+    from tend.plays.triggers import changes
+
+    monkeypatch.setattr(changes, "settle_seconds", lambda: 60)
+    play = tag_play(owner, static_segment)
+    start = play.trigger_cursor
+    enter(owner, static_segment, book["acme"])
+    poll_play(Play.objects.get(pk=play.pk))
+    assert Play.objects.get(pk=play.pk).trigger_cursor == start
+    poll_play(Play.objects.get(pk=play.pk))
+    assert PlayRun.objects.filter(play=play).count() == 1
+    later = timezone.now() + datetime.timedelta(seconds=61)
+    poll_play(Play.objects.get(pk=play.pk), later)
+    assert Play.objects.get(pk=play.pk).trigger_cursor > start
+    assert PlayRun.objects.filter(play=play).count() == 1

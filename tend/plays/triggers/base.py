@@ -33,7 +33,9 @@ class TriggerConfig(BaseModel):
 @dataclass
 class Poll:
     occurrences: list = field(default_factory=list)
-    cursor: int | None = None
+    cursor: int | None = None  # where the next read starts
+    # What may be stored as the play's cursor, when less than ``cursor`` (see changes.py).
+    settled: int | None = None
     state: dict | None = None
     more: bool = False
 

@@ -1,11 +1,26 @@
 """The shape every change-row trigger shares: read rows of a model with an id above the
-play's cursor, in id order, a bounded batch at a time."""
+play's cursor, in id order, a bounded batch at a time.
+
+Ids are handed out when rows are inserted, not when they commit. On SQLite writers are
+serialised (IMMEDIATE transactions), so ids become visible in order and the cursor can move
+to the last id read. On PostgreSQL a transaction that took a smaller id may commit after a
+poll read a larger one; so there the stored cursor only passes rows older than
+``SETTLE_SECONDS`` (``Poll.settled``). Younger rows are read again on the next polls, which
+is harmless: occurrence keys make a second read start nothing.
+"""
 
 import datetime
 
+from django.db import connection
 from django.db.models import Max
 
 from tend.plays.triggers.base import BATCH, RECENT_DAYS, Poll
+
+SETTLE_SECONDS = 60
+
+
+def settle_seconds() -> int:
+    return SETTLE_SECONDS if connection.vendor == "postgresql" else 0
 
 
 class ChangeRows:
@@ -35,11 +50,21 @@ class ChangeRows:
             self.all_rows(play)
             .filter(id__gt=play.trigger_cursor)
             .order_by("id")
-            .values_list("id", flat=True)
+            .values_list("id", self.time_field)
         )
-        ids = list(top[:BATCH])
-        if not ids:
+        fetched = list(top[:BATCH])
+        if not fetched:
             return Poll(cursor=play.trigger_cursor)
+        ids = [pk for pk, _at in fetched]
+        settled = None
+        wait = settle_seconds()
+        if wait:
+            old_enough = now - datetime.timedelta(seconds=wait)
+            settled = play.trigger_cursor
+            for pk, at in fetched:
+                if at >= old_enough:
+                    break
+                settled = pk
         rows = (
             self.rows(play, config)
             .filter(id__gt=play.trigger_cursor, id__lte=ids[-1])
@@ -48,6 +73,7 @@ class ChangeRows:
         return Poll(
             [self.occurrence(r) for r in rows if self.keep(config, r)],
             cursor=ids[-1],
+            settled=settled,
             more=len(ids) == BATCH,
         )
 
