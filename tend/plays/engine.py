@@ -268,6 +268,7 @@ def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
     worker = f"advance:{uuid.uuid4().hex[:8]}"
     started = timezone.now()
     advanced = 0
+    steps_of: dict[int, dict] = {}  # play id → {position: step}, read once per pass
     while True:
         now = timezone.now()
         if (now - started).total_seconds() > budget_seconds:
@@ -276,7 +277,9 @@ def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
         run = claim_due(None, worker, now, workspace_id)
         if run is None:
             break
-        advance(run, worker)
+        if run.play_id not in steps_of:
+            steps_of[run.play_id] = {s.position: s for s in PlayStep.objects.filter(play_id=run.play_id)}
+        advance(run, worker, steps_of[run.play_id])
         advanced += 1
     return advanced
 
@@ -285,16 +288,17 @@ def _owned(run: PlayRun, worker: str):
     return PlayRun.objects.filter(pk=run.pk, locked_by=worker, status__in=OPEN_RUN_STATUSES)
 
 
-def advance(run: PlayRun, worker: str) -> None:
+def advance(run: PlayRun, worker: str, steps_by_position: dict | None = None) -> None:
     """Run the claimed run's steps until it waits, fails, ends, or its play stops."""
     play = run.play
-    steps_by_position = {
-        s.position: s for s in PlayStep.objects.filter(play=play).order_by("position")
-    }
+    if steps_by_position is None:
+        steps_by_position = {s.position: s for s in PlayStep.objects.filter(play=play)}
     actor = system_actor(play.workspace)
     catalog_box = {"catalog": None}
+    first = True
     while True:
-        if not Play.objects.filter(pk=play.pk, status=PlayStatus.ACTIVE).exists():
+        # The claim checked the play was active; later steps check again (paused mid-run).
+        if not first and not Play.objects.filter(pk=play.pk, status=PlayStatus.ACTIVE).exists():
             # Paused mid-run: leave it due; resuming picks it up where it stopped.
             _owned(run, worker).update(locked_by="", locked_until=None)
             return
@@ -302,6 +306,7 @@ def advance(run: PlayRun, worker: str) -> None:
         if step is None:
             _finish(run, worker, RunStatus.DONE, "")
             return
+        first = False
         result, attempt, started = _run_step(run, step, actor, catalog_box)
         if not _record(run, step, worker, result, attempt, started, steps_by_position):
             return
@@ -411,18 +416,18 @@ def _record(run, step, worker, result, attempt, started, steps_by_position) -> b
                 "play run %s: lease lost before step %s was recorded", run.pk, step.position
             )
             return False
-        PlayRunStep.objects.update_or_create(
+        # Only the lease holder gets here (the guarded update above), once per attempt: a
+        # killed worker recorded nothing, so its re-run's attempt number is still free.
+        PlayRunStep.objects.create(
             run=run,
             position=step.position,
             attempt=attempt,
-            defaults=dict(
-                workspace_id=run.workspace_id,
-                step=step,
-                kind=step.kind,
-                started_at=started,
-                finished_at=now,
-                **{k: str(v)[:1000] if k == "reason" else v for k, v in entry.items()},
-            ),
+            workspace_id=run.workspace_id,
+            step=step,
+            kind=step.kind,
+            started_at=started,
+            finished_at=now,
+            **{k: str(v)[:1000] if k == "reason" else v for k, v in entry.items()},
         )
     for name, value in fields.items():
         setattr(run, name, value)
