@@ -201,3 +201,6 @@ class PlayRunStep(models.Model):
 
     def __str__(self):
         return f"run {self.run_id} step {self.position}: {self.outcome}"
+
+
+from tend.plays.delivery_models import DeliveryStatus, StepDelivery  # noqa: E402, F401

@@ -8,7 +8,17 @@ from pydantic import ValidationError
 from tend.lib.errors import InvalidInput
 from tend.plays.steps.base import StepKind
 
-MODULES = ("tags", "attributes", "stage", "segments", "wait", "branch")
+MODULES = (
+    "tags",
+    "attributes",
+    "stage",
+    "segments",
+    "wait",
+    "branch",
+    "email",
+    "webhook",
+    "slack",
+)
 _kinds: dict[str, StepKind] = {}
 
 
