@@ -18,6 +18,7 @@ MODULES = (
     "email",
     "webhook",
     "slack",
+    "task",
 )
 _kinds: dict[str, StepKind] = {}
 

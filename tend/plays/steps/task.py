@@ -1,0 +1,208 @@
+"""Create a task on the account (tend.work): title and Markdown description templates over
+the account's plain data, a type, a priority, due in N days (the workspace's today), and an
+assignee — the member holding an assignment role on the account, a named member, or round
+robin among a team's active members.
+
+The task's key is the step run's key, so a re-run hands back the task it already made
+(``create_account_task`` returns the first task for a key). Round robin counts the tasks
+this step of this play has made so far and takes the next member in the team (ordered by
+id); a re-run never reaches the count, because its task already exists under the key.
+"""
+
+import datetime
+
+from pydantic import Field, model_validator
+
+from tend.accounts.models import Assignment
+from tend.lib.errors import InvalidInput
+from tend.outbox.rendering import TemplateError
+from tend.plays.steps import register
+from tend.plays.steps.base import Done, Fail, StepConfig, StepKind
+from tend.plays.steps.messaging import (
+    check_role,
+    check_templates,
+    render,
+    template_context,
+    template_failure,
+)
+from tend.work.actions import TITLE_MAX, create_account_task
+from tend.work.models import Priority, Task, TaskType
+from tend.work.queries import local_today
+from tend.workspaces.models import Member, Team
+
+
+class CreateTaskConfig(StepConfig):
+    title: str = Field(..., min_length=1, max_length=500, description="Title template.")
+    description: str = Field("", max_length=20_000, description="Markdown description template.")
+    type: TaskType = Field(TaskType.OTHER, description="call, email, meeting, follow_up, …")
+    priority: Priority = Field(Priority.NORMAL, description="low, normal, high or urgent.")
+    due_in_days: int = Field(0, ge=0, le=365, description="Due this many days after today.")
+    assignee_role: str | None = Field(
+        None, max_length=63, description="Assign to the member holding this role on the account."
+    )
+    assignee_member_id: int | None = Field(None, description="Or: assign to this member.")
+    assignee_team_id: int | None = Field(
+        None, description="Or: round robin among this team's active members."
+    )
+    fallback_member_id: int | None = Field(
+        None, description="With assignee_role: who gets it when nobody holds the role."
+    )
+
+    @model_validator(mode="after")
+    def _one_assignee(self):
+        given = [self.assignee_role, self.assignee_member_id, self.assignee_team_id]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError(
+                "give exactly one of assignee_role, assignee_member_id, assignee_team_id"
+            )
+        if self.fallback_member_id is not None and self.assignee_role is None:
+            raise ValueError("fallback_member_id goes with assignee_role")
+        return self
+
+
+def _member(workspace, pk: int | None) -> Member | None:
+    if pk is None:
+        return None
+    return (
+        Member.objects.filter(workspace=workspace, pk=pk, is_active=True)
+        .select_related("user")
+        .first()
+    )
+
+
+def _team_members(workspace, team_id: int) -> list[Member]:
+    return list(
+        Member.objects.filter(workspace=workspace, teams__pk=team_id, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
+def step_tasks(play_id: int | None, position: int):
+    """The tasks this step of this play has made (their keys end in the step's position)."""
+    return Task.objects.filter(play_id=play_id, key__endswith=f":step:{position}")
+
+
+def assignee_for(config: CreateTaskConfig, ctx) -> tuple[Member | None, str]:
+    """``(member, how)``, or ``(None, why not)`` when nobody can take the task."""
+    workspace = ctx.workspace
+    if config.assignee_role:
+        held = (
+            Assignment.objects.filter(account=ctx.account, role__key=config.assignee_role)
+            .select_related("member__user", "role")
+            .first()
+        )
+        if held is not None and held.member.is_active:
+            return held.member, f"{held.role.name} of the account"
+        fallback = _member(workspace, config.fallback_member_id)
+        if fallback is not None:
+            return fallback, f"fallback: nobody holds {config.assignee_role} on the account"
+        return None, f"no active member holds {config.assignee_role} on the account"
+    if config.assignee_member_id is not None:
+        member = _member(workspace, config.assignee_member_id)
+        if member is None:
+            return None, f"member {config.assignee_member_id} is gone or inactive"
+        return member, "named member"
+    members = _team_members(workspace, config.assignee_team_id)
+    if not members:
+        return None, f"team {config.assignee_team_id} has no active member"
+    play = getattr(ctx, "play", None)
+    made = step_tasks(play.pk if play else None, getattr(ctx, "position", 0)).count()
+    return members[made % len(members)], f"round robin, {made % len(members) + 1} of {len(members)}"
+
+
+def _rendered(config: CreateTaskConfig, ctx) -> tuple[str, str]:
+    context = template_context(ctx)
+    title = " ".join(render(config.title, context, "title").split())
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    if not title:
+        raise TemplateError("title", "renders empty")
+    description = render(config.description, context, "description").strip()
+    return title, description
+
+
+@register
+class CreateTask(StepKind):
+    kind = "create_task"
+    label = "Create a task"
+    Config = CreateTaskConfig
+
+    def check(self, config, workspace) -> None:
+        if config.assignee_role:
+            check_role(workspace, config.assignee_role, "assignee_role")
+        for field in ("assignee_member_id", "fallback_member_id"):
+            pk = getattr(config, field)
+            if pk is not None and _member(workspace, pk) is None:
+                raise InvalidInput(field, f"no active member with id {pk} in this workspace")
+        team_id = config.assignee_team_id
+        if (
+            team_id is not None
+            and not Team.objects.filter(workspace=workspace, pk=team_id).exists()
+        ):
+            raise InvalidInput("assignee_team_id", f"no team with id {config.assignee_team_id}")
+        check_templates(title=config.title, description=config.description)
+
+    def _due(self, config, ctx) -> datetime.date:
+        return local_today(ctx.workspace, ctx.now) + datetime.timedelta(days=config.due_in_days)
+
+    def describe(self, config, ctx) -> dict:
+        try:
+            title, description = _rendered(config, ctx)
+        except TemplateError as exc:
+            return {"summary": f"Would fail: {template_failure(exc).reason}"}
+        member, how = assignee_for(config, ctx)
+        if member is None:
+            return {"summary": f"Would fail: {how}.", "title": title}
+        due = self._due(config, ctx)
+        return {
+            "summary": f"Create task {title!r} for {member.name} ({how}), due {due:%Y-%m-%d}.",
+            "title": title,
+            "description": description,
+            "assignee": {"id": member.pk, "name": member.name},
+            "due_date": due.isoformat(),
+            "type": config.type,
+            "priority": config.priority,
+        }
+
+    def run(self, ctx):
+        config = ctx.config
+        existing = Task.objects.filter(workspace=ctx.workspace, key=ctx.key).first()
+        if existing is not None:
+            return Done(
+                f"Task {existing.title!r} was already created (task {existing.pk}).",
+                {"task_id": existing.pk, "created": False},
+            )
+        try:
+            title, description = _rendered(config, ctx)
+        except TemplateError as exc:
+            return template_failure(exc)
+        member, how = assignee_for(config, ctx)
+        if member is None:
+            return Fail(f"no assignee: {how}")
+        due = self._due(config, ctx)
+        try:
+            task, created = create_account_task(
+                ctx.account,
+                title=title,
+                description=description,
+                due_date=due,
+                assignee=member,
+                type=config.type,
+                priority=config.priority,
+                play_id=ctx.play.pk,
+                source=f"Play: {ctx.play.name}"[:200],
+                key=ctx.key,
+            )
+        except InvalidInput as exc:
+            return Fail(f"the task could not be created: {exc}")
+        return Done(
+            f"Created task {task.title!r} for {task.assignee.name if task.assignee else 'nobody'} "
+            f"({how}), due {task.due_date:%Y-%m-%d}.",
+            {
+                "task_id": task.pk,
+                "created": created,
+                "assignee_id": task.assignee_id,
+                "due_date": task.due_date.isoformat(),
+            },
+        )
