@@ -216,7 +216,7 @@ class KindsOut(Schema):
     steps: list[KindOut]
 
 
-def play_out(play) -> dict:
+def play_out(play, actor) -> dict:
     owner = play.owner
     return {
         "id": play.pk,
@@ -226,7 +226,7 @@ def play_out(play) -> dict:
         "trigger": {"kind": play.trigger_kind, "config": play.trigger_config},
         "condition": play.condition,
         "steps": [
-            {"position": s.position, "kind": s.kind, "config": s.config}
+            {"position": s.position, "kind": s.kind, "config": steps.shown_config(s.kind, s.config, actor)}
             for s in PlayStep.objects.filter(play=play).order_by("position")
         ],
         "run_policy": play.run_policy,
@@ -298,12 +298,12 @@ def list_plays(request, filters: Query[PlayFilters]):
 @router.post("/plays", response={201: PlayOut, **ERRORS}, summary="Create a play (as a draft)")
 def post_play(request, payload: PlayIn):
     play = create_play(request.auth, _payload(payload))
-    return Status(201, play_out(get_play(request.auth, play.pk)))
+    return Status(201, play_out(get_play(request.auth, play.pk), request.auth))
 
 
 @router.get("/plays/{int:id}", response={200: PlayOut, **ERRORS}, summary="Get a play")
 def get_one(request, id: int):
-    return play_out(get_play(request.auth, id))
+    return play_out(get_play(request.auth, id), request.auth)
 
 
 @router.patch("/plays/{int:id}", response={200: PlayOut, **ERRORS}, summary="Change a play")
@@ -311,7 +311,7 @@ def patch_play(request, id: int, payload: PlayPatch):
     actor = request.auth
     play = get_play(actor, id, WRITE)
     update_play(actor, play, _payload(payload))
-    return play_out(get_play(actor, id))
+    return play_out(get_play(actor, id), actor)
 
 
 @router.post(
@@ -326,7 +326,7 @@ def post_status(request, id: int, payload: StatusIn):
     if payload.status is None:
         raise InvalidInput("status", "is required")
     result = set_status(actor, play, payload.status, backfill=payload.backfill)
-    return {"play": play_out(get_play(actor, id)), "backfill": result["backfill"]}
+    return {"play": play_out(get_play(actor, id), actor), "backfill": result["backfill"]}
 
 
 @router.post(

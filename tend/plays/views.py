@@ -81,7 +81,7 @@ def play_detail(request, play_id: int):
     if play.condition:
         condition_words = cb.describe(play.condition, account_catalog(actor.workspace), cb.Options(actor))
     step_rows = [
-        {"step": s, "label": steps.get(s.kind).label if s.kind in steps.kinds() else s.kind, "config": readable(s.config, actor)}
+        {"step": s, "label": steps.get(s.kind).label if s.kind in steps.kinds() else s.kind, "config": readable(steps.shown_config(s.kind, s.config, actor), actor)}
         for s in PlayStep.objects.filter(play=play).order_by("position")
     ]
     return render(

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from tend.lib.errors import InvalidInput
 from tend.plays.steps.base import StepKind
+from tend.workspaces.access import WRITE
 
 MODULES = (
     "tags",
@@ -74,3 +75,17 @@ def clean_step(raw_kind, raw_config, workspace, where: str) -> dict:
     except InvalidInput as exc:
         raise InvalidInput(f"{where}.config.{exc.field}", exc.message) from exc
     return config.model_dump(mode="json", exclude_none=True)
+
+
+HIDDEN = "(hidden: only members who can edit plays see it)"
+
+
+def shown_config(kind_name: str, config: dict, actor) -> dict:
+    """A step's config as ``actor`` may read it: the fields its kind lists in
+    ``secret_fields`` (a webhook's signing secret) are hidden from readers who cannot edit
+    plays; editors see them, to give them to the receiver and to send them back on edit."""
+    _load()
+    hidden = getattr(_kinds.get(kind_name), "secret_fields", ())
+    if not hidden or actor.can(WRITE):
+        return config
+    return {key: HIDDEN if key in hidden else value for key, value in (config or {}).items()}

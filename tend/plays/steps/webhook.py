@@ -58,6 +58,7 @@ class CallWebhook(StepKind):
     kind = "call_webhook"
     label = "Call a webhook"
     Config = CallWebhookConfig
+    secret_fields = ("secret",)
 
     def check(self, config, workspace) -> None:
         refusal = check_url(config.url)

@@ -426,3 +426,24 @@ def test_bad_config_names_the_field_through_the_api(owner, book, static_segment,
     )
     assert answer.status_code == 422, answer.json()
     assert answer.json()["errors"][0]["field"] == field
+
+
+def test_the_webhook_secret_is_shown_to_editors_only(owner, viewer, book, static_segment):
+    secret = generate_secret()
+    play = tag_play(
+        owner,
+        static_segment,
+        status="draft",
+        steps=[
+            {
+                "kind": "call_webhook",
+                "config": {"url": "https://hooks.example.com/t", "secret": secret},
+            }
+        ],
+    )
+    assert owner.api.get(f"{URL}/{play.pk}").json()["steps"][0]["config"]["secret"] == secret
+    seen = viewer.api.get(f"{URL}/{play.pk}").json()["steps"][0]["config"]
+    assert seen == {"url": "https://hooks.example.com/t", "secret": steps.HIDDEN}
+    page = viewer.browser.get(f"/plays/{play.pk}/")
+    assert page.status_code == 200 and secret not in page.content.decode()
+    assert secret in owner.browser.get(f"/plays/{play.pk}/").content.decode()
