@@ -14,7 +14,10 @@ whatever the number of attributes or accounts):
 Attributes live in one JSON column. Each attribute field reads ``attributes -> key``
 through an alias (Django's JSON lookups: numbers compare as numbers, dates as their ISO
 text, booleans and enums exactly) and is guarded by the JSON type its definition declares,
-so a value of another type counts as missing on SQLite and PostgreSQL alike.
+so a value of another type counts as missing on SQLite and PostgreSQL alike. Conditions on
+a text, number, date or option attribute compare its ``set_lookup`` instead: the value
+where it has that type and is not empty, NULL elsewhere (``JSONValueIf``), one type test
+and one extraction a row.
 """
 
 import datetime
@@ -51,6 +54,7 @@ from tend.lib.json_sql import (
     JSON_STRING,
     JSONArrayHasAny,
     JSONTypeIs,
+    JSONValueIf,
 )
 from tend.workspaces.models import Workspace
 
@@ -286,11 +290,17 @@ def attribute_field(definition: AttributeDefinition) -> FieldSpec:
     kind, json_types, storage = _ATTRIBUTE_KINDS[definition.type]
     # An alias by id, not a path: a key may contain "__", which a lookup path would split.
     alias = f"cond_attr_{definition.pk}"
+    aliases = {alias: KeyTransform(key, "attributes")}
+    set_lookup = ""
+    if kind != FieldType.BOOLEAN:  # yes/no keeps Django's lookups, which compare JSON true
+        set_lookup = f"{alias}_set"
+        aliases[set_lookup] = JSONValueIf("attributes", key, json_types)
     return FieldSpec(
         f"attributes.{key}",
         kind,
         lookup=alias,
-        aliases={alias: KeyTransform(key, "attributes")},
+        aliases=aliases,
+        set_lookup=set_lookup,
         present=Q(JSONTypeIs("attributes", key, json_types)),
         storage=storage,
         options=tuple(definition.options or ()) if kind == FieldType.ENUM else None,

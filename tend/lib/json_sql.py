@@ -4,7 +4,7 @@ Django's JSON lookups give equality, ordering and key presence on SQLite and Pos
 alike, but not "is this value a number" (SQLite orders any text above any number, and
 PostgreSQL's jsonb puts booleans above numbers, so a comparison must first know the type)
 nor "does this array hold any of these strings" (``contains`` is not supported on SQLite).
-These two boolean expressions compile to each database's own JSON functions:
+These expressions compile to each database's own JSON functions:
 
 ==================  ====================================  =====================================
 expression          SQLite (JSON1)                        PostgreSQL (jsonb)
@@ -16,12 +16,19 @@ expression          SQLite (JSON1)                        PostgreSQL (jsonb)
 Both are never NULL (a missing key, a NULL column or a row missing from a LEFT JOIN gives
 false), so they can be negated with ``~Q(…)`` and stay two-valued. ``key=None`` tests the
 column itself rather than a key inside it.
+
+``JSONValueIf`` is not a test but a value: the key's value where its JSON type is one of
+the given kinds (text or number), NULL elsewhere — what a condition compares, read with one
+type test and one extraction a row. Django's ``KeyTransform`` cannot be guarded that way:
+on SQLite it reads every key as ``CASE WHEN JSON_TYPE(…) IN ('true', 'false', 'null') THEN
+JSON_TYPE(…) ELSE JSON_EXTRACT(…) END``, and a condition then repeats that for the test,
+the "not empty" test and the type guard — ten JSON calls a row for two attributes.
 """
 
 import re
 
 from django.db import NotSupportedError
-from django.db.models import BooleanField, Expression, F
+from django.db.models import BooleanField, Expression, F, Field, TextField
 
 # The names each database gives a JSON type (SQLite's JSON_TYPE, PostgreSQL's jsonb_typeof).
 JSON_NUMBER = ("integer", "real", "number")
@@ -128,4 +135,83 @@ class JSONArrayHasAny(_JSONTest):
         return (
             f"COALESCE({is_array} AND {value} ?| %s::text[], false)",
             [*params, *params, self.values],
+        )
+
+
+class JSONNumber(Field):
+    """The output field of a number :class:`JSONValueIf`: a comparison's operand is bound as
+    it is on SQLite (JSON_EXTRACT gives integers and reals) and as ``jsonb`` on PostgreSQL,
+    where the value stays jsonb — numeric comparison, as exact as Django's own JSON lookups,
+    without a text-to-numeric cast a row."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is not None and connection.vendor == "postgresql":
+            return connection.ops.adapt_json_value(value, None)
+        return value
+
+
+class JSONValueIf(Expression):
+    """The value at ``key`` where its JSON type is one of ``kinds`` (``JSON_STRING`` or
+    ``JSON_NUMBER``), otherwise NULL; text values also NULL when empty. So "the value is
+    set" is ``IS NOT NULL`` and a comparison reads the value once.
+
+    ============  ===============================================  =============================
+    kinds         SQLite                                           PostgreSQL
+    ============  ===============================================  =============================
+    string        ``CASE WHEN JSON_TYPE(col, path) IN (…)``        ``CASE WHEN jsonb_typeof(col
+                  ``THEN NULLIF(JSON_EXTRACT(col, path), '') END`` -> k) IN (…) THEN NULLIF(col
+                                                                   ->> k, '') END`` (text)
+    number        ``… THEN JSON_EXTRACT(col, path) END``           ``… THEN col -> k END`` (jsonb)
+    ============  ===============================================  =============================
+    """
+
+    def __init__(self, column, key: str, kinds: tuple[str, ...]):
+        if not _SAFE_KEY.match(key):
+            raise ValueError(f"JSON key {key!r} may hold only letters, digits and _")
+        if kinds == JSON_STRING:
+            output = TextField()
+        elif kinds == JSON_NUMBER:
+            output = JSONNumber()
+        else:
+            raise ValueError(f"JSONValueIf reads text or numbers, not {kinds!r}")
+        super().__init__(output_field=output)
+        self.column = F(column) if isinstance(column, str) else column
+        self.key = key
+        self.kinds = tuple(kinds)
+
+    @property
+    def is_text(self) -> bool:
+        return self.kinds == JSON_STRING
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        raise NotSupportedError("JSONValueIf supports SQLite and PostgreSQL only")
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        # The path and the type names are written into the SQL, not bound: SQLite's JSON
+        # functions run about 15 % faster with a constant path (the key matched _SAFE_KEY,
+        # the names are this module's constants, so neither can break out of the literal).
+        path = f"'$.\"{self.key}\"'"
+        kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
+        value = f"JSON_EXTRACT({sql}, {path})"
+        if self.is_text:
+            value = f"NULLIF({value}, '')"
+        return f"(CASE WHEN JSON_TYPE({sql}, {path}) IN ({kinds}) THEN {value} END)", [
+            *params,
+            *params,
+        ]
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        marks = ", ".join(["%s"] * len(self.kinds))
+        value = f"NULLIF(({sql} ->> %s), '')" if self.is_text else f"({sql} -> %s)"
+        return (
+            f"(CASE WHEN jsonb_typeof({sql} -> %s) IN ({marks}) THEN {value} END)",
+            [*params, self.key, *self.kinds, *params, self.key],
         )

@@ -19,12 +19,13 @@ A subquery's ids are never NULL, so ``NOT (pk IN …)`` is the exact complement 
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import and_, or_
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from tend.lib.conditions.fields import Catalog, FieldSpec, FieldType, Storage
 from tend.lib.conditions.moments import as_now, days, parse_day, start_of, to_epoch_ms
@@ -86,6 +87,8 @@ def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
         return _change_q(spec, op, value, days, now)
     if spec.is_multi:
         return _holds_q(spec, op, value)
+    if spec.set_lookup:
+        return _set_lookup_q(spec, op, value, now)
     present = set_q(spec)
     q = present if op == "is_set" else _SQL[op](spec, value, now) & present
     if spec.rows is not None:
@@ -93,6 +96,18 @@ def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
         parts = [Q(pk__in=part.filter(q).values(spec.rows_key)) for part in spec.row_parts(now)]
         return reduce(or_, parts)
     return q
+
+
+def _set_lookup_q(spec: FieldSpec, op: str, value, now) -> Q:
+    """A clause on a field with a ``set_lookup``, whose value is NULL wherever the field is not
+    set: a comparison with it is then NULL too, and COALESCE makes that false. The value is
+    read once, where ``test AND value IS NOT NULL`` would read it again for every row that
+    passes the test."""
+    if op == "is_set":
+        return set_q(spec)
+    tested = replace(spec, lookup=spec.set_lookup, present=None, set_lookup="")
+    test = ExpressionWrapper(_SQL[op](tested, value, now), output_field=BooleanField())
+    return Q(Coalesce(test, Value(False)))
 
 
 def change_condition(op: str, value) -> tuple[str, list]:
@@ -118,7 +133,10 @@ def _change_q(spec: FieldSpec, op: str, value, days: int, now) -> Q:
 
 
 def set_q(spec: FieldSpec) -> Q:
-    """Where the field has a value: not NULL, not empty text, and the catalog's guard."""
+    """Where the field has a value: not NULL, not empty text, and the catalog's guard (all in
+    one for a field with a ``set_lookup``)."""
+    if spec.set_lookup:
+        return Q(**{f"{spec.set_lookup}__isnull": False})
     q = Q(**{f"{spec.lookup}__isnull": False})
     if spec.type in (FieldType.TEXT, FieldType.ENUM):
         q &= ~Q(**{spec.lookup: ""})
