@@ -15,9 +15,9 @@ Attributes live in one JSON column. Each attribute field reads ``attributes -> k
 through an alias (Django's JSON lookups: numbers compare as numbers, dates as their ISO
 text, booleans and enums exactly) and is guarded by the JSON type its definition declares,
 so a value of another type counts as missing on SQLite and PostgreSQL alike. Conditions on
-a text, number, date or option attribute compare its ``set_lookup`` instead: the value
-where it has that type and is not empty, NULL elsewhere (``JSONValueIf``), one type test
-and one extraction a row.
+a text, number, date or option attribute compare its ``value_lookup`` instead
+(``JSONValue``: one extraction, text or a number) and test the type only where the
+comparison holds.
 """
 
 import datetime
@@ -54,7 +54,7 @@ from tend.lib.json_sql import (
     JSON_STRING,
     JSONArrayHasAny,
     JSONTypeIs,
-    JSONValueIf,
+    JSONValue,
 )
 from tend.workspaces.models import Workspace
 
@@ -291,16 +291,16 @@ def attribute_field(definition: AttributeDefinition) -> FieldSpec:
     # An alias by id, not a path: a key may contain "__", which a lookup path would split.
     alias = f"cond_attr_{definition.pk}"
     aliases = {alias: KeyTransform(key, "attributes")}
-    set_lookup = ""
+    value_lookup = ""
     if kind != FieldType.BOOLEAN:  # yes/no keeps Django's lookups, which compare JSON true
-        set_lookup = f"{alias}_set"
-        aliases[set_lookup] = JSONValueIf("attributes", key, json_types)
+        value_lookup = f"{alias}_value"
+        aliases[value_lookup] = JSONValue("attributes", key, json_types)
     return FieldSpec(
         f"attributes.{key}",
         kind,
         lookup=alias,
         aliases=aliases,
-        set_lookup=set_lookup,
+        value_lookup=value_lookup,
         present=Q(JSONTypeIs("attributes", key, json_types)),
         storage=storage,
         options=tuple(definition.options or ()) if kind == FieldType.ENUM else None,

@@ -17,12 +17,12 @@ Both are never NULL (a missing key, a NULL column or a row missing from a LEFT J
 false), so they can be negated with ``~Q(…)`` and stay two-valued. ``key=None`` tests the
 column itself rather than a key inside it.
 
-``JSONValueIf`` is not a test but a value: the key's value where its JSON type is one of
-the given kinds (text or number), NULL elsewhere — what a condition compares, read with one
-type test and one extraction a row. Django's ``KeyTransform`` cannot be guarded that way:
-on SQLite it reads every key as ``CASE WHEN JSON_TYPE(…) IN ('true', 'false', 'null') THEN
-JSON_TYPE(…) ELSE JSON_EXTRACT(…) END``, and a condition then repeats that for the test,
-the "not empty" test and the type guard — ten JSON calls a row for two attributes.
+``JSONValue`` is not a test but a value: the key's text or number as a condition compares
+it, with one extraction, correct wherever ``JSONTypeIs`` holds for its kinds. A condition
+tests it first and the type after, so most rows cost one JSON call. Django's
+``KeyTransform`` reads every key on SQLite as ``CASE WHEN JSON_TYPE(…) IN ('true', 'false',
+'null') THEN JSON_TYPE(…) ELSE JSON_EXTRACT(…) END``, and a condition repeated that for the
+test, the "not empty" test and the type guard — ten JSON calls a row for two attributes.
 """
 
 import re
@@ -38,6 +38,12 @@ JSON_ARRAY = ("array",)
 
 # Keys are attribute keys; anything else could break out of the JSON path on SQLite.
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _sqlite_path_literal(key: str | None) -> str:
+    """A JSON path written into the SQL rather than bound: SQLite's JSON functions run about
+    15 % faster with a constant path. Only keys matching ``_SAFE_KEY`` get here."""
+    return "'$'" if key is None else f"'$.\"{key}\"'"
 
 
 class _JSONTest(Expression):
@@ -76,15 +82,16 @@ class JSONTypeIs(_JSONTest):
 
     def __init__(self, column, key: str | None, kinds: tuple[str, ...]):
         super().__init__(column, key)
+        # Written into the SQL on SQLite: only the names of the JSON_* tuples above.
+        if not all(kind.isalpha() for kind in kinds):
+            raise ValueError(f"not JSON type names: {kinds!r}")
         self.kinds = tuple(kinds)
 
     def as_sqlite(self, compiler, connection):
         sql, params = compiler.compile(self.column)
-        marks = ", ".join(["%s"] * len(self.kinds))
-        return (
-            f"COALESCE(JSON_TYPE({sql}, %s) IN ({marks}), 0)",
-            [*params, self._sqlite_path(), *self.kinds],
-        )
+        kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
+        path = _sqlite_path_literal(self.key)
+        return f"COALESCE(JSON_TYPE({sql}, {path}) IN ({kinds}), 0)", list(params)
 
     def as_postgresql(self, compiler, connection):
         value, params = self._postgres_value(compiler)
@@ -139,10 +146,10 @@ class JSONArrayHasAny(_JSONTest):
 
 
 class JSONNumber(Field):
-    """The output field of a number :class:`JSONValueIf`: a comparison's operand is bound as
-    it is on SQLite (JSON_EXTRACT gives integers and reals) and as ``jsonb`` on PostgreSQL,
+    """The output field of a number :class:`JSONValue`: a comparison's operand is bound as it
+    is on SQLite (JSON_EXTRACT gives integers and reals) and as ``jsonb`` on PostgreSQL,
     where the value stays jsonb — numeric comparison, as exact as Django's own JSON lookups,
-    without a text-to-numeric cast a row."""
+    and no cast that a value of another type could make fail."""
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is not None and connection.vendor == "postgresql":
@@ -150,38 +157,34 @@ class JSONNumber(Field):
         return value
 
 
-class JSONValueIf(Expression):
-    """The value at ``key`` where its JSON type is one of ``kinds`` (``JSON_STRING`` or
-    ``JSON_NUMBER``), otherwise NULL; text values also NULL when empty. So "the value is
-    set" is ``IS NOT NULL`` and a comparison reads the value once.
+class JSONValue(Expression):
+    """The value at ``key`` as a comparison reads it — text (NULL when empty) for
+    ``JSON_STRING``, a number for ``JSON_NUMBER`` — *wherever the value has that type*.
+    Where it has another type the result is meaningless, so a test on it must be ANDed with
+    ``JSONTypeIs(column, key, kinds)``: ``test(value) AND type`` reads the key once for every
+    row and tests the type only for the rows that pass the test.
 
-    ============  ===============================================  =============================
-    kinds         SQLite                                           PostgreSQL
-    ============  ===============================================  =============================
-    string        ``CASE WHEN JSON_TYPE(col, path) IN (…)``        ``CASE WHEN jsonb_typeof(col
-                  ``THEN NULLIF(JSON_EXTRACT(col, path), '') END`` -> k) IN (…) THEN NULLIF(col
-                                                                   ->> k, '') END`` (text)
-    number        ``… THEN JSON_EXTRACT(col, path) END``           ``… THEN col -> k END`` (jsonb)
-    ============  ===============================================  =============================
+    ======  =========================================  ======================================
+    kinds   SQLite                                     PostgreSQL
+    ======  =========================================  ======================================
+    string  ``NULLIF(JSON_EXTRACT(col, path), '')``    ``NULLIF(col ->> 'key', '')`` (text)
+    number  ``JSON_EXTRACT(col, path)``                ``col -> 'key'`` (jsonb)
+    ======  =========================================  ======================================
     """
 
     def __init__(self, column, key: str, kinds: tuple[str, ...]):
         if not _SAFE_KEY.match(key):
             raise ValueError(f"JSON key {key!r} may hold only letters, digits and _")
-        if kinds == JSON_STRING:
+        if tuple(kinds) == JSON_STRING:
             output = TextField()
-        elif kinds == JSON_NUMBER:
+        elif tuple(kinds) == JSON_NUMBER:
             output = JSONNumber()
         else:
-            raise ValueError(f"JSONValueIf reads text or numbers, not {kinds!r}")
+            raise ValueError(f"JSONValue reads text or numbers, not {kinds!r}")
         super().__init__(output_field=output)
         self.column = F(column) if isinstance(column, str) else column
         self.key = key
-        self.kinds = tuple(kinds)
-
-    @property
-    def is_text(self) -> bool:
-        return self.kinds == JSON_STRING
+        self.is_text = tuple(kinds) == JSON_STRING
 
     def get_source_expressions(self):
         return [self.column]
@@ -190,28 +193,15 @@ class JSONValueIf(Expression):
         (self.column,) = exprs
 
     def as_sql(self, compiler, connection):
-        raise NotSupportedError("JSONValueIf supports SQLite and PostgreSQL only")
+        raise NotSupportedError("JSONValue supports SQLite and PostgreSQL only")
 
     def as_sqlite(self, compiler, connection):
         sql, params = compiler.compile(self.column)
-        # The path and the type names are written into the SQL, not bound: SQLite's JSON
-        # functions run about 15 % faster with a constant path (the key matched _SAFE_KEY,
-        # the names are this module's constants, so neither can break out of the literal).
-        path = f"'$.\"{self.key}\"'"
-        kinds = ", ".join(f"'{kind}'" for kind in self.kinds)
-        value = f"JSON_EXTRACT({sql}, {path})"
-        if self.is_text:
-            value = f"NULLIF({value}, '')"
-        return f"(CASE WHEN JSON_TYPE({sql}, {path}) IN ({kinds}) THEN {value} END)", [
-            *params,
-            *params,
-        ]
+        value = f"JSON_EXTRACT({sql}, {_sqlite_path_literal(self.key)})"
+        return (f"NULLIF({value}, '')" if self.is_text else value), list(params)
 
     def as_postgresql(self, compiler, connection):
         sql, params = compiler.compile(self.column)
-        marks = ", ".join(["%s"] * len(self.kinds))
-        value = f"NULLIF(({sql} ->> %s), '')" if self.is_text else f"({sql} -> %s)"
-        return (
-            f"(CASE WHEN jsonb_typeof({sql} -> %s) IN ({marks}) THEN {value} END)",
-            [*params, self.key, *self.kinds, *params, self.key],
-        )
+        if self.is_text:
+            return f"NULLIF(({sql} ->> %s), '')", [*params, self.key]
+        return f"({sql} -> %s)", [*params, self.key]

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import and_, or_
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from tend.lib.conditions.fields import Catalog, FieldSpec, FieldType, Storage
 from tend.lib.conditions.moments import as_now, days, parse_day, start_of, to_epoch_ms
@@ -33,6 +32,8 @@ from tend.lib.conditions.operators import OPERATORS
 from tend.lib.conditions.tree import Group, Leaf, Not, parse
 from tend.lib.conditions.validation import require_valid
 
+# Types whose value_lookup reads the empty text as NULL (see _value_lookup_q).
+_EMPTY_AS_NULL = (FieldType.TEXT, FieldType.ENUM, FieldType.DATE)
 # pk__in=[] is Django's way of saying "no row"; its negation is "every row".
 NOTHING = Q(pk__in=[])
 EVERYTHING = ~Q(pk__in=[])
@@ -87,8 +88,8 @@ def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
         return _change_q(spec, op, value, days, now)
     if spec.is_multi:
         return _holds_q(spec, op, value)
-    if spec.set_lookup:
-        return _set_lookup_q(spec, op, value, now)
+    if spec.value_lookup:
+        return _value_lookup_q(spec, op, value, now)
     present = set_q(spec)
     q = present if op == "is_set" else _SQL[op](spec, value, now) & present
     if spec.rows is not None:
@@ -98,16 +99,21 @@ def leaf_q(spec: FieldSpec, op: str, value, now, days: int | None = None) -> Q:
     return q
 
 
-def _set_lookup_q(spec: FieldSpec, op: str, value, now) -> Q:
-    """A clause on a field with a ``set_lookup``, whose value is NULL wherever the field is not
-    set: a comparison with it is then NULL too, and COALESCE makes that false. The value is
-    read once, where ``test AND value IS NOT NULL`` would read it again for every row that
-    passes the test."""
+def _value_lookup_q(spec: FieldSpec, op: str, value, now) -> Q:
+    """A clause on a field with a ``value_lookup``: ``test AND present``, with ``value IS NOT
+    NULL`` between them for text, whose empty value reads as NULL. The test reads the value
+    and comes first, so for most rows it is the only JSON read; the type guard runs on the
+    rows that pass it and discards a result reached on a value of another type. Never NULL:
+    with the guard true and the value set, the test is not NULL. (Not ``COALESCE(test AND
+    present, FALSE)``: PostgreSQL cannot estimate a COALESCE, and then hash-joins whole
+    usage and health tables for the few rows that pass.)"""
+    tested = replace(spec, lookup=spec.value_lookup, value_lookup="")
+    present = spec.present
+    if spec.type in _EMPTY_AS_NULL:
+        present = Q(**{f"{spec.value_lookup}__isnull": False}) & present
     if op == "is_set":
-        return set_q(spec)
-    tested = replace(spec, lookup=spec.set_lookup, present=None, set_lookup="")
-    test = ExpressionWrapper(_SQL[op](tested, value, now), output_field=BooleanField())
-    return Q(Coalesce(test, Value(False)))
+        return present
+    return _SQL[op](tested, value, now) & present
 
 
 def change_condition(op: str, value) -> tuple[str, list]:
@@ -133,10 +139,7 @@ def _change_q(spec: FieldSpec, op: str, value, days: int, now) -> Q:
 
 
 def set_q(spec: FieldSpec) -> Q:
-    """Where the field has a value: not NULL, not empty text, and the catalog's guard (all in
-    one for a field with a ``set_lookup``)."""
-    if spec.set_lookup:
-        return Q(**{f"{spec.set_lookup}__isnull": False})
+    """Where the field has a value: not NULL, not empty text, and the catalog's guard."""
     q = Q(**{f"{spec.lookup}__isnull": False})
     if spec.type in (FieldType.TEXT, FieldType.ENUM):
         q &= ~Q(**{spec.lookup: ""})

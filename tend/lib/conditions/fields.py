@@ -6,12 +6,13 @@ A :class:`FieldSpec` says three things about one field:
 * **how the database reads it** — an ORM ``lookup`` (a path such as ``usage__events_7d``,
   or the name of an alias listed in ``aliases``), a ``present`` guard for values that only
   count when it holds (a JSON value of the right type), or for a multi-valued field a
-  ``holds`` function giving the filter "holds any of these values". A field may also name
-  in ``set_lookup`` an alias that is its value where it is set and NULL everywhere else
-  (the type guard and the empty-text test inside it): conditions then compare that alias,
-  and "is set" is ``IS NOT NULL`` — a JSON value read once a test rather than once for
-  the test, once for the empty-text test and once for the guard. ``lookup`` and ``present``
-  still serve reading and sorting;
+  ``holds`` function giving the filter "holds any of these values". A field with a
+  ``present`` guard may also name in ``value_lookup`` an alias that is its value — NULL
+  where missing or empty text — wherever ``present`` holds, and anything where it does
+  not: a clause then compiles to ``test(value) AND present`` (``value IS NOT NULL`` in
+  between for text), whose first term is the only one most rows reach — a JSON value read
+  once, its type tested only where the test passed.
+  ``lookup`` still serves reading and sorting;
 * **how one object is read** — ``get(obj)`` returns the stored value from an object
   loaded with ``prepare(queryset)``; :meth:`Catalog.record` turns it into the value the
   evaluator compares (see ``Storage``).
@@ -97,8 +98,8 @@ class FieldSpec:
     # operand (``eq 2.5`` becoming ``= 2``), so the compiler rewrites such comparisons.
     integer: bool = False
     present: Q | None = None
-    # An alias (in ``aliases``) of the value where set, NULL elsewhere; see the docstring.
-    set_lookup: str = ""
+    # An alias (in ``aliases``) of the value, right where ``present`` holds; see the docstring.
+    value_lookup: str = ""
     aliases: Mapping[str, Any] = field(default_factory=dict)
     holds: Callable[[list[str] | None], Q] | None = None
     get: Callable[[Any], Any] | None = None
@@ -138,8 +139,8 @@ class FieldSpec:
         single = not self.is_multi and self.storage == Storage.NATIVE
         if self.rows is not None and not (single and self.rows_key):
             raise ValueError(f"field {self.name!r}: rows need a native single value and rows_key")
-        if self.set_lookup and self.set_lookup not in self.aliases:
-            raise ValueError(f"field {self.name!r}: set_lookup must name one of its aliases")
+        if self.value_lookup and (self.value_lookup not in self.aliases or self.present is None):
+            raise ValueError(f"field {self.name!r}: value_lookup needs an alias and present")
         if self.past is not None and self.type != FieldType.NUMBER:
             raise ValueError(f"field {self.name!r}: only a number field can have past values")
 
