@@ -348,6 +348,25 @@ def test_compiling_runs_no_query_and_filtering_one(population, django_assert_num
     assert found == EVERYONE
 
 
+def test_a_clause_on_a_typed_attribute_compares_the_value_before_testing_its_type(population):
+    # Not Django's KeyTransform, which read the key for the test, again for "not NULL" and
+    # "not empty", then for the type guard (docs/performance.md, segment counts): now the
+    # comparison first, "not empty" for text, the guard last — the rows most clauses reject
+    # read the key once.
+    cases = [
+        ("attributes.seats", "gte", 10, ">=", 2),
+        ("attributes.plan", "in", ["pro", "enterprise"], " IN ", 3),
+        ("attributes.renewal", "lt", day(0), " < ", 3),
+    ]
+    for field, op, value, compare, reads in cases:
+        compiled = compile_q(leaf(field, op, value), population.catalog, NOW)
+        sql = str(compiled.filter(population.accounts).query)
+        where = sql[sql.index(" WHERE ") :]
+        assert where.count(field.split(".")[1]) == reads, where
+        guard = where.index("JSON_TYPE" if "JSON_TYPE" in where else "jsonb_typeof")
+        assert where.index(compare) < guard, where
+
+
 def test_records_for_many_accounts_take_a_fixed_number_of_queries(population, owner):
     condition = {
         "all": [

@@ -141,6 +141,8 @@ class FieldSpec:
             raise ValueError(f"field {self.name!r}: rows need a native single value and rows_key")
         if self.value_lookup and (self.value_lookup not in self.aliases or self.present is None):
             raise ValueError(f"field {self.name!r}: value_lookup needs an alias and present")
+        if self.value_lookup and self.rows is not None:
+            raise ValueError(f"field {self.name!r}: a field read from rows has no value_lookup")
         if self.past is not None and self.type != FieldType.NUMBER:
             raise ValueError(f"field {self.name!r}: only a number field can have past values")
 

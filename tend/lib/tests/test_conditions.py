@@ -414,6 +414,11 @@ def test_a_field_spec_refuses_storage_that_does_not_fit_its_type():
         FieldSpec("x", FieldType.TEXT, "X")
     with pytest.raises(ValueError, match="two fields"):
         Catalog([FieldSpec("x", FieldType.TEXT, "X", lookup="x")] * 2)
+    # A value_lookup is only right where the guard holds: it needs both, and no rows.
+    with pytest.raises(ValueError, match="value_lookup needs an alias and present"):
+        FieldSpec("x", FieldType.TEXT, "X", lookup="x", value_lookup="v", present=Q(x=1))
+    with pytest.raises(ValueError, match="value_lookup needs an alias and present"):
+        FieldSpec("x", FieldType.TEXT, "X", lookup="x", value_lookup="v", aliases={"v": "expr"})
 
 
 # --- Compiling -----------------------------------------------------------------------
