@@ -5,6 +5,8 @@ import binascii
 
 import orjson
 
+from tend.lib.errors import InvalidInput
+
 
 class InvalidCursor(ValueError):
     pass
@@ -23,3 +25,17 @@ def decode_cursor(cursor: str) -> dict:
     if not isinstance(values, dict):
         raise InvalidCursor("cursor is not one this API issued")
     return values
+
+
+def id_cursor(value: str | None, key: str = "id") -> int | None:
+    """The id a keyset cursor of this API carries under ``key``, or None for the first page;
+    a cursor this API did not issue is an ``InvalidInput`` on the ``cursor`` field."""
+    if not value:
+        return None
+    try:
+        found = decode_cursor(value).get(key)
+    except InvalidCursor as exc:
+        raise InvalidInput("cursor", str(exc)) from exc
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise InvalidInput("cursor", "cursor is not one this API issued")
+    return found

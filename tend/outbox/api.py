@@ -7,8 +7,7 @@ from typing import Literal
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
 
-from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
-from tend.lib.errors import InvalidInput
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.outbox.actions import retry_message
 from tend.outbox.models import Message
 from tend.workspaces.access import ADMIN, get_for
@@ -98,18 +97,6 @@ def message_detail_out(message: Message) -> dict:
     }
 
 
-def _before_cursor(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        before = decode_cursor(value).get("before")
-    except InvalidCursor as exc:
-        raise InvalidInput("cursor", str(exc)) from exc
-    if not isinstance(before, int) or isinstance(before, bool):
-        raise InvalidInput("cursor", "cursor is not one this API issued")
-    return before
-
-
 @router.get("/outbox", response={200: MessagePage, **ERRORS}, summary="List email in the outbox")
 def list_messages(request, filters: Query[MessageFilters]):
     """Newest first. Text and HTML bodies and the delivery log are in `GET /outbox/{id}`."""
@@ -118,7 +105,7 @@ def list_messages(request, filters: Query[MessageFilters]):
     messages = Message.objects.filter(workspace=actor.workspace).defer("text", "html", "headers")
     if filters.status:
         messages = messages.filter(status=filters.status)
-    before = _before_cursor(filters.cursor)
+    before = id_cursor(filters.cursor, "before")
     if before is not None:
         messages = messages.filter(id__lt=before)
     rows = list(messages.order_by("-id")[: filters.limit + 1])

@@ -14,7 +14,7 @@ from ninja.responses import Status
 
 from tend.accounts.models import Account
 from tend.accounts.schemas import ErrorOut, Strict
-from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.plays import steps, triggers
 from tend.plays.actions import create_play, run_play_now, set_status, update_play
@@ -239,18 +239,6 @@ def play_out(play, actor) -> dict:
     }
 
 
-def _cursor(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        after = decode_cursor(value).get("id")
-    except InvalidCursor as exc:
-        raise InvalidInput("cursor", str(exc)) from exc
-    if not isinstance(after, int) or isinstance(after, bool):
-        raise InvalidInput("cursor", "cursor is not one this API issued")
-    return after
-
-
 def _payload(model) -> dict:
     data = model.dict(exclude_unset=True)
     for name in ("trigger",):
@@ -277,7 +265,7 @@ def list_plays(request, filters: Query[PlayFilters]):
     plays = plays_with_counts(actor)
     if filters.status:
         plays = plays.filter(status=filters.status)
-    after = _cursor(filters.cursor)
+    after = id_cursor(filters.cursor)
     if after is not None:
         plays = plays.filter(id__gt=after)
     rows = list(plays.order_by("id")[: filters.limit + 1])
@@ -373,7 +361,7 @@ def list_runs(request, id: int, filters: Query[RunFilters]):
         runs = runs.filter(account=_account(actor, filters.account_external_id))
     if filters.status:
         runs = runs.filter(status=filters.status)
-    after = _cursor(filters.cursor)
+    after = id_cursor(filters.cursor)
     if after is not None:
         runs = runs.filter(id__lt=after)
     rows = list(runs.order_by("-id")[: filters.limit + 1])

@@ -15,7 +15,7 @@ from ninja.responses import Status
 
 from tend.accounts.models import Account
 from tend.accounts.schemas import ErrorOut, Strict
-from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.work import actions
 from tend.work.models import Task, TaskComment
@@ -197,18 +197,6 @@ def _one(actor: Actor, pk: int) -> dict:
     return task_out(get_task(actor, pk, queryset=with_people(Task.objects.all())), actor)
 
 
-def _after(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        after = decode_cursor(cursor).get("id")
-    except InvalidCursor as exc:
-        raise InvalidInput("cursor", str(exc)) from exc
-    if not isinstance(after, int) or isinstance(after, bool):
-        raise InvalidInput("cursor", "cursor is not one this API issued")
-    return after
-
-
 def _member(actor: Actor, value, field: str = "assignee") -> Member | None:
     """A member named by id, email or ``me``; None for ``none``/null."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
@@ -264,7 +252,7 @@ def list_tasks(request, filters: Query[TaskFilters]):
         tasks = tasks.filter(due_date__lte=filters.due_before)
     if filters.due_after:
         tasks = tasks.filter(due_date__gte=filters.due_after)
-    after = _after(filters.cursor)
+    after = id_cursor(filters.cursor)
     if after is not None:
         tasks = tasks.filter(id__gt=after)
     rows = list(tasks.order_by("id")[: filters.limit + 1])
@@ -391,7 +379,7 @@ def list_comments(request, id: int, params: Query[CommentFilters]):
     """Oldest first."""
     task = get_task(request.auth, id)
     comments = TaskComment.objects.filter(task=task).select_related("author__user")
-    after = _after(params.cursor)
+    after = id_cursor(params.cursor)
     if after is not None:
         comments = comments.filter(id__gt=after)
     rows = list(comments.order_by("id")[: params.limit + 1])

@@ -13,10 +13,9 @@ from django.conf import settings
 from ninja import Field, Query, Router, Schema
 
 from tend.accounts.schemas import ErrorOut, Strict
-from tend.lib.cursor import encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions import add_accounts, remove_accounts
-from tend.segments.api.segments import id_cursor
 from tend.segments.models import Source
 from tend.segments.queries import get_segment, history_of, members_of
 

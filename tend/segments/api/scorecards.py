@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut, Strict
-from tend.lib.cursor import encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions.evaluation import local_day
 from tend.segments.actions.scorecards import (
@@ -28,7 +28,7 @@ from tend.segments.actions.scorecards import (
     update_card,
     update_scorecard,
 )
-from tend.segments.api.segments import OwnerOut, id_cursor
+from tend.segments.api.segments import OwnerOut
 from tend.segments.cards import Shown, show_cards
 from tend.segments.scorecard_models import KpiCard, KpiValue, Scorecard
 from tend.segments.scorecard_queries import (

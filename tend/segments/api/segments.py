@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut, Strict
-from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions import create_segment, delete_segment, evaluate_segment, update_segment
 from tend.segments.actions.evaluation import local_day
@@ -143,19 +143,6 @@ def _segments(actor):
 def _one(request, id: int) -> dict:
     actor = request.auth
     return segment_out(get_segment(actor, id, queryset=_segments(actor)), actor)
-
-
-def id_cursor(value: str | None, key: str = "id") -> int | None:
-    """The id a keyset cursor of this API carries, or None for the first page."""
-    if not value:
-        return None
-    try:
-        after = decode_cursor(value).get(key)
-    except InvalidCursor as exc:
-        raise InvalidInput("cursor", str(exc)) from exc
-    if not isinstance(after, int) or isinstance(after, bool):
-        raise InvalidInput("cursor", "cursor is not one this API issued")
-    return after
 
 
 @router.get("/segments", response={200: SegmentPage, **ERRORS}, summary="List segments")

@@ -17,11 +17,11 @@ from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut, Strict
 from tend.accounts.search import DEFAULT_LIMIT, MAX_LIMIT
-from tend.lib.cursor import encode_cursor
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions.views import create_view, delete_view, update_view
 from tend.segments.api.scorecards import SegmentRef
-from tend.segments.api.segments import OwnerOut, id_cursor
+from tend.segments.api.segments import OwnerOut
 from tend.segments.scorecard_queries import can_edit, get_view, visible_views
 from tend.segments.view_models import SavedView
 from tend.segments.view_rows import ViewProblem, search_view
