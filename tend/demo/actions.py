@@ -7,7 +7,8 @@ hold data the API would refuse. It rolls the usage up, so every usage metric is 
 the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
 history and today's scores, then segments with three months of membership history
 (:mod:`tend.demo.segments`), scorecards and saved views (:mod:`tend.demo.scorecards`),
-and the CS team's tasks (:mod:`tend.demo.tasks`).
+the CS team's tasks (:mod:`tend.demo.tasks`) and three active plays with their history
+(:mod:`tend.demo.plays`).
 """
 
 import datetime
@@ -26,6 +27,7 @@ from tend.accounts.models import Account, StageChange, StatusChange
 from tend.demo import generate, usage
 from tend.demo import vocabulary as v
 from tend.demo.health import build_health
+from tend.demo.plays import build_plays
 from tend.demo.scorecards import build_scorecards
 from tend.demo.segments import build_segments
 from tend.demo.tasks import build_tasks
@@ -256,6 +258,7 @@ def rebuild_demo_workspace(
         segments = build_segments(actor, today)
         scorecards = build_scorecards(actor)
         tasks = build_tasks(actor, today, seed)
+        plays = build_plays(actor, today, seed)
 
     counts = {
         "accounts": len(data.accounts),
@@ -268,5 +271,6 @@ def rebuild_demo_workspace(
         **segments,
         **scorecards,
         **tasks,
+        **plays,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

@@ -5,6 +5,8 @@
 * **Paying, no usage in 14 days** (shared, dynamic) — paying customers last seen more than
   14 days ago, or never.
 * **Poor health, paying** (shared, dynamic) — paying customers ranked Poor.
+* **New customers** (shared, dynamic) — paying customers who signed up in the last 180
+  days; the "Onboarding kickoff" play (:mod:`tend.demo.plays`) watches it.
 * **My quiet accounts** (the contributor's private segment) — accounts they manage that
   nobody has used for a week.
 * **Executive sponsors engaged** (shared, static) — paying customers whose executive
@@ -16,7 +18,8 @@ noon every week for the last twelve weeks and then now, so accounts enter as the
 comes within 90 days or their silence passes 14 days (statuses, usage and health are only
 known as they are now, so the replay makes entries; exits come as the data moves). Health
 is only known as it is now, so "Poor health, paying" is evaluated once and each entry is
-dated when the account's rank became Poor (from the replayed health history). The static
+dated when the account's rank became Poor (from the replayed health history); likewise
+"New customers" is evaluated once and each entry dated when the account signed up. The static
 segment's additions and removal are dated back as ``tend.demo.actions._backdate`` dates
 stages. Daily counts are then rebuilt from that history.
 """
@@ -67,6 +70,10 @@ QUIET = {
     ]
 }
 POOR = {"all": [PAYING, {"field": "health.rank", "op": "eq", "value": "poor"}]}
+NEW_FOR_DAYS = 180
+NEW_CUSTOMERS = {
+    "all": [PAYING, {"field": "created_at", "op": "within_last_days", "value": NEW_FOR_DAYS}]
+}
 
 
 def _quiet_for(email: str) -> dict:
@@ -107,6 +114,11 @@ def build_segments(actor: Actor, today: datetime.date) -> dict:
         QUIET,
     )
     poor = shared("Poor health, paying", "Paying customers ranked Poor.", POOR)
+    new = shared(
+        "New customers",
+        f"Paying customers who signed up in the last {NEW_FOR_DAYS} days: still onboarding.",
+        NEW_CUSTOMERS,
+    )
     mine = create_segment(
         Actor(workspace=workspace, member=contributor),
         {
@@ -120,11 +132,12 @@ def build_segments(actor: Actor, today: datetime.date) -> dict:
     for weeks in range(REPLAY_WEEKS, 0, -1):
         for segment in (renewing, quiet, mine):
             evaluate_segment(segment, now=midday - datetime.timedelta(weeks=weeks), catalog=catalog)
-    for segment in (renewing, quiet, mine, poor):
+    for segment in (renewing, quiet, mine, poor, new):
         evaluate_segment(segment, now=latest, catalog=catalog)
     _date_entries_by_rank(poor, earliest=midday - datetime.timedelta(days=HISTORY_DAYS))
+    _date_entries_by_signup(new, earliest=midday - datetime.timedelta(days=NEW_FOR_DAYS))
     sponsors = _sponsors(actor, csm, midday)
-    segments = [renewing, quiet, poor, mine, sponsors]
+    segments = [renewing, quiet, poor, new, mine, sponsors]
     since = today - datetime.timedelta(days=HISTORY_DAYS)
     for segment in segments:
         rebuild_counts(segment, since, now=latest)
@@ -143,6 +156,22 @@ def _date_entries_by_rank(segment: Segment, earliest: datetime.datetime) -> None
         ).values_list("account_id", "rank_since")
     )
     for account_id, moment in since.items():
+        moment = max(moment, earliest)
+        SegmentChange.objects.filter(segment=segment, account_id=account_id).update(at=moment)
+        SegmentMember.objects.filter(segment=segment, account_id=account_id).update(
+            entered_at=moment
+        )
+
+
+def _date_entries_by_signup(segment: Segment, earliest: datetime.datetime) -> None:
+    """Each entry into "New customers" dated when the account signed up (its ``created_at``,
+    dated back by ``tend.demo.actions._backdate``)."""
+    signed_up = dict(
+        Account.objects.filter(
+            pk__in=SegmentMember.objects.filter(segment=segment).values("account_id")
+        ).values_list("pk", "created_at")
+    )
+    for account_id, moment in signed_up.items():
         moment = max(moment, earliest)
         SegmentChange.objects.filter(segment=segment, account_id=account_id).update(at=moment)
         SegmentMember.objects.filter(segment=segment, account_id=account_id).update(

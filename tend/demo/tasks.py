@@ -1,13 +1,14 @@
 """The demo's tasks: what a CS team's inbox looks like on an ordinary morning.
 
 Every CSM (and the contributor, and the admin, who logs in first) has work for the accounts
-assigned to them: renewal prep for contracts ending within 60 days (made by the "Renewal
-prep" play, as plays will), onboarding kickoffs for trials, and the everyday calls, emails,
+assigned to them: onboarding kickoffs for trials, and the everyday calls, emails,
 QBRs and follow-ups. Some are overdue, some due today, most upcoming; a share of the past
 ones are done (or cancelled), with when and by whom, and a few carry comments.
 
-Tasks go through the work app's actions (``create_task``, ``create_account_task``,
-``complete_task``, ``add_comment``), then their dates are moved back to when they would
+Renewal prep comes from the real "Renewal prep" play (:mod:`tend.demo.plays`), not from here.
+
+Tasks go through the work app's actions (``create_task``, ``complete_task``, ``cancel_task``,
+``add_comment``), then their dates are moved back to when they would
 have been created and completed, as ``tend.demo.actions._backdate`` does for accounts.
 """
 
@@ -22,14 +23,12 @@ from tend.work.actions import (
     add_comment,
     cancel_task,
     complete_task,
-    create_account_task,
     create_task,
 )
 from tend.work.models import Task, TaskComment
 from tend.workspaces.access import Actor
 from tend.workspaces.models import Member
 
-RENEWAL_WINDOW = 60  # days before the renewal date the play prepares it
 EVERYDAY = [
     ("call", "Check-in call with the champion", "normal"),
     ("meeting", "Quarterly business review", "high"),
@@ -95,32 +94,6 @@ def build_tasks(actor: Actor, today: datetime.date, seed: int = v.DEFAULT_SEED) 
 
     for account in accounts:
         member = members[owner_of[account.pk]]
-        renewal = (account.attributes or {}).get("renewal_date")
-        renewal = datetime.date.fromisoformat(renewal) if renewal else None
-        if account.status == "paying" and renewal and 0 <= (renewal - today).days <= RENEWAL_WINDOW:
-            # A month before the renewal; for renewals nearer than that, the play ran a
-            # month before too, so the task fell due some days ago.
-            due = max(
-                renewal - datetime.timedelta(days=30),
-                today - datetime.timedelta(days=rng.randint(1, 10)),
-            )
-            task, _ = create_account_task(
-                account,
-                title=f"Renewal prep: {account.name}",
-                description=(
-                    f"The contract renews on **{renewal:%B %-d}**.\n\n"
-                    "- review usage and health since the last QBR\n"
-                    "- confirm the decision maker\n"
-                    "- send the renewal quote"
-                ),
-                type="renewal",
-                priority="high" if (renewal - today).days <= 30 else "normal",
-                due_date=due,
-                assignee=member,
-                source="Play: Renewal prep",
-                key=f"demo:renewal-prep:{account.external_id}",
-            )
-            created.append((task, renewal - datetime.timedelta(days=RENEWAL_WINDOW)))
         if account.status == "trial":
             add(
                 account,

@@ -34,10 +34,11 @@ def test_the_demo_has_segments_with_members_history_and_counts(_a_week_of_usage)
         "Enterprise renewing in 90 days",
         "Paying, no usage in 14 days",
         "Poor health, paying",
+        "New customers",
         "My quiet accounts",
         "Executive sponsors engaged",
     }
-    assert result.counts["segments"] == 5
+    assert result.counts["segments"] == 6
     mine = segments["My quiet accounts"]
     assert mine.is_private and mine.owner.user.email == f"contributor@{v.DOMAIN}"
     assert segments["Executive sponsors engaged"].kind == "static"
@@ -52,6 +53,9 @@ def test_the_demo_has_segments_with_members_history_and_counts(_a_week_of_usage)
     renewing = SegmentChange.objects.filter(segment=segments["Enterprise renewing in 90 days"])
     assert renewing.filter(at__date__lt=today - datetime.timedelta(days=28)).exists()
     assert len({c.at.date() for c in renewing}) >= 4  # renewals coming within 90 days, week by week
+    # New customers entered when they signed up, over months.
+    signed_up = SegmentChange.objects.filter(segment=segments["New customers"])
+    assert len({c.at.date() for c in signed_up}) >= 5
     sponsors = SegmentChange.objects.filter(segment=segments["Executive sponsors engaged"])
     assert sorted({(c.kind, c.source) for c in sponsors}) == [
         ("entered", "import"),

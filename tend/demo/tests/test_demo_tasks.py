@@ -5,10 +5,13 @@ today, some overdue and some done; renewal prep comes from the play, once per ac
 import pytest
 from django.db.models import Count, Q
 
+from tend.accounts.models import Account
 from tend.demo import usage
 from tend.demo import vocabulary as v
 from tend.demo.actions import rebuild_demo_workspace
 from tend.demo.generate import ascii_slug
+from tend.outbox.models import Message
+from tend.plays.models import Play, PlayRun
 from tend.work.models import Task, TaskComment
 from tend.work.queries import local_today
 from tend.workspaces.models import Member
@@ -33,7 +36,7 @@ def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(_a_week_of_usag
     workspace = result.workspace
     today = local_today(workspace)
     tasks = Task.objects.filter(workspace=workspace)
-    assert result.counts["tasks"] == tasks.count() > 100
+    assert result.counts["tasks"] == tasks.filter(play_id=None).count() > 100
 
     emails = [f"{ascii_slug(n)}@{v.DOMAIN}" for n in v.CSMS]
     emails += [f"contributor@{v.DOMAIN}", f"admin@{v.DOMAIN}"]
@@ -49,21 +52,60 @@ def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(_a_week_of_usag
         cancelled=Count("id", filter=Q(status="cancelled")),
     )
     assert counts["overdue"] > 5 and counts["done"] > 5 and counts["cancelled"] >= 1
+    by_hand = tasks.filter(play_id=None)
     assert (result.counts["tasks_done"], result.counts["tasks_cancelled"]) == (
-        counts["done"],
-        counts["cancelled"],
+        by_hand.filter(status="done").count(),
+        by_hand.filter(status="cancelled").count(),
     )
     # Done tasks say when and by whom, at or before today; none was done before it existed.
     for task in tasks.filter(status="done"):
         assert task.completed_by_id == task.assignee_id
         assert task.created_at <= task.completed_at
 
+    # Renewal prep is the real play's work now: one task per account, owned by the play.
     renewals = tasks.filter(source="Play: Renewal prep")
     assert renewals.exists()
-    assert all(t.key.startswith("demo:renewal-prep:") and t.type == "renewal" for t in renewals)
+    assert all(
+        t.play_id and t.key.startswith("play-run:") and t.type == "renewal" for t in renewals
+    )
     assert renewals.values("account").distinct().count() == renewals.count()
+    _assert_plays_have_history(workspace, tasks)
     assert (
         TaskComment.objects.filter(workspace=workspace).count()
         == result.counts["task_comments"]
         > 0
     )
+
+
+def _assert_plays_have_history(workspace, tasks):
+    """The three demo plays are active, have run in the past, and made each task once."""
+    plays = {p.name: p for p in Play.objects.filter(workspace=workspace)}
+    assert set(plays) == {"Onboarding kickoff", "Risk outreach", "Renewal prep"}
+    today = local_today(workspace)
+    for play in plays.values():
+        assert play.status == "active", play.name
+        runs = PlayRun.objects.filter(play=play)
+        assert runs.filter(status="done").exists(), play.name
+        assert not runs.filter(status="failed").exists(), list(
+            runs.values_list("reason", flat=True)
+        )
+        # History: runs started on earlier days, not all at build time.
+        assert runs.filter(started_at__date__lt=today).exists(), play.name
+    play_tasks = tasks.filter(play_id__isnull=False)
+    assert set(play_tasks.values_list("play_id", flat=True)) == {p.pk for p in plays.values()}
+    assert all(t.source == f"Play: {Play.objects.get(pk=t.play_id).name}" for t in play_tasks[:20])
+    # No account got two tasks from one play occurrence (one run per occurrence, one task per run).
+    assert play_tasks.values("key").distinct().count() == play_tasks.count()
+    occurrences = PlayRun.objects.filter(workspace=workspace).values(
+        "play", "account", "occurrence_key"
+    )
+    assert occurrences.distinct().count() == PlayRun.objects.filter(workspace=workspace).count()
+    runs_with_tasks = {int(k.split(":")[1]) for k in play_tasks.values_list("key", flat=True)}
+    assert len(runs_with_tasks) == play_tasks.count()
+    # The kickoff emailed the Success Manager: kept in the outbox (no EMAIL_URL in the demo).
+    kickoff_runs = PlayRun.objects.filter(play=plays["Onboarding kickoff"], status="done")
+    emails = Message.objects.filter(workspace=workspace, key__startswith="play-run:")
+    assert emails.count() == kickoff_runs.count() > 0
+    # Risk outreach tagged its accounts.
+    risky = PlayRun.objects.filter(play=plays["Risk outreach"], status="done").values("account")
+    assert not Account.objects.filter(pk__in=risky).exclude(tags__name="at risk").exists()
