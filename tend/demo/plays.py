@@ -9,13 +9,14 @@
   due a month before the renewal.
 
 They are made and activated through the plays actions. History comes from the engine
-itself: activating the first two with backfill starts runs for the accounts already in the
-segment / already ranked Poor (keyed by the change rows that put them there), and the
-renewal play gets the date occurrences it would have fired on each past day of the last 90
-(the same occurrence keys its trigger uses, so today's poll starts nothing twice). The runs
-are then advanced in-process, and runs, step logs, tasks and queued emails are dated back
-to when the trigger fired, as ``tend.demo.actions._backdate`` dates accounts. Past-due
-play tasks are mostly done, as the team's other tasks are.
+itself: the first two start runs from their trigger's own backfill (the accounts already in
+the segment / already ranked Poor, keyed by the change rows that put them there), the
+renewal play from the date occurrences it would have fired on each of the last 90 days (the
+same keys its trigger uses, so today's poll starts nothing twice), oldest first so run ids
+follow time. The runs are advanced in-process, then runs, step logs, tasks, queued emails
+and the plays themselves are dated back to when the trigger fired, as
+``tend.demo.actions._backdate`` dates accounts. Past-due play tasks are mostly done, as the
+team's other tasks are.
 """
 
 import datetime
@@ -27,9 +28,10 @@ from tend.accounts.models import Account
 from tend.demo import vocabulary as v
 from tend.health.models import HealthChange
 from tend.outbox.models import Message
+from tend.plays import triggers
 from tend.plays.actions import create_play, set_status
 from tend.plays.engine import Occurrence, advance_due, start_runs
-from tend.plays.models import PlayRun, PlayRunStep
+from tend.plays.models import Play, PlayRun, PlayRunStep
 from tend.segments.models import Segment, SegmentChange
 from tend.work.actions import cancel_task, complete_task
 from tend.work.models import Task
@@ -174,30 +176,46 @@ def build_plays(actor: Actor, today: datetime.date, seed: int = v.DEFAULT_SEED) 
     segment = Segment.objects.get(workspace=workspace, name="New customers")
     plays = [create_play(actor, data) for data in _definitions(segment.pk)]
     onboarding, risk, renewal = plays
-    for play in (onboarding, risk):
-        set_status(actor, play, "active", backfill=True)
-    set_status(actor, renewal, "active", backfill=False)
-    occurrences, fired = _renewal_occurrences(workspace, today)
-    start_runs(renewal, occurrences)
+    # Activated without the actions' backfill so the runs can be started oldest first:
+    # run ids then follow time, as the execution log (newest id first) expects. The
+    # occurrences are the trigger's own backfill, so keys and causes are the real ones.
+    for play in plays:
+        set_status(actor, play, "active", backfill=False)
+    now = timezone.now()
+    segment_at = dict(SegmentChange.objects.filter(segment=segment).values_list("pk", "at"))
+    health_at = dict(
+        HealthChange.objects.filter(workspace=workspace, to_rank="poor").values_list(
+            "pk", "changed_at"
+        )
+    )
+    renewals, fired = _renewal_occurrences(workspace, today)
+    moment = {
+        onboarding.pk: lambda o: segment_at.get(o.cause_id, midday),
+        risk.pk: lambda o: max(health_at.get(o.cause_id, midday), earliest),
+        renewal.pk: lambda o: fired[o.account_id],
+    }
+    for play in plays:
+        if play is renewal:
+            occurrences = renewals
+        else:
+            kind, config = triggers.config_of(play)
+            occurrences = kind.backfill(play, config, now)
+        start_runs(play, sorted(occurrences, key=lambda o: (moment[play.pk](o), o.account_id)))
     advance_due(workspace.pk, budget_seconds=600)
 
     # When each run's trigger fired: the change row's time, or the renewal's day.
     runs = list(PlayRun.objects.filter(workspace=workspace))
-    segment_at = dict(SegmentChange.objects.filter(segment=segment).values_list("pk", "at"))
-    health_at = dict(
-        HealthChange.objects.filter(
-            pk__in=[r.cause_id for r in runs if r.play_id == risk.pk and r.cause_id]
-        ).values_list("pk", "changed_at")
-    )
-    moment_of: dict[int, datetime.datetime] = {}
+    by_pk = {play.pk: play for play in plays}
+    moment_of = {run.pk: min(moment[run.play_id](_occurrence_of(run)), now) for run in runs}
+    first_run = {}
     for run in runs:
-        if run.play_id == onboarding.pk:
-            at = segment_at.get(run.cause_id, midday)
-        elif run.play_id == risk.pk:
-            at = max(health_at.get(run.cause_id, midday), earliest)
-        else:
-            at = fired.get(run.account_id, midday)
-        moment_of[run.pk] = min(at, timezone.now())
+        first_run[run.play_id] = min(moment_of[run.pk], first_run.get(run.play_id, now))
+    # The plays were switched on a day before their first run, set up a few days before that.
+    for play_id, at in first_run.items():
+        play = by_pk[play_id]
+        play.activated_at = at - datetime.timedelta(days=1)
+        play.created_at = play.updated_at = at - datetime.timedelta(days=rng.randint(2, 6))
+    Play.objects.bulk_update(plays, ["activated_at", "created_at", "updated_at"])
     _backdate(workspace, runs, moment_of, today, rng)
     return {
         "plays": len(plays),
@@ -207,6 +225,10 @@ def build_plays(actor: Actor, today: datetime.date, seed: int = v.DEFAULT_SEED) 
             workspace=workspace, key__startswith="play-run:"
         ).count(),
     }
+
+
+def _occurrence_of(run: PlayRun) -> Occurrence:
+    return Occurrence(run.account_id, run.occurrence_key, run.cause_kind, run.cause, run.cause_id)
 
 
 def _backdate(workspace, runs, moment_of, today, rng) -> None:
@@ -241,14 +263,22 @@ def _backdate(workspace, runs, moment_of, today, rng) -> None:
         Task.objects.filter(workspace=workspace, play_id__isnull=False).select_related("assignee")
     )
     completed: dict[int, datetime.date] = {}
+    due: dict[int, tuple[datetime.date, datetime.date]] = {}  # run id → (set, dated back)
     for task in tasks:
         run_id = run_of(task.key)
-        shift = offset[run_id]
         # Due as many days after the trigger fired as the step says, not after the build day.
-        task.due_date -= today - timezone.localdate(moment_of[run_id])
-        task.created_at -= shift
+        moved = task.due_date - (today - timezone.localdate(moment_of[run_id]))
+        due[run_id] = (task.due_date, moved)
+        task.due_date = moved
+        task.created_at -= offset[run_id]
         task.updated_at = task.created_at
     Task.objects.bulk_update(tasks, ["due_date", "created_at", "updated_at"], batch_size=500)
+    # The step's log names the due date it set; name the one the task has now.
+    entries = [e for e in logs if e.kind == "create_task" and e.run_id in due]
+    for entry in entries:
+        old, new = due[entry.run_id]
+        entry.reason = entry.reason.replace(f"due {old:%Y-%m-%d}", f"due {new:%Y-%m-%d}")
+    PlayRunStep.objects.bulk_update(entries, ["reason"], batch_size=500)
     # Most play tasks that fell due were done, a few cancelled; the rest are overdue.
     for task in tasks:
         if task.due_date >= today or rng.random() < 0.35:

@@ -2,8 +2,11 @@
 today, some overdue and some done; renewal prep comes from the play, once per account.
 (A week of usage, as in ``test_demo_segments.py``, to stay quick.)"""
 
+import datetime
+
 import pytest
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from tend.accounts.models import Account
 from tend.demo import usage
@@ -89,8 +92,11 @@ def _assert_plays_have_history(workspace, tasks):
         assert not runs.filter(status="failed").exists(), list(
             runs.values_list("reason", flat=True)
         )
-        # History: runs started on earlier days, not all at build time.
+        # History: runs started on earlier days, not all at build time, ids following time.
         assert runs.filter(started_at__date__lt=today).exists(), play.name
+        started = list(runs.order_by("id").values_list("started_at", flat=True))
+        assert started == sorted(started), play.name
+        assert play.activated_at < started[0], play.name
     play_tasks = tasks.filter(play_id__isnull=False)
     assert set(play_tasks.values_list("play_id", flat=True)) == {p.pk for p in plays.values()}
     assert all(t.source == f"Play: {Play.objects.get(pk=t.play_id).name}" for t in play_tasks[:20])
@@ -102,6 +108,12 @@ def _assert_plays_have_history(workspace, tasks):
     assert occurrences.distinct().count() == PlayRun.objects.filter(workspace=workspace).count()
     runs_with_tasks = {int(k.split(":")[1]) for k in play_tasks.values_list("key", flat=True)}
     assert len(runs_with_tasks) == play_tasks.count()
+    # Each task is due as many days after its run as the step says, and the log says so.
+    for task in play_tasks.filter(source="Play: Onboarding kickoff"):
+        run = PlayRun.objects.get(pk=int(task.key.split(":")[1]))
+        assert task.due_date == timezone.localdate(run.started_at) + datetime.timedelta(days=3)
+        logged = run.log.get(position=1).reason
+        assert f"due {task.due_date:%Y-%m-%d}" in logged, logged
     # The kickoff emailed the Success Manager: kept in the outbox (no EMAIL_URL in the demo).
     kickoff_runs = PlayRun.objects.filter(play=plays["Onboarding kickoff"], status="done")
     emails = Message.objects.filter(workspace=workspace, key__startswith="play-run:")
