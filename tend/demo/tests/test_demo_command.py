@@ -5,6 +5,7 @@ through the command once, in ``test_demo_command_loads_usage.py``.
 """
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -132,6 +133,7 @@ def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(mon
     assert EndUser.objects.filter(workspace=ws).count() == 5000
     assert Contact.objects.filter(workspace=ws).count() >= 500
     assert "Log in at http://127.0.0.1:8123 as admin@demo.tend.dev / tend-demo" in output
+    assert re.search(r"3 active plays with \d+ runs \(\d+ tasks, \d+ emails\)", output), output
 
 
 def test_it_builds_a_hierarchy_of_parents_with_children(monkeypatch):
