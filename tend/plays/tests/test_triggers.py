@@ -181,3 +181,35 @@ def test_dry_run_lists_members_with_each_step_and_writes_nothing(owner, book, st
     book["acme"].refresh_from_db()
     assert "note" not in book["acme"].attributes
     assert RunStatus.DONE == "done"
+
+
+def test_where_event_ids_may_commit_out_of_order_the_cursor_passes_only_ids_seen_long_ago(
+    owner, book, monkeypatch
+):
+    """PostgreSQL: events carry no arrival time, so the play remembers when it first saw its
+    highest id; the stored cursor passes it only a settle time later, and a smaller id that
+    committed late in between is still read."""
+    import datetime
+
+    from tend.plays.models import Play
+    from tend.plays.polling import poll_play
+    from tend.plays.triggers import changes
+
+    monkeypatch.setattr(changes, "settle_seconds", lambda: 60)
+    play = active(owner, {"kind": "event_received", "config": {"activity": "export"}})
+    start = play.trigger_cursor
+    common = dict(workspace=owner.workspace, ts=int(timezone.now().timestamp() * 1000))
+    late = UsageEvent.objects.create(account=book["acme"], activity="login", source="api", **common)
+    seen = UsageEvent.objects.create(
+        account=book["globex"], activity="export", source="api", **common
+    )
+    # The poll sees only the later id: the earlier one is, as it were, not committed yet.
+    UsageEvent.objects.filter(pk=late.pk).update(activity="pending")
+    now = timezone.now()
+    poll_play(Play.objects.get(pk=play.pk), now)
+    assert Play.objects.get(pk=play.pk).trigger_cursor == start
+    assert runs(play) == ["globex"]
+    UsageEvent.objects.filter(pk=late.pk).update(activity="export")
+    poll_play(Play.objects.get(pk=play.pk), now + datetime.timedelta(seconds=61))
+    assert runs(play) == ["acme", "globex"]
+    assert Play.objects.get(pk=play.pk).trigger_cursor == seen.pk

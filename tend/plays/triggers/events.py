@@ -5,9 +5,12 @@ from pydantic import Field
 
 from tend.lib.dates import from_ms
 from tend.plays.engine import Occurrence
-from tend.plays.triggers import register
+from tend.plays.triggers import changes, register
 from tend.plays.triggers.base import BATCH, Poll, TriggerConfig, TriggerKind
 from tend.usage.queries.events import events_after, last_event_id, latest_event
+
+# How many "highest id seen at" marks a play keeps (one per poll within the settle time).
+MARKS = 64
 
 
 class EventConfig(TriggerConfig):
@@ -46,7 +49,26 @@ class EventReceived(TriggerKind):
             return Poll(cursor=play.trigger_cursor)
         last = top[-1].id
         wanted = [e for e in top if e.activity == config.activity and _keep(config, e)]
-        return Poll([_occurrence(e) for e in wanted], cursor=last, more=len(top) == BATCH)
+        occurrences = [_occurrence(e) for e in wanted]
+        wait = changes.settle_seconds()
+        if not wait:
+            return Poll(occurrences, cursor=last, more=len(top) == BATCH)
+        # Events carry no time of arrival (``ts`` is the client's), so the play remembers
+        # when it first saw each highest id and lets the stored cursor pass only ids seen at
+        # least ``wait`` seconds ago: a smaller id committed late is still read (see
+        # changes.py), and occurrence keys make the re-read start nothing twice.
+        moment = now.timestamp()
+        marks = [tuple(m) for m in (play.trigger_state or {}).get("seen", [])]
+        marks.append((moment, last))
+        settled = max([play.trigger_cursor, *(pk for at, pk in marks if at <= moment - wait)])
+        recent = [list(m) for m in marks if m[0] > moment - wait][-MARKS:]
+        return Poll(
+            occurrences,
+            cursor=last,
+            settled=min(settled, last),
+            state={**(play.trigger_state or {}), "seen": recent},
+            more=len(top) == BATCH,
+        )
 
     def start(self, play, config, now):
         return last_event_id(play.workspace), {}
