@@ -57,7 +57,9 @@ def serve(tmp_path):
     log = tmp_path / "serve.log"
     process = start(["tend.cli", "serve"], log, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY="1")
     try:
-        wait_for(lambda: healthy(port), timeout=30, interval=0.2, what=f"the web server (log {log})")
+        # Starting means importing every app twice (the parent, then gunicorn's worker): a few
+        # seconds alone, but half a minute was seen on a machine running two suites at once.
+        wait_for(lambda: healthy(port), timeout=90, interval=0.2, what=f"the web server (log {log})")
         children = wait_for(lambda: all_three(children_of(process.pid)), timeout=10, what="three children")
         yield process, children, log, port
     finally:
