@@ -5,9 +5,11 @@ write" read the same everywhere. Plain functions (usable from benchmarks and scr
 the fixtures in ``tend/conftest.py``.
 """
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django_scopes import scopes_disabled
 
@@ -16,6 +18,18 @@ from tend.workspaces.models import ApiToken, Member, Seat, User, Workspace, hash
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
+
+
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD hashed once per process with the production hasher.
+
+    Hashing costs ~0.4 s by design (PBKDF2, a million rounds); personas are made thousands
+    of times across the suite, so hashing each one took a third of its run. Every test user
+    shares this one hash, which still verifies with the real hasher (logins in tests and in
+    subprocesses keep working), so nothing about sign-in is faked.
+    """
+    return make_password(PASSWORD)
 
 
 def make_workspace(name: str = "Acme CS", slug: str | None = None) -> Workspace:
@@ -28,10 +42,15 @@ def make_member(workspace: Workspace, seat: str = Seat.ADMIN, email: str | None 
     n = next(_counter)
     email = email or f"person{n}@example.com"
     with scopes_disabled():
-        user = User.objects.filter(email=email).first() or User.objects.create_user(
-            email=email, password=PASSWORD, full_name=name or f"Person {n}"
-        )
+        user = User.objects.filter(email=email).first() or _make_user(email, name or f"Person {n}")
         return Member.objects.create(workspace=workspace, user=user, seat=seat)
+
+
+def _make_user(email: str, full_name: str) -> User:
+    user = User.objects.create_user(email=email, password=None, full_name=full_name)
+    user.password = password_hash()
+    user.save(update_fields=["password"])
+    return user
 
 
 def make_token(workspace: Workspace, scopes=("read", "write", "admin", "ingest"), name: str = "test") -> str:
