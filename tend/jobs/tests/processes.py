@@ -1,6 +1,8 @@
 """Running Tend processes against the test database, for the tests that kill them."""
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,11 +32,29 @@ def process_env(**extra) -> dict:
     return env
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent():
+    """Runs in the child before exec: the kernel SIGKILLs it when the test process dies.
+
+    A test that is interrupted (Ctrl-C, a CI timeout, xdist killing a worker) never reaches
+    its ``finally``; without this its worker kept running, orphaned, against a test database
+    that no longer existed.
+    """
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def start(args: list[str], log: Path, **env) -> subprocess.Popen:
     """Start ``python -m <args>`` in the repository, output appended to ``log``."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=settings.BASE_DIR, env=process_env(**env), stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", *args],
+            cwd=settings.BASE_DIR,
+            env=process_env(**env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
 
 

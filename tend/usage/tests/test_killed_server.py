@@ -16,7 +16,7 @@ import orjson
 import pytest
 from django.conf import settings
 
-from tend.jobs.tests.processes import process_env, wait_for
+from tend.jobs.tests.processes import die_with_parent, process_env, wait_for
 from tend.test import make_token
 from tend.usage.models import UsageEvent
 
@@ -49,6 +49,7 @@ class Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         wait_for(self.healthy, timeout=30, interval=0.1, what=f"tend web (log {self.log})")
 
