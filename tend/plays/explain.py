@@ -25,9 +25,13 @@ LABELS = {
 }
 
 
-def describe_steps(play: Play, account: Account, ctx) -> list[dict]:
+def describe_steps(play: Play, account: Account, ctx, rows=None) -> list[dict]:
+    """What each step would do for the account; ``rows`` are the play's steps when the
+    caller has read them already."""
     out = []
-    for step in PlayStep.objects.filter(play=play).order_by("position"):
+    if rows is None:
+        rows = PlayStep.objects.filter(play=play).order_by("position")
+    for step in rows:
         kind = steps.get(step.kind)
         try:
             config = steps.parse_config(kind, step.config, "config")
@@ -38,9 +42,9 @@ def describe_steps(play: Play, account: Account, ctx) -> list[dict]:
     return out
 
 
-def dry_run(play: Play, *, limit: int = DRY_RUN_LIMIT, now=None) -> dict:
-    """What the play would do now; at most ``limit`` accounts are described step by step,
-    all are counted."""
+def dry_run(play: Play, *, limit: int = DRY_RUN_LIMIT, offset: int = 0, now=None) -> dict:
+    """What the play would do now; at most ``limit`` accounts (from ``offset``, for a page)
+    are described step by step, all are counted."""
     now = now or timezone.now()
     kind, config = triggers.config_of(play)
     candidates = kind.candidates(play, config, now)
@@ -49,11 +53,13 @@ def dry_run(play: Play, *, limit: int = DRY_RUN_LIMIT, now=None) -> dict:
     matching = matching_ids(play, ids, now, catalog)
     blocked = policy_blocks(play, ids, now)
     would_run = [pk for pk in ids if pk in matching and pk not in blocked]
+    shown = candidates[offset : offset + limit]
     accounts = Account.objects.select_related("stage", "workspace").in_bulk(
-        [pk for pk, _ in candidates[:limit]]
+        [pk for pk, _ in shown]
     )
+    rows = list(PlayStep.objects.filter(play=play).order_by("position"))
     items = []
-    for pk, why in candidates[:limit]:
+    for pk, why in shown:
         account = accounts.get(pk)
         if account is None:
             continue
@@ -73,7 +79,7 @@ def dry_run(play: Play, *, limit: int = DRY_RUN_LIMIT, now=None) -> dict:
             item.update(
                 would_run=True,
                 reason="",
-                steps=describe_steps(play, account, account_context(account, now, catalog)),
+                steps=describe_steps(play, account, account_context(account, now, catalog), rows),
             )
         items.append(item)
     notes = []

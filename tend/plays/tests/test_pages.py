@@ -21,7 +21,7 @@ def test_the_list_shows_status_trigger_and_counts(owner, book, static_segment, d
 
 def test_an_empty_list_says_what_to_do_next(owner):
     html = owner.browser.get("/plays/").content.decode()
-    assert "No plays yet" in html and "dry-run" in html
+    assert "No plays yet" in html and "dry run" in html and "/plays/new/" in html
 
 
 def test_a_play_shows_its_log_and_answers_why_not(owner, book, static_segment, django_assert_max_num_queries):

@@ -1,7 +1,6 @@
-"""The plays pages, read-only for now: the list (status, trigger, last run, counts) and a
+"""The plays pages: the list (status, trigger, last run, counts) and a
 play (its trigger, condition, steps and run policy, the execution log newest first with each
-step's result, and a why-not box for one account). Plays are created and changed through the
-API until the editor page lands."""
+step's result, and a why-not box for one account)."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -16,6 +15,7 @@ from tend.plays.explain import why_not
 from tend.plays.models import PlayRunStep, PlayStatus, PlayStep
 from tend.plays.queries import get_play, plays_with_counts, runs_of
 from tend.segments.models import Segment
+from tend.workspaces.access import WRITE
 
 LIST_PAGE = 50
 LOG_PAGE = 50
@@ -26,10 +26,17 @@ def readable(config: dict, actor) -> str:
     parts = []
     for key, value in (config or {}).items():
         if key == "segment_id":
-            name = Segment.objects.filter(workspace=actor.workspace, pk=value).values_list("name", flat=True).first()
+            name = (
+                Segment.objects.filter(workspace=actor.workspace, pk=value)
+                .values_list("name", flat=True)
+                .first()
+            )
             parts.append(f"segment: {name or f'#{value} (deleted)'}")
         elif key == "condition":
-            parts.append("condition: " + cb.describe(value, account_catalog(actor.workspace), cb.Options(actor)))
+            parts.append(
+                "condition: "
+                + cb.describe(value, account_catalog(actor.workspace), cb.Options(actor))
+            )
         else:
             parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)
@@ -54,7 +61,14 @@ def play_list(request):
     return render(
         request,
         "plays/list.html",
-        {"rows": rows, "page": page, "status": status, "statuses": PlayStatus.choices, "total": total},
+        {
+            "rows": rows,
+            "page": page,
+            "status": status,
+            "statuses": PlayStatus.choices,
+            "total": total,
+            "can_edit": actor.can(WRITE),
+        },
     )
 
 
@@ -68,20 +82,32 @@ def play_detail(request, play_id: int):
     page = Paginator(runs, LOG_PAGE).get_page(_int_page(request))
     run_list = list(page)
     logs: dict[int, list] = {}
-    for entry in PlayRunStep.objects.filter(run__in=[r.pk for r in run_list]).order_by("started_at", "id"):
+    for entry in PlayRunStep.objects.filter(run__in=[r.pk for r in run_list]).order_by(
+        "started_at", "id"
+    ):
         logs.setdefault(entry.run_id, []).append(entry)
     answer, asked, missing = None, request.GET.get("account", "").strip(), False
     if asked:
-        account = Account.objects.filter(workspace=actor.workspace, external_id=asked).select_related("workspace", "stage").first()
+        account = (
+            Account.objects.filter(workspace=actor.workspace, external_id=asked)
+            .select_related("workspace", "stage")
+            .first()
+        )
         if account is None:
             missing = True
         else:
             answer = why_not(play, account)
     condition_words = ""
     if play.condition:
-        condition_words = cb.describe(play.condition, account_catalog(actor.workspace), cb.Options(actor))
+        condition_words = cb.describe(
+            play.condition, account_catalog(actor.workspace), cb.Options(actor)
+        )
     step_rows = [
-        {"step": s, "label": steps.get(s.kind).label if s.kind in steps.kinds() else s.kind, "config": readable(steps.shown_config(s.kind, s.config, actor), actor)}
+        {
+            "step": s,
+            "label": steps.get(s.kind).label if s.kind in steps.kinds() else s.kind,
+            "config": readable(steps.shown_config(s.kind, s.config, actor), actor),
+        }
         for s in PlayStep.objects.filter(play=play).order_by("position")
     ]
     return render(
@@ -98,5 +124,6 @@ def play_detail(request, play_id: int):
             "asked": asked,
             "missing": missing,
             "condition_words": condition_words,
+            "can_edit": actor.can(WRITE),
         },
     )
