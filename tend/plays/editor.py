@@ -49,6 +49,11 @@ STEP_ID = re.compile(r"^s\d{1,4}$")
 MAX_PAIRS = 20
 # Template fields get a larger box, and the preview button on their step.
 TEMPLATES = {"title", "description", "subject", "body", "text"}
+TEMPLATE_HELP = (
+    "A template: {{ account.name }}, {{ account.external_id }}, {{ account.stage }}, "
+    "{{ account.attributes.<key> }}, {{ account.health.rank }}, "
+    "{{ account.assignments.<role>.name }}, {{ workspace.name }}."
+)
 PREVIEWED = {"create_task", "send_email", "post_slack"}
 LABELS = {
     "segment_id": "Segment",
@@ -260,8 +265,10 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
             choices = sources.teams()
         elif origin is typing.Literal:
             choices = [(str(v), str(v).replace("_", " ")) for v in typing.get_args(base)]
+            item.help = ""  # the choices say it
         elif isinstance(base, type) and issubclass(base, enum.Enum):
             choices = [(m.value, getattr(m, "label", m.value)) for m in base]
+            item.help = ""
         if choices is not None:
             item.choices = choices
             item.control = "multi" if origin is list else "select"
@@ -285,6 +292,8 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
             item.control = "any"
         elif name in TEMPLATES:
             item.control = "template"
+            if name in ("title", "subject", "text"):
+                item.help = TEMPLATE_HELP
         found.append(item)
     return found
 
@@ -628,6 +637,7 @@ def _condition_errors(exc: InvalidInput, strip: str) -> list[ConditionError]:
 
 
 def _sentence(message: str) -> str:
+    message = message.removeprefix("Value error, ")  # pydantic's word for a validator's
     return message[:1].upper() + message[1:]
 
 

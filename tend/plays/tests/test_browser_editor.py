@@ -52,6 +52,7 @@ def test_a_csm_builds_dry_runs_activates_and_follows_a_play(login, owner, book, 
         == "Kickoff call with {{ account.name }}"
     )
     assert Play.objects.count() == 0
+    shoot(page, "play-editor-error")
 
     step = page.locator(".play-step").first
     step.locator("select[name$=-assignee_member_id]").select_option(str(owner.member.pk))
@@ -60,6 +61,7 @@ def test_a_csm_builds_dry_runs_activates_and_follows_a_play(login, owner, book, 
     step.get_by_role("button", name="Preview for the sample account").click()
     page.locator(".play-preview-box").wait_for()
     assert "Kickoff call with Acme" in page.locator(".play-preview-title").inner_text()
+    shoot(page, "play-editor-preview")
 
     # A second step, then moved above the task and removed again (htmx, in place).
     page.select_option("select[name=new_step_kind]", "add_tag")
@@ -101,6 +103,7 @@ def test_a_csm_builds_dry_runs_activates_and_follows_a_play(login, owner, book, 
     # Activate, running it for the accounts already in the segment.
     page.locator(".play-activate summary").click()
     page.get_by_text("Also the accounts already matching").click()
+    shoot(page, "play-activate")
     page.get_by_role("button", name="Activate", exact=True).click()
     page.wait_for_url(f"**/plays/{play.pk}/")
     assert "activated" in page.locator(".flash").inner_text()

@@ -199,7 +199,7 @@ def test_bad_input_is_shown_beside_its_input_and_nothing_typed_is_lost(
         assert words in _error_of(html, input_name)
     else:  # a rule across the step's inputs: on the step
         assert re.search(
-            r'<li class="play-step has-error"[^>]*>.*?<div class="error" role="alert">[^<]*'
+            r'<li class="play-step play-step-invalid"[^>]*>.*?<div class="error" role="alert">[^<]*'
             + words,
             html,
             re.S,

@@ -16,6 +16,7 @@ from tend.plays.models import PlayRunStep, PlayStatus, PlayStep
 from tend.plays.queries import get_play, plays_with_counts, runs_of
 from tend.segments.models import Segment
 from tend.workspaces.access import WRITE
+from tend.workspaces.models import Member
 
 LIST_PAGE = 50
 LOG_PAGE = 50
@@ -25,7 +26,19 @@ def readable(config: dict, actor) -> str:
     """A config as ``key: value · …``, naming segments rather than giving their ids."""
     parts = []
     for key, value in (config or {}).items():
-        if key == "segment_id":
+        if value in ("", None, [], {}):
+            continue
+        if key.endswith("member_id") or key == "to_members":
+            ids = value if isinstance(value, list) else [value]
+            names = {
+                m.pk: m.name
+                for m in Member.objects.filter(
+                    workspace=actor.workspace, pk__in=ids
+                ).select_related("user")
+            }
+            shown = ", ".join(names.get(pk, f"#{pk} (gone)") for pk in ids)
+            parts.append(f"{key.removesuffix('_id').replace('_', ' ')}: {shown}")
+        elif key == "segment_id":
             name = (
                 Segment.objects.filter(workspace=actor.workspace, pk=value)
                 .values_list("name", flat=True)
