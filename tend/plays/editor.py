@@ -100,6 +100,38 @@ LABELS = {
     "assignee_team_id": "Or round robin in team",
     "fallback_member_id": "Fallback member",
 }
+# Words for the page where a config's description speaks to API callers (keys, ids, null);
+# an empty string shows no help. Other fields show their description.
+HELP = {
+    "from_value": "Only changes from this value; empty: any.",
+    "to_value": "Only changes to this value; empty: any.",
+    "attribute": "",
+    "properties": 'The event must carry these values. Numbers and true/false match as such; put text in quotes to match "10" as text.',
+    "from_rank": "",
+    "to_rank": "",
+    "cron": "Five fields: minute hour day month weekday, in the workspace's time zone — 0 9 * * 1 is Mondays at 09:00.",
+    "from_stage": "",
+    "to_stage": "",
+    "key": "",
+    "value": "Empty clears it.",
+    "then_position": "Empty: the next step; 0: end the run.",
+    "else_position": "Empty: the next step; 0: end the run.",
+    "to_roles": "The members holding these roles on the account.",
+    "to_members": "Whatever the account.",
+    "to_contacts": "",
+    "to_end_users": "",
+    "reply_to_role": "",
+    "segment_id": "",
+    "stage": "",
+    "tag": "",
+    "assignee_member_id": "",
+    "assignee_team_id": "Among the team's active members, in turn.",
+    "fallback_member_id": "With a role: who gets it when nobody holds the role on the account.",
+    "days": "",
+    "until_attribute": "Instead of a number of days: the date in this attribute, plus the offset.",
+    "secret": "The Standard Webhooks secret (whsec_…) the receiver checks; generated when empty.",
+}
+CHOICE_LABELS = {("to_contacts", "all"): "All contacts", ("to_contacts", "key"): "Key contacts"}
 BLANKS = {
     "from_rank": "Any rank",
     "to_rank": "Any rank",
@@ -246,7 +278,7 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
             control="text",
             required=required,
             nullable=nullable,
-            help=info.description or "",
+            help=HELP.get(name, info.description or ""),
             default=_default(info),
         )
         origin = typing.get_origin(base)
@@ -264,7 +296,10 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
         elif name == "assignee_team_id":
             choices = sources.teams()
         elif origin is typing.Literal:
-            choices = [(str(v), str(v).replace("_", " ")) for v in typing.get_args(base)]
+            choices = [
+                (str(v), CHOICE_LABELS.get((name, v), str(v).replace("_", " ")))
+                for v in typing.get_args(base)
+            ]
             item.help = ""  # the choices say it
         elif isinstance(base, type) and issubclass(base, enum.Enum):
             choices = [(m.value, getattr(m, "label", m.value)) for m in base]

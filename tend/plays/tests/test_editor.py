@@ -678,3 +678,31 @@ def test_the_editor_checks_csrf(owner, book, static_segment):
     client.force_login(owner.member.user)
     assert client.post("/plays/new/", _form(static_segment, owner)).status_code == 403
     assert Play.objects.count() == 0
+
+
+def test_the_editors_queries_do_not_grow_with_its_steps(owner, book, static_segment):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    task = {"kind": "create_task", "config": {"title": "Hi", "assignee_member_id": owner.member.pk}}
+    one = tag_play(owner, static_segment, status="draft", name="One", steps=[task])
+    many = tag_play(
+        owner,
+        static_segment,
+        status="draft",
+        name="Many",
+        steps=[
+            task,
+            {"kind": "add_tag", "config": {"tag": "a"}},
+            {"kind": "set_attribute", "config": {"key": "plan", "value": "pro"}},
+            task,
+            task,
+        ],
+    )
+    owner.browser.get(f"/plays/{one.pk}/edit/")  # the session's first request sets it up
+    with CaptureQueriesContext(connection) as few:
+        assert owner.browser.get(f"/plays/{one.pk}/edit/").status_code == 200
+    with CaptureQueriesContext(connection) as more:
+        assert owner.browser.get(f"/plays/{many.pk}/edit/").status_code == 200
+    assert len(more) <= len(few) + 1, [q["sql"] for q in more.captured_queries]
+    assert len(few) <= 20
