@@ -741,7 +741,7 @@ def _input_view(item: Input, values: dict, prefix: str, errors: Errors) -> dict:
         known = {v for v, _ in item.choices or []}
         view["choices"] = [
             *(item.choices or []),
-            *((v, f"{v} (gone)") for v in chosen if v not in known),
+            *((v, f"{v} (not available)") for v in chosen if v not in known),
         ]
         view["chosen"] = chosen
     elif item.control == "pairs":
@@ -751,7 +751,7 @@ def _input_view(item: Input, values: dict, prefix: str, errors: Errors) -> dict:
         value = raw if isinstance(raw, str) else ""
         view["value"] = value
         if item.choices is not None and value and value not in {v for v, _ in item.choices}:
-            view["choices"] = [*item.choices, (value, f"{value} (gone)")]
+            view["choices"] = [*item.choices, (value, f"{value} (not available)")]
     return view
 
 

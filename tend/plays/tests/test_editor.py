@@ -706,3 +706,12 @@ def test_the_editors_queries_do_not_grow_with_its_steps(owner, book, static_segm
         assert owner.browser.get(f"/plays/{many.pk}/edit/").status_code == 200
     assert len(more) <= len(few) + 1, [q["sql"] for q in more.captured_queries]
     assert len(few) <= 20
+
+
+def test_a_builder_button_without_javascript_redraws_the_editor(owner, book, static_segment):
+    response = owner.browser.post(
+        "/plays/new/", _form(static_segment, owner, **{"condition-op": "add_clause:r"})
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'name="condition-r_1-kind"' in html
+    assert "Kickoff call with {{ account.name }}" in html and Play.objects.count() == 0
