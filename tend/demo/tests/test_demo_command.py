@@ -1,23 +1,22 @@
 """``tend demo`` builds the Demo workspace through the real write path, the same every run.
 
-These tests build a week of usage rather than 90 days, to stay quick: the full 90 days go
-through the command once, in ``test_demo_command_loads_usage.py``.
+These tests read one build with a week of usage rather than 90 days, shared by the package
+(``conftest.py``), to stay quick; the full 90 days go through the command once, in
+``test_demo_command_loads_usage.py``.
 """
 
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tend.accounts.models import Account, Assignment, Contact, EndUser, StageChange, StatusChange
-from tend.demo import usage
 from tend.demo import vocabulary as v
 from tend.demo.actions import remove_demo_workspace
+from tend.demo.tests.conftest import run_demo
 from tend.health.models import HealthSnapshot
 from tend.lib.dates import day_number
 from tend.usage.models import (
@@ -31,24 +30,6 @@ from tend.usage.models import (
 from tend.workspaces.models import Member, User, Workspace
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Thirteen demo logins with the production hasher take seconds; the data is what we test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _a_week_of_usage(monkeypatch):
-    monkeypatch.setattr(usage, "DAYS", 7)
-
-
-def run_demo(monkeypatch, port="8123") -> str:
-    monkeypatch.setenv("PORT", port)
-    out = io.StringIO()
-    call_command("demo", stdout=out)
-    return out.getvalue()
 
 
 def snapshot() -> dict:
@@ -123,8 +104,8 @@ def snapshot() -> dict:
     }
 
 
-def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(monkeypatch):
-    output = run_demo(monkeypatch)
+def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(built_demo):
+    output = built_demo.output
     ws = Workspace.objects.get(slug="demo")
     accounts = Account.objects.filter(workspace=ws)
     assert ws.name == "Demo"
@@ -136,8 +117,7 @@ def test_it_builds_about_500_accounts_with_every_status_and_prints_the_login(mon
     assert re.search(r"3 active plays with \d+ runs \(\d+ tasks, \d+ emails\)", output), output
 
 
-def test_it_builds_a_hierarchy_of_parents_with_children(monkeypatch):
-    run_demo(monkeypatch)
+def test_it_builds_a_hierarchy_of_parents_with_children(built_demo):
     ws = Workspace.objects.get(slug="demo")
     parents = Account.objects.filter(workspace=ws, children__isnull=False).distinct()
     assert parents.count() == 15
@@ -146,8 +126,7 @@ def test_it_builds_a_hierarchy_of_parents_with_children(monkeypatch):
         assert all(child.name.startswith(parent.name) for child in parent.children.all())
 
 
-def test_accounts_have_owners_stages_and_a_time_in_stage(monkeypatch):
-    run_demo(monkeypatch)
+def test_accounts_have_owners_stages_and_a_time_in_stage(built_demo):
     ws = Workspace.objects.get(slug="demo")
     csms = set(
         Assignment.objects.filter(workspace=ws, role__key="success_manager").values_list(
@@ -162,8 +141,9 @@ def test_accounts_have_owners_stages_and_a_time_in_stage(monkeypatch):
     assert StageChange.objects.filter(workspace=ws).count() == staged.count()
 
 
-def test_running_it_twice_gives_identical_data(monkeypatch):
-    run_demo(monkeypatch)
+def test_running_it_again_gives_identical_data_and_leaves_other_workspaces_alone(
+    built_demo, a_week_of_usage, monkeypatch, owner
+):
     first = snapshot()
     assert len(first["usage_days"]) > 1000 and len(first["metric_values"]) > 1000
     first_workspace = Workspace.objects.get(slug="demo").pk
@@ -173,17 +153,11 @@ def test_running_it_twice_gives_identical_data(monkeypatch):
     assert len(first["status_changes"]) > 50 and len(first["health"]) > 500
     assert snapshot() == first
     assert User.objects.filter(email__endswith="@demo.tend.dev").count() == 13
-
-
-def test_it_leaves_other_workspaces_alone(monkeypatch, owner):
-    run_demo(monkeypatch)
-    run_demo(monkeypatch)
     assert Workspace.objects.filter(pk=owner.workspace.pk).exists()
     assert Member.objects.filter(pk=owner.member.pk).exists()
 
 
-def test_the_printed_login_and_the_other_seats_work(monkeypatch):
-    run_demo(monkeypatch)
+def test_the_printed_login_and_the_other_seats_work(built_demo):
     for email, landing in [
         ("admin@demo.tend.dev", "admin"),
         ("viewer@demo.tend.dev", "viewer"),
@@ -196,8 +170,7 @@ def test_the_printed_login_and_the_other_seats_work(monkeypatch):
         assert client.get("/accounts/").status_code == 200
 
 
-def test_rebuilding_deletes_the_old_usage_in_bulk_without_reading_it(monkeypatch):
-    run_demo(monkeypatch)
+def test_rebuilding_deletes_the_old_usage_in_bulk_without_reading_it(built_demo):
     old = Workspace.objects.get(slug="demo").pk
     assert UsageEvent.objects.filter(workspace_id=old).count() > 10_000
     with CaptureQueriesContext(connection) as queries:

@@ -5,8 +5,6 @@ counts as its trends, and the views listing accounts. (A week of usage, as in
 
 import pytest
 
-from tend.demo import usage
-from tend.demo.actions import rebuild_demo_workspace
 from tend.segments.cards import TREND_DAYS, show_cards
 from tend.segments.scorecard_models import KpiValue, Scorecard
 from tend.segments.scorecard_queries import cards_of
@@ -16,20 +14,8 @@ from tend.segments.view_rows import search_view
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="module")
-def _a_week_of_usage():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(usage, "DAYS", 7)
-        yield
-
-
-def test_the_demo_has_scorecards_with_values_and_views_with_accounts(_a_week_of_usage):
-    result = rebuild_demo_workspace()
+def test_the_demo_has_scorecards_with_values_and_views_with_accounts(built_demo):
+    result = built_demo.result
     workspace = result.workspace
     assert (result.counts["scorecards"], result.counts["saved_views"]) == (2, 3)
 

@@ -1,34 +1,20 @@
 """The demo's segments: shared dynamic ones, a contributor's private one and a static one,
 each with members now, entries and exits over the last weeks and a daily count that agrees
-with that history. (A week of usage, as in ``test_demo_command.py``, to stay quick.)"""
+with that history. (The package's shared build, a week of usage: see ``conftest.py``.)"""
 
 import datetime
 
 import pytest
 from django.utils import timezone
 
-from tend.demo import usage
 from tend.demo import vocabulary as v
-from tend.demo.actions import rebuild_demo_workspace
 from tend.segments.models import Segment, SegmentChange, SegmentCount, SegmentMember
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="module")
-def _a_week_of_usage():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(usage, "DAYS", 7)
-        yield
-
-
-def test_the_demo_has_segments_with_members_history_and_counts(_a_week_of_usage):
-    result = rebuild_demo_workspace()
+def test_the_demo_has_segments_with_members_history_and_counts(built_demo):
+    result = built_demo.result
     segments = {s.name: s for s in Segment.objects.filter(workspace=result.workspace)}
     assert set(segments) == {
         "Enterprise renewing in 90 days",

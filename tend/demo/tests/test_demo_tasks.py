@@ -1,6 +1,6 @@
 """The demo's tasks: every CSM, the contributor and the admin open an inbox with work due
 today, some overdue and some done; renewal prep comes from the play, once per account.
-(A week of usage, as in ``test_demo_segments.py``, to stay quick.)"""
+(The package's shared build, a week of usage: see ``conftest.py``.)"""
 
 import datetime
 
@@ -9,9 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from tend.accounts.models import Account
-from tend.demo import usage
 from tend.demo import vocabulary as v
-from tend.demo.actions import rebuild_demo_workspace
 from tend.demo.generate import ascii_slug
 from tend.outbox.models import Message
 from tend.plays.models import Play, PlayRun
@@ -22,20 +20,8 @@ from tend.workspaces.models import Member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="module")
-def _a_week_of_usage():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(usage, "DAYS", 7)
-        yield
-
-
-def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(_a_week_of_usage):
-    result = rebuild_demo_workspace()
+def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(built_demo):
+    result = built_demo.result
     workspace = result.workspace
     today = local_today(workspace)
     tasks = Task.objects.filter(workspace=workspace)
