@@ -15,6 +15,7 @@ from tend.accounts.api import people as people_api
 from tend.accounts.api import search as search_api
 from tend.accounts.api import totango as totango_api
 from tend.health import api as health_api
+from tend.hub import api as hub_api
 from tend.lib.errors import InvalidInput
 from tend.outbox import api as outbox_api
 from tend.plays import api as plays_api
@@ -138,6 +139,7 @@ for router in [
     *usage_api.routers,
     *health_api.routers,
     *segments_api.routers,
+    hub_api.router,
     work_api.router,
     plays_api.router,
 ]:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tend.outbox",
     "tend.accounts",
     "tend.usage",
+    "tend.hub",
     "tend.health",
     "tend.segments",
     "tend.work",
@@ -194,6 +195,12 @@ TEND_MAX_BODY_BYTES = env_int("TEND_MAX_BODY_BYTES", 32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEND_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 TEND_BULK_MAX_ITEMS = env_int("TEND_BULK_MAX_ITEMS", 50000)
+# Imports (tend/hub): uploaded files live on disk here, up to TEND_IMPORT_MAX_BYTES; the
+# upload routes below may send bodies that large (the multipart overhead is allowed for).
+TEND_IMPORT_DIR = Path(os.environ.get("TEND_IMPORT_DIR") or DATA_DIR / "imports").resolve()
+TEND_IMPORT_MAX_BYTES = env_int("TEND_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+TEND_IMPORT_CHUNK = env_int("TEND_IMPORT_CHUNK", 2000)
+TEND_LARGE_BODY_PATHS = ("/api/v1/imports", "/data/imports/new")
 # Requests per minute per token (or per member for session calls).
 TEND_RATE_LIMIT_PER_MINUTE = env_int("TEND_RATE_LIMIT_PER_MINUTE", 6000)
 TEND_PAGE_SIZE_DEFAULT = 100

@@ -5,7 +5,8 @@ from django.http import JsonResponse
 
 
 class RequestSizeLimitMiddleware:
-    """Refuse bodies larger than ``TEND_MAX_BODY_BYTES`` with 413 and a JSON reason.
+    """Refuse bodies larger than ``TEND_MAX_BODY_BYTES`` (``TEND_IMPORT_MAX_BYTES`` on the
+    import upload routes) with 413 and a JSON reason.
 
     Django would otherwise raise ``RequestDataTooBig`` (a 400) only once something reads the
     body; a client deserves to know the real problem, and the server should not buffer it.
@@ -16,6 +17,9 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.TEND_MAX_BODY_BYTES
+        if request.path.rstrip("/") in settings.TEND_LARGE_BODY_PATHS:
+            # File uploads for imports: the file plus a little room for the multipart fields.
+            limit = max(limit, settings.TEND_IMPORT_MAX_BYTES + 1024 * 1024)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
