@@ -13,6 +13,7 @@ from typing import Literal
 
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut
 from tend.hub import actions
@@ -134,7 +135,7 @@ def create_import(
     except InvalidInput:
         actions.discard_draft(imp)
         raise
-    return 202, import_out(imp)
+    return Status(202, import_out(imp))
 
 
 @router.get("/imports/{id}", response={200: ImportOut, **ERRORS}, summary="An import's status, progress and counts")

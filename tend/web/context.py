@@ -13,6 +13,7 @@ NAVIGATION = [
     ("Plays", "plays:list", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
+    ("Imports", "hub:list", "read"),
     ("Settings", "workspaces:settings", "read"),
 ]
 
