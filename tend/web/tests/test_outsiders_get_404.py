@@ -22,6 +22,7 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.health.models import HealthProfile, ProfileVersion
+from tend.hub.models import Import, RejectedRow
 from tend.outbox.actions import queue_email
 from tend.outbox.models import DeliveryAttempt, Message
 from tend.segments.models import Segment, SegmentMember
@@ -58,6 +59,7 @@ PARAM_OBJECTS = {
     "message_id": "message",
     "task_id": "task",
     "play_id": "play",
+    "import_id": "import",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -85,6 +87,7 @@ API_COLLECTIONS = {
     "outbox": "message",
     "tasks": "task",
     "plays": "play",
+    "imports": "import",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -164,7 +167,18 @@ def build_victim_world(workspace):
         assignee=member,
     )
     TaskComment.objects.create(workspace=workspace, task=task, body="Left a voicemail")
+    # A finished dry run with a rejected row: "Run the import" is the change it invites.
+    victim_import = Import.objects.create(
+        workspace=workspace, object="account", dry_run=True, status="partial", file_name="victims.csv",
+        stored_name="missing.csv", format="csv", encoding="utf-8", delimiter=",",
+        headers=["external_id", "name"], mapping={"external_id": "external_id", "name": "name"},
+        rows_total=1, rows_done=1, rejected=1,
+    )
+    RejectedRow.objects.create(
+        workspace=workspace, import_run=victim_import, row_number=2, key="v", reason="name: is required", cells=["v", ""]
+    )
     objects = {
+        "import": victim_import,
         "play": play,
         "message": message,
         "task": task,
@@ -223,6 +237,8 @@ def snapshot(workspace) -> str:
         DeliveryAttempt.objects.filter(workspace=workspace),
         Task.objects.filter(workspace=workspace),
         TaskComment.objects.filter(workspace=workspace),
+        Import.objects.filter(workspace=workspace),
+        RejectedRow.objects.filter(workspace=workspace),
         *_play_querysets(workspace),
     ]
     try:
