@@ -1,6 +1,7 @@
 """Reading imports for pages and the API: the access chokepoint and the errors file."""
 
 from django.http import StreamingHttpResponse
+from django_scopes import scope
 
 from tend.hub.models import Import, RejectedRow
 from tend.lib.exports.csv_stream import csv_chunks
@@ -18,7 +19,15 @@ def imports_of(actor: Actor):
 
 
 def rejected_rows(imp: Import):
-    """Every rejected row in row order, read in batches by row number (constant memory)."""
+    """Every rejected row in row order, read in batches by row number (constant memory).
+
+    Read inside a scope of its own: a streamed response is written after the view returned
+    and the request's workspace scope ended."""
+    with scope(workspace=imp.workspace_id):
+        yield from _rejected_batches(imp)
+
+
+def _rejected_batches(imp: Import):
     last = 0
     while True:
         batch = list(

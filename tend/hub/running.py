@@ -165,10 +165,14 @@ def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: b
 
 def whole_file_pass(imp: Import, mapper: RowMapper) -> tuple[int, dict[str, list[int]]]:
     """The number of data rows, and the keys found on more than one row → their rows."""
+    return duplicate_keys(data_rows(imp), mapper)
+
+
+def duplicate_keys(rows, mapper: RowMapper) -> tuple[int, dict[str, list[int]]]:
     first: dict[str, int] = {}
     duplicates: dict[str, list[int]] = defaultdict(list)
     total = 0
-    for number, cells in data_rows(imp):
+    for number, cells in rows:
         total += 1
         key = mapper.key(cells)
         if not key:
@@ -269,7 +273,9 @@ def preview(imp: Import, rows: int = PREVIEW_ROWS) -> list[dict]:
     with transaction.atomic():
         savepoint = transaction.savepoint()
         ctx.create_attributes(actor)
-        _, rejections, results = apply_rows(ctx, actor, sample, {}, dry_run=False)
+        # Duplicates among the sample only: the dry run finds them over the whole file.
+        _, duplicates = duplicate_keys(sample, ctx.mapper)
+        _, rejections, results = apply_rows(ctx, actor, sample, duplicates, dry_run=False)
         ids = {entry["id"] for entry in results.values() if entry.get("id")}
         related = ("parent", "stage") if imp.object == ImportObject.ACCOUNT else ("account",)
         stored = {o.pk: o for o in MODEL[imp.object].objects.select_related(*related).filter(pk__in=ids)}
