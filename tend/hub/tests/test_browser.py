@@ -1,7 +1,6 @@
 """In Chromium: upload a CSV, fix the mapping, read the dry run, run it, download the errors."""
 
 import csv
-import io
 
 import pytest
 
@@ -71,7 +70,8 @@ def test_upload_map_dry_run_run_and_download_the_rejected_rows(login, owner, tmp
 
     with page.expect_download() as info:
         page.click("#download-rejected")
-    rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
+    with open(info.value.path(), encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["row", "reason", "Customer code", "Company", "Tier", "Seats bought"]
     assert [r[0] for r in rows[1:]] == ["2", "3", "5"]
     assert Import.objects.count() == 2
