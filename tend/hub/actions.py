@@ -97,6 +97,21 @@ def discard_draft(imp: Import) -> None:
 
 
 @transaction.atomic
+def choose_sheet(actor: Actor, imp: Import, sheet: str) -> Import:
+    """Read another sheet of a draft XLSX import: its header row and suggested mapping."""
+    actor.require(WRITE)
+    if imp.status != ImportStatus.DRAFT:
+        raise InvalidInput("sheet", "this import has already started; upload the file again to change its sheet")
+    if sheet not in imp.sheets:
+        raise InvalidInput("sheet", f"no sheet named {sheet!r}; the file has {', '.join(imp.sheets) or 'none'}")
+    info = detect(import_dir() / imp.stored_name, imp.file_name, sheet)
+    imp.sheet, imp.headers = sheet, info.headers
+    imp.mapping = Fields(actor.workspace, imp.object).suggest(info.headers)
+    imp.save(update_fields=["sheet", "headers", "mapping"])
+    return imp
+
+
+@transaction.atomic
 def set_mapping(
     actor: Actor, imp: Import, mapping, *, unknown: str = UnknownColumns.IGNORE, source: str | None = None,
     save_as: str = "",

@@ -138,6 +138,18 @@ def create_import(
     return Status(202, import_out(imp))
 
 
+@router.post(
+    "/imports/{id}/run",
+    response={202: ImportOut, **ERRORS},
+    summary="Run a finished dry run for real",
+    description="Queues the import of the dry run's file with its mapping, as a new import (the dry run keeps its report). 422 naming `status` unless the import is a finished dry run.",
+)
+def run_dry_run(request, id: int):
+    actor = request.auth
+    imp = get_import(actor, id, WRITE)
+    return Status(202, import_out(actions.start_import(actor, imp, dry_run=False)))
+
+
 @router.get("/imports/{id}", response={200: ImportOut, **ERRORS}, summary="An import's status, progress and counts")
 def get_one(request, id: int):
     return import_out(get_import(request.auth, id, READ))

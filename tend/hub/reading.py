@@ -1,8 +1,9 @@
 """Reading an uploaded file as rows of text, streamed: never the whole file in memory.
 
 CSV: the encoding is detected once, on upload, over the whole file (a byte-order mark says
-UTF-8 or UTF-16; otherwise the file must decode as UTF-8 from end to end, or it is read as
-Windows-1252/Latin-1, which decode any byte); the delimiter (comma, semicolon or tab) is the
+UTF-8 or UTF-16; UTF-16 without one shows by its NUL bytes; otherwise the file must decode
+as UTF-8 from end to end, or it is read as Windows-1252, or Latin-1, which decodes any
+byte); the delimiter (comma, semicolon or tab) is the
 one the header line uses most outside quotes. XLSX: openpyxl in read-only mode, the first
 sheet or a chosen one; cells are turned into the text a person would type (formulas stay
 their text: nothing is evaluated).
@@ -74,10 +75,29 @@ def _encoding(path: Path) -> str:
         return "utf-8-sig"
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _bomless_utf16(path)
+    if utf16 and _decodes(path, utf16):
+        return utf16
     for encoding in ("utf-8", "cp1252"):
         if _decodes(path, encoding):
             return encoding
     return "latin-1"
+
+
+def _bomless_utf16(path: Path) -> str | None:
+    """UTF-16 without a byte-order mark: text in it has a NUL in every other byte (ASCII
+    characters), odd bytes for little-endian, even ones for big-endian."""
+    with open(path, "rb") as f:
+        sample = f.read(4096)
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return None
+    half = len(sample) // 2
+    if sample[1::2].count(0) > 0.7 * half and sample[0::2].count(0) < 0.1 * half:
+        return "utf-16-le"
+    if sample[0::2].count(0) > 0.7 * half and sample[1::2].count(0) < 0.1 * half:
+        return "utf-16-be"
+    return None
 
 
 def _decodes(path: Path, encoding: str) -> bool:

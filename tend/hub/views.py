@@ -142,6 +142,9 @@ def import_mapping(request, import_id: int):
     imp = get_import(actor, import_id, WRITE)
     intent = request.POST.get("intent", "preview")
     try:
+        if intent == "sheet":
+            actions.choose_sheet(actor, imp, request.POST.get("sheet", ""))
+            return redirect("hub:detail", import_id=imp.pk)
         if intent == "apply_saved":
             saved = actions.saved_mapping(actor, imp.object, request.POST.get("mapping_name", ""))
             actions.set_mapping(actor, imp, actions.mapping_from_saved(saved, imp.headers),
@@ -155,7 +158,7 @@ def import_mapping(request, import_id: int):
         if intent in ("dry_run", "run"):
             imp = actions.start_import(actor, imp, dry_run=intent == "dry_run")
     except InvalidInput as exc:
-        if imp.status == ImportStatus.DRAFT:
+        if imp.status == ImportStatus.DRAFT and intent not in ("sheet", "apply_saved"):
             # Show what was chosen with the reason, without storing it.
             imp.mapping = {h: request.POST.get(f"field-{i}", "") for i, h in enumerate(imp.headers)}
         return _mapping_page(request, actor, imp, errors={exc.field: exc.message}, status=400)

@@ -125,3 +125,17 @@ def test_outsiders_get_404_for_an_import_and_its_errors(owner, outsider):
     for url in (f"/api/v1/imports/{body['id']}", f"/api/v1/imports/{body['id']}/errors"):
         assert outsider.api.get(url).status_code == 404
     assert Import.objects.get(pk=body["id"]).status == ImportStatus.QUEUED
+
+
+def test_a_finished_dry_run_is_run_for_real_through_the_api(owner, viewer, outsider):
+    dry = post(owner, dry_run="true").json()
+    assert owner.api.post(f"/api/v1/imports/{dry['id']}/run").json()["errors"][0]["field"] == "status"
+    run_import(dry["id"])
+    assert outsider.api.post(f"/api/v1/imports/{dry['id']}/run").status_code == 404
+    assert viewer.api.post(f"/api/v1/imports/{dry['id']}/run").status_code == 403
+    response = owner.api.post(f"/api/v1/imports/{dry['id']}/run")
+    assert response.status_code == 202
+    real = response.json()
+    assert real["dry_run_of"] == dry["id"] and not real["dry_run"] and real["status"] == "queued"
+    run_import(real["id"])
+    assert Account.objects.count() == 2

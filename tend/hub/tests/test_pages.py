@@ -141,3 +141,22 @@ def test_an_admin_names_the_source_of_truth_of_an_attribute(owner, tier):
     response = owner.browser.post("/data/imports/sources/", {"object": "account", "key": "tier", "source": "CRM"})
     assert response.status_code == 302
     assert 'value="CRM"' in owner.browser.get("/data/imports/sources/").content.decode()
+
+
+def test_another_sheet_of_a_workbook_is_read_from_the_mapping_page(owner):
+    from tend.hub.tests.test_reading import xlsx
+
+    content = xlsx({"Notes": [["Nothing here"]], "Accounts": [["external_id", "name"], ["s-1", "Sheet Co"]]})
+    owner.browser.post("/data/imports/new/", {"file": SimpleUploadedFile("book.xlsx", content), "object": "account"})
+    imp = Import.objects.get()
+    assert imp.headers == ["Nothing here"]
+    assert 'id="choose-sheet"' in owner.browser.get(f"/data/imports/{imp.pk}/").content.decode()
+    response = owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"intent": "sheet", "sheet": "Accounts"})
+    assert response.status_code == 302
+    imp.refresh_from_db()
+    assert (imp.sheet, imp.headers, imp.mapping) == ("Accounts", ["external_id", "name"], {"external_id": "external_id", "name": "name"})
+    bad = owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"intent": "sheet", "sheet": "Nope"})
+    assert bad.status_code == 400 and "sheet: no sheet named" in bad.content.decode()
+    owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"field-0": "external_id", "field-1": "name", "intent": "run"})
+    run_import(imp.pk)
+    assert Account.objects.get().name == "Sheet Co"

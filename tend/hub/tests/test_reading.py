@@ -27,6 +27,8 @@ ENCODINGS = [
     ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
     ("utf-16-le", b"\xff\xfe", "utf-16"),
     ("utf-16-be", b"\xfe\xff", "utf-16"),
+    ("utf-16-le", b"", "utf-16-le"),
+    ("utf-16-be", b"", "utf-16-be"),
     ("cp1252", b"", "cp1252"),
 ]
 
