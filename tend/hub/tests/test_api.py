@@ -139,3 +139,36 @@ def test_a_finished_dry_run_is_run_for_real_through_the_api(owner, viewer, outsi
     assert real["dry_run_of"] == dry["id"] and not real["dry_run"] and real["status"] == "queued"
     run_import(real["id"])
     assert Account.objects.count() == 2
+
+
+def test_the_upload_route_takes_bodies_over_the_general_limit_up_to_the_import_limit(owner, settings):
+    settings.TEND_MAX_BODY_BYTES = 2000
+    big = "external_id,name\n" + "".join(f"b-{i:05d},Company {i}\n" for i in range(200))  # ~4 KB
+    assert post(owner, content=big).status_code == 202
+    assert owner.api.put("/api/v1/accounts", data=big.encode() * 2, content_type="application/json").status_code == 413
+    settings.TEND_IMPORT_MAX_BYTES = 1000  # the route's own limit, plus room for the form fields
+    response = owner.api.post(
+        "/api/v1/imports",
+        data={"file": SimpleUploadedFile("a.csv", csv_bytes(big * 300)), "object": "account"},
+    )
+    assert response.status_code == 413 and response.json()["errors"][0]["field"] == "body"
+
+
+def test_an_import_whose_job_fails_for_good_says_why(owner, import_dir):
+    from types import SimpleNamespace
+
+    from tend.hub.jobs import MAX_ATTEMPTS, run_import_job
+
+    body = post(owner).json()
+    imp = Import.objects.get(pk=body["id"])
+    (import_dir / imp.stored_name).unlink()  # the file is gone: every attempt fails
+    job = SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=MAX_ATTEMPTS)
+    with pytest.raises(FileNotFoundError):
+        run_import_job(job)
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.RUNNING  # retried: not failed yet
+    job.attempts = MAX_ATTEMPTS
+    with pytest.raises(FileNotFoundError):
+        run_import_job(job)
+    got = owner.api.get(f"/api/v1/imports/{imp.pk}").json()
+    assert got["status"] == "failed" and got["error"].startswith("FileNotFoundError")
