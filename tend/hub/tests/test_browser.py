@@ -47,6 +47,7 @@ def test_upload_map_dry_run_run_and_download_the_rejected_rows(login, owner, tmp
     assert page.is_visible("#preview >> text='tin' is not one of the options")
     page.screenshot(path=str(tmp_path / "2-mapping.png"), full_page=True)
 
+    page.fill("input[name=save_as]", "Customer export")
     page.click("button:has-text('Dry run the whole file')")
     page.wait_for_selector("h1:has-text('Dry run')")
     assert page.text_content("#status").strip() == "Queued"
@@ -75,6 +76,17 @@ def test_upload_map_dry_run_run_and_download_the_rejected_rows(login, owner, tmp
     assert rows[0] == ["row", "reason", "Customer code", "Company", "Tier", "Seats bought"]
     assert [r[0] for r in rows[1:]] == ["2", "3", "5"]
     assert Import.objects.count() == 2
+    # The next file of the same shape: the saved mapping fills in the key chosen by hand.
+    page.goto("/data/imports/new/")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("button:has-text('Upload and map columns')")
+    page.select_option("#apply-saved select", "Customer export")
+    page.click("#apply-saved button")
+    page.wait_for_selector("text=Applied the saved mapping")
+    assert page.input_value("select[aria-label='Field for Customer code']") == "external_id"
+    assert page.input_value("select[aria-label='Field for Seats bought']") == "attributes.seats_bought"
+    page.screenshot(path=str(tmp_path / "5-saved-mapping.png"), full_page=True)
+    assert Import.objects.filter(status="draft").count() == 1
     page.goto("/data/imports/")
     page.screenshot(path=str(tmp_path / "5-list.png"), full_page=True)
     page.goto("/data/imports/sources/")
