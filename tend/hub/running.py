@@ -125,9 +125,13 @@ class Context:
         return UPSERT[self.imp.object](actor, items, source=f"import:{self.imp.source}"[:40])
 
 
-def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: bool):
+def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: bool, earlier: set | None = None):
     """Check and upsert ``rows`` [(number, cells)]; return (counts, rejections, results by
-    row number). Call inside a transaction; a dry run's writes are rolled back here."""
+    row number). Call inside a transaction; a dry run's writes are rolled back here.
+
+    ``earlier``: for a dry run, the keys of the rows before these that were not rejected. The
+    real run has committed them by now, so a row naming one as its parent finds it; the dry
+    run, having rolled them back, stands them in for the moment (see ``_stand_ins``)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     rejections: list[tuple[int, str, str, list[str]]] = []  # number, key, reason, cells
     items, numbers = [], []
@@ -147,6 +151,8 @@ def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: b
         savepoint = transaction.savepoint()
         if dry_run:
             ctx.create_attributes(actor)
+            if earlier:
+                _stand_ins(ctx, items, earlier)
         result = ctx.upsert(actor, items)
         if dry_run:
             transaction.savepoint_rollback(savepoint)
@@ -161,6 +167,28 @@ def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: b
     counts["rejected"] = len(rejections)
     rejections.sort()
     return counts, rejections, results
+
+
+def _stand_ins(ctx: Context, items: list[dict], earlier: set) -> None:
+    """Inside a dry run's savepoint: create, bare, the parents these items name that earlier
+    rows of the file would have created, so parent links resolve as in the real run."""
+    if ctx.imp.object != ImportObject.ACCOUNT:
+        return
+    wanted = {p for item in items if (p := item.get("parent_external_id")) and p in earlier}
+    if not wanted:
+        return
+    ws = ctx.imp.workspace
+    existing = set()
+    wanted_list = sorted(wanted)
+    for start in range(0, len(wanted_list), 900):
+        existing.update(
+            Account.objects.filter(workspace=ws, external_id__in=wanted_list[start : start + 900])
+            .values_list("external_id", flat=True)
+        )
+    now = timezone.now()
+    Account.objects.bulk_create(
+        [Account(workspace=ws, external_id=key, name=key, created_at=now, updated_at=now) for key in wanted - existing]
+    )
 
 
 def whole_file_pass(imp: Import, mapper: RowMapper) -> tuple[int, dict[str, list[int]]]:
@@ -205,16 +233,23 @@ def run_import(import_id: int) -> None:
     done = imp.rows_done
     chunk: list = []
     position = 0
+    # A dry run of accounts keeps the keys of the rows it has been through (see apply_rows).
+    earlier: set | None = set() if imp.dry_run and imp.object == ImportObject.ACCOUNT else None
+    rejected_before = set()
+    if earlier is not None and done:
+        rejected_before = set(RejectedRow.objects.filter(import_run=imp).values_list("row_number", flat=True))
     for row in data_rows(imp):
         position += 1
-        if position <= done:
-            continue  # committed by an earlier attempt
+        if position <= done:  # committed by an earlier attempt
+            if earlier is not None and row[0] not in rejected_before:
+                earlier.add(ctx.mapper.key(row[1]))
+            continue
         chunk.append(row)
         if len(chunk) >= chunk_size:
-            done = _commit_chunk(imp, ctx, actor, chunk, duplicates, done)
+            done = _commit_chunk(imp, ctx, actor, chunk, duplicates, done, earlier)
             chunk = []
     if chunk:
-        done = _commit_chunk(imp, ctx, actor, chunk, duplicates, done)
+        done = _commit_chunk(imp, ctx, actor, chunk, duplicates, done, earlier)
     with transaction.atomic():
         imp.refresh_from_db()
         status = ImportStatus.PARTIAL if imp.rejected else ImportStatus.SUCCEEDED
@@ -224,9 +259,11 @@ def run_import(import_id: int) -> None:
     log.info("import %s: %s rows in %.2fs", imp.pk, done, time.monotonic() - started)
 
 
-def _commit_chunk(imp: Import, ctx: Context, actor: Actor, chunk: list, duplicates: dict, done: int) -> int:
+def _commit_chunk(
+    imp: Import, ctx: Context, actor: Actor, chunk: list, duplicates: dict, done: int, earlier: set | None
+) -> int:
     with transaction.atomic():
-        counts, rejections, _ = apply_rows(ctx, actor, chunk, duplicates, dry_run=imp.dry_run)
+        counts, rejections, _ = apply_rows(ctx, actor, chunk, duplicates, dry_run=imp.dry_run, earlier=earlier)
         RejectedRow.objects.bulk_create(
             [
                 RejectedRow(
@@ -245,6 +282,9 @@ def _commit_chunk(imp: Import, ctx: Context, actor: Actor, chunk: list, duplicat
         )
         if moved != 1:
             raise LostLease(f"import {imp.pk} moved past row {done} under another worker")
+    if earlier is not None:
+        rejected = {number for number, _, _, _ in rejections}
+        earlier.update(ctx.mapper.key(cells) for number, cells in chunk if number not in rejected)
     after_chunk(imp, done + len(chunk))
     return done + len(chunk)
 

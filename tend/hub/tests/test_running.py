@@ -139,3 +139,22 @@ def test_the_preview_shows_the_first_rows_as_stored_and_writes_nothing(owner, pl
     assert rows[0]["values"] == ["a-1", "Acme", "gold", "2027-01-31"]
     assert "platinum" in rows[2]["reason"]
     assert not Account.objects.exists()
+
+
+def test_a_dry_run_resolves_parents_created_by_earlier_chunks_as_the_run_does(owner, upload, run_now, settings):
+    settings.TEND_IMPORT_CHUNK = 2
+    text = (
+        "external_id,name,parent\n"
+        "p-1,Parent,\n"
+        "p-2,Other parent,\n"
+        "c-1,Child of p-1,p-1\n"   # next chunk: p-1 exists only because chunk 1 created it
+        "c-2,Child of nobody,zz\n"
+        "bad ,Rejected parent,\n"
+        "c-3,Child of a rejected row,bad \n"
+    )
+    dry = run_now(owner, upload(owner, csv_bytes(text)), {"external_id": "external_id", "name": "name", "parent": "parent_external_id"}, dry_run=True)
+    assert not Account.objects.exists()
+    real = run_now(owner, upload(owner, csv_bytes(text)), {"external_id": "external_id", "name": "name", "parent": "parent_external_id"})
+    assert (dry.created, dry.rejected) == (real.created, real.rejected) == (3, 3)
+    assert set(reasons(dry)) == set(reasons(real)) == {5, 6, 7}
+    assert Account.objects.get(external_id="c-1").parent.external_id == "p-1"
