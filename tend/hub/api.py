@@ -104,7 +104,7 @@ def parse_mapping(text: str | None):
 def create_import(
     request,
     file: File[UploadedFile] = None,
-    object: Form[Literal["account", "user"]] = None,
+    object: Form[Literal["account", "user", "contact"]] = None,
     mapping: Form[str] = None,
     mapping_name: Form[str] = None,
     unknown_columns: Form[Literal["ignore", "create"]] = "ignore",
@@ -115,7 +115,7 @@ def create_import(
     actor = request.auth
     actor.require(WRITE)
     if object is None:
-        raise InvalidInput("object", "is required: account or user")
+        raise InvalidInput("object", "is required: account, user or contact")
     if file is None:
         raise InvalidInput("file", "is required: a CSV or XLSX file")
     columns = parse_mapping(mapping)

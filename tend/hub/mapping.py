@@ -33,8 +33,24 @@ BUILT_IN = {
         "email": ("Email", ("email", "e mail", "email address", "mail")),
         "name": ("Name", ("name", "full name", "user name", "display name")),
     },
+    ImportObject.CONTACT: {
+        "external_id": ("External id (key)", ("external id", "id", "contact id", "contact external id", "key")),
+        "account_external_id": ("Account (external id)", ("account", "account id", "account external id", "company id", "customer id")),
+        "name": ("Name", ("name", "full name", "contact name", "contact")),
+        "email": ("Email", ("email", "e mail", "email address", "mail")),
+        "phone": ("Phone", ("phone", "phone number", "telephone", "mobile")),
+        "role": ("Role", ("role", "title", "job title", "position")),
+        "is_key_contact": ("Key contact (yes/no)", ("key contact", "is key contact", "primary")),
+    },
 }
-OBJECT_TYPES = {ImportObject.ACCOUNT: ObjectType.ACCOUNT, ImportObject.USER: ObjectType.USER}
+OBJECT_TYPES = {
+    ImportObject.ACCOUNT: ObjectType.ACCOUNT,
+    ImportObject.USER: ObjectType.USER,
+    ImportObject.CONTACT: ObjectType.CONTACT,
+}
+# Built-in fields whose cells are yes/no (anything else is passed on, for the upsert to refuse).
+BOOLEAN_FIELDS = {"is_key_contact"}
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 NEW_PREFIX, ATTRIBUTE_PREFIX = "new.", "attributes."
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -208,6 +224,8 @@ class RowMapper:
                 continue  # a blank cell keeps what is stored
             if is_attribute:
                 attributes[name] = value
+            elif name in BOOLEAN_FIELDS and value.lower() in TRUE_WORDS | FALSE_WORDS:
+                item[name] = value.lower() in TRUE_WORDS
             else:
                 item[name] = value
         if attributes:

@@ -15,6 +15,7 @@ def scoped():
 class ImportObject(models.TextChoices):
     ACCOUNT = "account", "Accounts"
     USER = "user", "End users"
+    CONTACT = "contact", "Contacts"
 
 
 class FileFormat(models.TextChoices):

@@ -27,16 +27,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from tend.accounts.actions.definitions.attributes import create_attribute
-from tend.accounts.bulk import upsert_accounts, upsert_end_users
-from tend.accounts.models import Account, AttributeDefinition, AttributeType, EndUser
+from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_users
+from tend.accounts.models import Account, AttributeDefinition, AttributeType, Contact, EndUser
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, OBJECT_TYPES, Fields, RowMapper
 from tend.hub.models import FINISHED, Import, ImportObject, ImportStatus, RejectedRow
 from tend.hub.reading import FileInfo, iter_rows
 from tend.workspaces.access import Actor, system_actor
 
 log = logging.getLogger("tend.hub")
-UPSERT = {ImportObject.ACCOUNT: upsert_accounts, ImportObject.USER: upsert_end_users}
-MODEL = {ImportObject.ACCOUNT: Account, ImportObject.USER: EndUser}
+UPSERT = {
+    ImportObject.ACCOUNT: upsert_accounts,
+    ImportObject.USER: upsert_end_users,
+    ImportObject.CONTACT: upsert_contacts,
+}
+MODEL = {ImportObject.ACCOUNT: Account, ImportObject.USER: EndUser, ImportObject.CONTACT: Contact}
 # How long a row's cells may be kept in the rejected-rows table, per cell.
 CELL_MAX = 1000
 PREVIEW_ROWS = 10
@@ -354,5 +358,7 @@ def _shown(imp: Import, ctx: Context, obj, cells) -> list[str]:
             value = obj.stage.name if obj.stage_id else None
         else:
             value = getattr(obj, field, None)
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
         values.append("" if value is None else str(value))
     return values

@@ -158,3 +158,30 @@ def test_a_dry_run_resolves_parents_created_by_earlier_chunks_as_the_run_does(ow
     assert (dry.created, dry.rejected) == (real.created, real.rejected) == (3, 3)
     assert set(reasons(dry)) == set(reasons(real)) == {5, 6, 7}
     assert Account.objects.get(external_id="c-1").parent.external_id == "p-1"
+
+
+def test_contacts_are_imported_with_their_account_and_key_contact_flag(owner, upload, run_now):
+    from tend.accounts.models import Contact
+
+    Account.objects.create(workspace=owner.workspace, external_id="a-1", name="Acme")
+    text = (
+        "Contact ID,Account ID,Full name,Email,Title,Key contact\n"
+        "k-1,a-1,Ann Lee,ann@acme.test,CTO,yes\n"
+        "k-2,a-1,Bo Ray,bo@acme.test,,no\n"
+        "k-3,a-1,Cy Fox,cy@acme.test,,maybe\n"
+        "k-4,,No Account,,,\n"
+    )
+    imp = upload(owner, csv_bytes(text), name="contacts.csv", object="contact")
+    assert imp.mapping == {
+        "Contact ID": "external_id", "Account ID": "account_external_id", "Full name": "name",
+        "Email": "email", "Title": "role", "Key contact": "is_key_contact",
+    }
+    assert preview(imp)[0]["values"] == ["k-1", "a-1", "Ann Lee", "ann@acme.test", "CTO", "yes"]
+    imp = run_now(owner, imp)
+    assert (imp.created, imp.rejected) == (2, 2)
+    ann = Contact.objects.get(external_id="k-1")
+    assert (ann.account.external_id, ann.role, ann.is_key_contact) == ("a-1", "CTO", True)
+    assert Contact.objects.get(external_id="k-2").is_key_contact is False
+    found = reasons(imp)
+    assert "Key contact: expected true or false" in found[4]
+    assert "Account ID: is required" in found[5]
