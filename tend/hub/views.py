@@ -17,6 +17,7 @@ from tend.hub.models import FieldOwner, ImportObject, ImportStatus, RejectedRow,
 from tend.hub.queries import errors_response, get_import, imports_of
 from tend.hub.reading import iter_rows
 from tend.hub.running import file_info, preview, stored_path
+from tend.jobs.models import Job, JobStatus
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, READ, WRITE
 
@@ -82,8 +83,6 @@ def _job_error(imp) -> str:
     """The job's reason when its worker died on every attempt (the import cannot say itself)."""
     if imp.is_finished or not imp.job_id:
         return ""
-    from tend.jobs.models import Job, JobStatus
-
     job = Job.objects.filter(pk=imp.job_id, workspace_id=imp.workspace_id, status=JobStatus.FAILED).first()
     return job.error_summary if job else ""
 

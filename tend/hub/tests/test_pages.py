@@ -160,3 +160,30 @@ def test_another_sheet_of_a_workbook_is_read_from_the_mapping_page(owner):
     owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"field-0": "external_id", "field-1": "name", "intent": "run"})
     run_import(imp.pk)
     assert Account.objects.get().name == "Sheet Co"
+
+
+def test_the_report_pages_its_rejected_rows_with_a_bounded_number_of_queries(owner, django_assert_max_num_queries):
+    text = "external_id,name\n" + "".join(f"r-{i},\n" for i in range(120))  # every row lacks a name
+    upload_page(owner, content=text)
+    imp = Import.objects.get()
+    owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"field-0": "external_id", "field-1": "name", "intent": "run"})
+    run_import(imp.pk)
+    with django_assert_max_num_queries(12):
+        page = owner.browser.get(f"/data/imports/{imp.pk}/")
+    html = page.content.decode()
+    assert html.count("name: is required for a new account") == 50
+    last = owner.browser.get(f"/data/imports/{imp.pk}/?page=3").content.decode()
+    assert last.count("name: is required for a new account") == 20
+
+
+def test_a_report_shows_why_the_job_running_it_failed(owner):
+    from tend.jobs.models import Job
+
+    upload_page(owner)
+    imp = Import.objects.get()
+    owner.browser.post(f"/data/imports/{imp.pk}/mapping/", {"field-0": "external_id", "field-1": "name", "intent": "run"})
+    imp.refresh_from_db()
+    Job.objects.filter(pk=imp.job_id).update(status="failed", last_error="LeaseExpired: the worker stopped\n\ntrace")
+    html = owner.browser.get(f"/data/imports/{imp.pk}/").content.decode()
+    assert "The job running this import failed: LeaseExpired: the worker stopped" in html
+    assert 'hx-trigger="every 1s"' not in html  # no point polling a dead job
