@@ -221,10 +221,14 @@ def duplicate_keys(rows, mapper: RowMapper) -> tuple[int, dict[str, list[int]]]:
 def run_import(import_id: int) -> None:
     started = time.monotonic()
     imp = Import.objects.select_related("workspace", "created_by").get(pk=import_id)
-    if imp.status in FINISHED:
+    if imp.status in (ImportStatus.SUCCEEDED, ImportStatus.PARTIAL):
         return  # a finished import run again (its job re-claimed after the last chunk): nothing to do
     now = timezone.now()
     Import.objects.filter(pk=imp.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING, started_at=now)
+    # A failed import's job retried (Settings → Jobs): carry on after the last committed chunk.
+    Import.objects.filter(pk=imp.pk, status=ImportStatus.FAILED).update(
+        status=ImportStatus.RUNNING, error="", finished_at=None
+    )
     imp.refresh_from_db()
     ctx = Context(imp)
     actor = actor_for(imp)

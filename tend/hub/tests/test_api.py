@@ -154,21 +154,45 @@ def test_the_upload_route_takes_bodies_over_the_general_limit_up_to_the_import_l
     assert response.status_code == 413 and response.json()["errors"][0]["field"] == "body"
 
 
-def test_an_import_whose_job_fails_for_good_says_why(owner, import_dir):
+def test_an_import_of_a_file_gone_missing_fails_at_once_saying_why(owner, import_dir):
     from types import SimpleNamespace
 
-    from tend.hub.jobs import MAX_ATTEMPTS, run_import_job
+    from tend.hub.jobs import run_import_job
 
     body = post(owner).json()
     imp = Import.objects.get(pk=body["id"])
-    (import_dir / imp.stored_name).unlink()  # the file is gone: every attempt fails
-    job = SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=MAX_ATTEMPTS)
-    with pytest.raises(FileNotFoundError):
-        run_import_job(job)
-    imp.refresh_from_db()
-    assert imp.status == ImportStatus.RUNNING  # retried: not failed yet
-    job.attempts = MAX_ATTEMPTS
-    with pytest.raises(FileNotFoundError):
-        run_import_job(job)
+    (import_dir / imp.stored_name).unlink()
+    run_import_job(SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=5))
     got = owner.api.get(f"/api/v1/imports/{imp.pk}").json()
     assert got["status"] == "failed" and got["error"].startswith("FileNotFoundError")
+
+
+def test_an_import_whose_job_fails_for_good_says_why_and_a_retry_resumes_it(owner, monkeypatch):
+    from types import SimpleNamespace
+
+    from django.db import OperationalError
+
+    from tend.hub import jobs, running
+
+    body = post(owner, mapping=json.dumps({"external_id": "external_id", "name": "name"})).json()
+    imp = Import.objects.get(pk=body["id"])
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(running, "_commit_chunk", database_gone)
+    job = SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=jobs.MAX_ATTEMPTS)
+    with pytest.raises(OperationalError):
+        jobs.run_import_job(job)
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.RUNNING  # to be retried: not failed yet
+    job.attempts = jobs.MAX_ATTEMPTS
+    with pytest.raises(OperationalError):
+        jobs.run_import_job(job)
+    got = owner.api.get(f"/api/v1/imports/{imp.pk}").json()
+    assert got["status"] == "failed" and got["error"] == "OperationalError: the database went away"
+    # Someone retries the job once the database is back: the import carries on and finishes.
+    monkeypatch.undo()
+    jobs.run_import_job(SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=jobs.MAX_ATTEMPTS))
+    got = owner.api.get(f"/api/v1/imports/{imp.pk}").json()
+    assert (got["status"], got["error"], got["counts"]["created"]) == ("partial", "", 2)
