@@ -11,14 +11,16 @@ import datetime
 import json
 from typing import Literal
 
-from ninja import Field, File, Form, Router, Schema
+from django.conf import settings
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut
 from tend.hub import actions
 from tend.hub.models import Import
-from tend.hub.queries import errors_response, get_import
+from tend.hub.queries import errors_response, get_import, imports_of
+from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import READ, WRITE
 
@@ -59,6 +61,17 @@ class ImportOut(Schema):
     finished_at: datetime.datetime | None
     duration_seconds: float | None
     errors_url: str
+
+
+class ImportPage(Schema):
+    items: list[ImportOut]
+    next_cursor: str | None
+
+
+class ImportFilters(Schema):
+    limit: int = Field(settings.TEND_PAGE_SIZE_DEFAULT, ge=1, le=settings.TEND_PAGE_SIZE_MAX)
+    cursor: str | None = Field(None, description="The next_cursor of the previous page.")
+    status: Literal["draft", "queued", "running", "succeeded", "partial", "failed"] | None = None
 
 
 def import_out(imp: Import) -> dict:
@@ -148,6 +161,30 @@ def run_dry_run(request, id: int):
     actor = request.auth
     imp = get_import(actor, id, WRITE)
     return Status(202, import_out(actions.start_import(actor, imp, dry_run=False)))
+
+
+@router.get(
+    "/imports",
+    response={200: ImportPage, **ERRORS},
+    summary="The workspace's imports, newest first",
+    description="Every import and dry run with its status and counts, paged by cursor.",
+)
+def list_imports(request, filters: Query[ImportFilters]):
+    actor = request.auth
+    actor.require(READ)
+    imports = imports_of(actor).select_related(None)
+    if filters.status:
+        imports = imports.filter(status=filters.status)
+    before = id_cursor(filters.cursor)
+    if before is not None:
+        imports = imports.filter(id__lt=before)
+    rows = list(imports.order_by("-id")[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return {
+        "items": [import_out(imp) for imp in rows],
+        "next_cursor": encode_cursor({"id": rows[-1].pk}) if more else None,
+    }
 
 
 @router.get("/imports/{id}", response={200: ImportOut, **ERRORS}, summary="An import's status, progress and counts")

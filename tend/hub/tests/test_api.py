@@ -196,3 +196,17 @@ def test_an_import_whose_job_fails_for_good_says_why_and_a_retry_resumes_it(owne
     jobs.run_import_job(SimpleNamespace(payload={"import_id": imp.pk}, attempts=1, max_attempts=jobs.MAX_ATTEMPTS))
     got = owner.api.get(f"/api/v1/imports/{imp.pk}").json()
     assert (got["status"], got["error"], got["counts"]["created"]) == ("partial", "", 2)
+
+
+def test_the_list_of_imports_pages_by_cursor_newest_first_and_shows_only_ours(owner, outsider, django_assert_max_num_queries):
+    ids = [post(owner).json()["id"] for _ in range(3)]
+    post(outsider)
+    with django_assert_max_num_queries(6):
+        first = owner.api.get("/api/v1/imports?limit=2").json()
+    assert [i["id"] for i in first["items"]] == ids[:0:-1]
+    rest = owner.api.get(f"/api/v1/imports?limit=2&cursor={first['next_cursor']}").json()
+    assert [i["id"] for i in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    assert owner.api.get("/api/v1/imports?status=failed").json()["items"] == []
+    bad = owner.api.get("/api/v1/imports?cursor=nonsense")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    assert not set(ids) & {i["id"] for i in outsider.api.get("/api/v1/imports").json()["items"]}
