@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tend.hub.mapping import OBJECT_TYPES, Fields
+from tend.hub.mapping import NEW_PREFIX, OBJECT_TYPES, Fields
 from tend.hub.models import (
     FieldOwner,
     Import,
@@ -122,7 +122,14 @@ def set_mapping(
     if imp.status != ImportStatus.DRAFT:
         raise InvalidInput("mapping", "this import has already started; upload the file again to change its mapping")
     fields = Fields(actor.workspace, imp.object)
-    imp.mapping = fields.check(mapping, imp.headers, unknown)
+    checked = fields.check(mapping, imp.headers, unknown)
+    creates = [h for h, f in checked.items() if f.startswith(NEW_PREFIX)]
+    if creates and not actor.can(ADMIN):
+        # Attributes are the data model's, which admins shape (as in the data model pages).
+        raise InvalidInput(
+            "mapping", f"creating attributes (for {', '.join(map(repr, creates))}) needs an admin seat; ignore those columns or ask an admin"
+        )
+    imp.mapping = checked
     imp.unknown_columns = unknown
     if source is not None:
         imp.source = clean_source(source)

@@ -128,7 +128,7 @@ def _mapping_page(request, actor, imp, errors=None, status=200):
         "imp": imp, "columns": columns, "targets": targets, "errors": errors or {},
         "preview": shown, "preview_error": preview_error, "shown_headers": shown_headers,
         "saved": SavedMapping.objects.filter(workspace=actor.workspace, object=imp.object),
-        "can_write": actor.can(WRITE),
+        "can_write": actor.can(WRITE), "can_create": actor.can(ADMIN),
     }
     return render(request, "hub/mapping.html", context, status=status)
 

@@ -210,3 +210,11 @@ def test_the_list_of_imports_pages_by_cursor_newest_first_and_shows_only_ours(ow
     bad = owner.api.get("/api/v1/imports?cursor=nonsense")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
     assert not set(ids) & {i["id"] for i in outsider.api.get("/api/v1/imports").json()["items"]}
+
+
+def test_only_an_admin_creates_attributes_through_an_import(practitioner):
+    response = post(practitioner, unknown_columns="create")
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "mapping" and "'Notes'" in error["message"] and "admin" in error["message"]
+    assert post(practitioner).status_code == 202  # the Notes column ignored

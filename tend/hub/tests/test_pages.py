@@ -187,3 +187,10 @@ def test_a_report_shows_why_the_job_running_it_failed(owner):
     html = owner.browser.get(f"/data/imports/{imp.pk}/").content.decode()
     assert "The job running this import failed: LeaseExpired: the worker stopped" in html
     assert 'hx-trigger="every 1s"' not in html  # no point polling a dead job
+
+
+def test_only_admins_are_offered_to_create_attributes_from_columns(owner, practitioner):
+    upload_page(practitioner)
+    imp = Import.objects.get()
+    assert "Create text attribute “Tier”" in owner.browser.get(f"/data/imports/{imp.pk}/").content.decode()
+    assert "Create text attribute" not in practitioner.browser.get(f"/data/imports/{imp.pk}/").content.decode()
