@@ -32,7 +32,9 @@ from tend.accounts.models import Account, AttributeDefinition, AttributeType, Co
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, OBJECT_TYPES, Fields, RowMapper
 from tend.hub.models import FINISHED, Import, ImportObject, ImportStatus, RejectedRow
 from tend.hub.reading import FileInfo, iter_rows
+from tend.outbox.actions import queue_email
 from tend.workspaces.access import Actor, system_actor
+from tend.workspaces.models import Member, Seat
 
 log = logging.getLogger("tend.hub")
 UPSERT = {
@@ -261,9 +263,12 @@ def run_import(import_id: int) -> None:
     with transaction.atomic():
         imp.refresh_from_db()
         status = ImportStatus.PARTIAL if imp.rejected else ImportStatus.SUCCEEDED
-        Import.objects.filter(pk=imp.pk, status=ImportStatus.RUNNING).update(
+        finished = Import.objects.filter(pk=imp.pk, status=ImportStatus.RUNNING).update(
             status=status, finished_at=timezone.now()
         )
+        if finished and status == ImportStatus.PARTIAL:
+            imp.refresh_from_db()
+            tell_admins(imp)
     log.info("import %s: %s rows in %.2fs", imp.pk, done, time.monotonic() - started)
 
 
@@ -302,8 +307,47 @@ def after_chunk(imp: Import, rows_done: int) -> None:
 
 
 def fail_import(import_id: int, error: str) -> None:
-    Import.objects.filter(pk=import_id).exclude(status__in=FINISHED).update(
-        status=ImportStatus.FAILED, error=error[:4000], finished_at=timezone.now()
+    with transaction.atomic():
+        failed = Import.objects.filter(pk=import_id).exclude(status__in=FINISHED).update(
+            status=ImportStatus.FAILED, error=error[:4000], finished_at=timezone.now()
+        )
+        if failed:
+            tell_admins(Import.objects.select_related("workspace", "created_by__user").get(pk=import_id))
+
+
+def tell_admins(imp: Import) -> None:
+    """Email the workspace's admins and whoever started it that an import failed or rejected
+    rows (a dry run tells nobody: its reader is looking at it). Keyed by the import and its
+    outcome, so a job run again after a kill sends it once."""
+    if imp.dry_run:
+        return
+    recipients = set(
+        Member.objects.filter(workspace_id=imp.workspace_id, seat=Seat.ADMIN, is_active=True, user__is_active=True)
+        .values_list("user__email", flat=True)
+    )
+    if imp.created_by_id and imp.created_by.is_active:
+        recipients.add(imp.created_by.user.email)
+    if not recipients:
+        return
+    where = f"Data → Imports → #{imp.pk} (/data/imports/{imp.pk}/)"
+    if imp.status == ImportStatus.FAILED:
+        subject = f"Import of {imp.file_name} failed"
+        text = (
+            f"The import of {imp.file_name} ({imp.get_object_display().lower()}, source {imp.source}) failed "
+            f"after {imp.rows_done} of {imp.rows_total or '?'} rows:\n\n{imp.error}\n\n"
+            f"Rows done before the failure stay written; retrying its job in Settings → Jobs carries on "
+            f"after them. Details: {where}."
+        )
+    else:
+        subject = f"Import of {imp.file_name}: {imp.rejected} row{'s' if imp.rejected != 1 else ''} rejected"
+        text = (
+            f"The import of {imp.file_name} ({imp.get_object_display().lower()}, source {imp.source}) finished: "
+            f"{imp.created} created, {imp.updated} updated, {imp.unchanged} unchanged, {imp.rejected} rejected.\n\n"
+            f"The rejected rows, each with its reason, are in the report, and downloadable as CSV: {where}."
+        )
+    queue_email(
+        imp.workspace, to=sorted(recipients), subject=subject[:200], text=text,
+        source="Imports", key=f"hub.import.{imp.pk}.{imp.status}",
     )
 
 

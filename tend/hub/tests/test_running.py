@@ -185,3 +185,30 @@ def test_contacts_are_imported_with_their_account_and_key_contact_flag(owner, up
     found = reasons(imp)
     assert "Key contact: expected true or false" in found[4]
     assert "Account ID: is required" in found[5]
+
+
+def test_admins_and_the_importer_are_emailed_once_when_rows_are_rejected_and_not_for_a_dry_run(owner, practitioner, viewer, upload, run_now):
+    from tend.outbox.models import Message
+
+    run_now(practitioner, upload(practitioner, csv_bytes("external_id,name\nm-1,\n")), dry_run=True)
+    assert not Message.objects.exists()
+    imp = run_now(practitioner, upload(practitioner, csv_bytes("external_id,name\nm-1,\nm-2,Fine\n")))
+    message = Message.objects.get()
+    assert sorted(message.to) == ["owner@acme.test", "practitioner@acme.test"]  # not the viewer
+    assert message.subject == "Import of accounts.csv: 1 row rejected"
+    assert f"/data/imports/{imp.pk}/" in message.text and "1 created" in message.text
+    run_import(imp.pk)  # the job run again after a kill: no second email
+    assert Message.objects.count() == 1
+
+
+def test_admins_are_emailed_when_an_import_fails(owner, upload, run_now, import_dir):
+    from tend.hub.jobs import run_import_job
+    from tend.outbox.models import Message
+
+    imp = upload(owner, csv_bytes("external_id,name\nm-1,One\n"))
+    actions.set_mapping(owner.actor, imp, {"external_id": "external_id", "name": "name"})
+    imp = actions.start_import(owner.actor, imp, dry_run=False)
+    (import_dir / imp.stored_name).unlink()
+    run_import_job(type("JobRow", (), {"payload": {"import_id": imp.pk}, "attempts": 1, "max_attempts": 5})())
+    message = Message.objects.get()
+    assert message.subject == "Import of accounts.csv failed" and "FileNotFoundError" in message.text
