@@ -13,6 +13,7 @@ from tend.accounts.api import definitions as definitions_api
 from tend.accounts.api import exports as exports_api
 from tend.accounts.api import people as people_api
 from tend.accounts.api import search as search_api
+from tend.accounts.api import timeline as timeline_api
 from tend.accounts.api import totango as totango_api
 from tend.health import api as health_api
 from tend.hub import api as hub_api
@@ -22,6 +23,7 @@ from tend.plays import api as plays_api
 from tend.segments import api as segments_api
 from tend.usage import api as usage_api
 from tend.work import api as work_api
+from tend.work import touchpoint_api
 from tend.workspaces.auth import ActorAuth
 
 
@@ -134,6 +136,7 @@ api.add_router("/", definitions_api.router)
 api.add_router("/", exports_api.router)
 api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
+api.add_router("/", timeline_api.router)
 api.add_router("/", outbox_api.router)
 for router in [
     *usage_api.routers,
@@ -141,6 +144,7 @@ for router in [
     *segments_api.routers,
     hub_api.router,
     work_api.router,
+    touchpoint_api.router,
     plays_api.router,
 ]:
     api.add_router("/", router)

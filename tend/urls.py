@@ -1,11 +1,15 @@
 """URL assembly: the web shell, each app's pages, and the one API."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from tend.api import api
+from tend.work import totango as totango_touchpoints
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Totango's touchpoint create and read pair, at Totango's paths (docs/api.md).
+    re_path(r"^api/v3/touchpoints/?$", totango_touchpoints.create_touchpoint, name="totango_touchpoint"),
+    re_path(r"^api/v2/events/?$", totango_touchpoints.list_events, name="totango_events"),
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),
     path("settings/outbox/", include("tend.outbox.urls")),
@@ -18,6 +22,7 @@ urlpatterns = [
     path("views/", include("tend.segments.view_urls")),
     path("scorecards/", include("tend.segments.scorecard_urls")),
     path("tasks/", include("tend.work.urls")),
+    path("touchpoints/", include("tend.work.touchpoint_urls")),
     path("plays/", include("tend.plays.urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -17,3 +17,9 @@ class AccountsConfig(AppConfig):
         from tend.accounts import attribute_filter
 
         attribute_filter.register()
+        # The timeline: accounts' own sources, and the panel showing every app's.
+        from tend.accounts import timeline_sources
+        from tend.accounts.views.accounts import timeline as timeline_views
+
+        timeline_sources.register()
+        timeline_views.register()

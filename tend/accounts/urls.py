@@ -2,7 +2,7 @@ from django.urls import path
 
 from tend.accounts.views import accounts as views
 from tend.accounts.views import condition_builder
-from tend.accounts.views.accounts import condition_filter
+from tend.accounts.views.accounts import condition_filter, timeline
 from tend.accounts.views.accounts.export import account_export
 
 app_name = "accounts"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("condition/", condition_filter.condition_panel, name="condition_panel"),
     path("condition/apply/", condition_filter.condition_apply, name="condition_apply"),
     path("<int:account_id>/", views.account_profile, name="profile"),
+    path("<int:account_id>/timeline/", timeline.timeline_fragment, name="timeline"),
     path("<int:account_id>/edit/", views.account_edit, name="edit"),
     path("<int:account_id>/delete/", views.account_delete, name="delete"),
     path(

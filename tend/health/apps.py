@@ -23,3 +23,7 @@ class HealthConfig(AppConfig):
         from tend.health import conditions
 
         conditions.register()
+        # The account timeline shows this app's rows through the source accounts offers.
+        from tend.health import timeline
+
+        timeline.register()

@@ -12,3 +12,7 @@ class PlaysConfig(AppConfig):
         from tend.plays.signals import changes_committed
 
         listen("plays.poll", changes_committed)
+        # The account timeline shows this app's rows through the source accounts offers.
+        from tend.plays import timeline
+
+        timeline.register()

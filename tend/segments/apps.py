@@ -22,6 +22,10 @@ class SegmentsConfig(AppConfig):
         from tend.segments import view_links
 
         view_links.register()
+        # The account timeline shows this app's rows through the source accounts offers.
+        from tend.segments import timeline
+
+        timeline.register()
 
         # A new workspace starts with the Customer Intelligence scorecard; workspaces sits
         # below segments, so it announces the workspace by signal (docs/decisions.md).

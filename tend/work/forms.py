@@ -1,10 +1,19 @@
-"""The task form (new and edit) and the comment form. Forms parse; the actions validate."""
+"""The task form (new and edit), the comment form and the touchpoint form. Forms parse; the actions validate."""
 
 from django import forms
 
-from tend.work.actions import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
-from tend.work.models import Priority, TaskType
+from tend.accounts.models import Contact
+from tend.work.actions import (
+    BODY_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    TITLE_MAX,
+    touchpoint_types,
+)
+from tend.work.models import Priority, Sentiment, TaskType
 from tend.work.queries import assignable_members
+from tend.workspaces.models import Member
 
 
 class TaskForm(forms.Form):
@@ -46,3 +55,66 @@ class CommentForm(forms.Form):
         label="Comment",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Add a note (Markdown)"}),
     )
+
+
+class TouchpointForm(forms.Form):
+    """Log (or edit) a touchpoint. ``occurred_at`` is in the workspace's time zone; the
+    follow-up task's fields are read only when ``follow_up`` is ticked."""
+
+    type = forms.ChoiceField(choices=())
+    occurred_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    subject = forms.CharField(max_length=SUBJECT_MAX)
+    body = forms.CharField(
+        required=False,
+        max_length=BODY_MAX,
+        label="Notes",
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "What was said, agreed, promised…"}),
+        help_text="Markdown. Mention a teammate with @ and their email, e.g. @ana@example.com.",
+    )
+    sentiment = forms.ChoiceField(
+        choices=Sentiment.choices, initial=Sentiment.NEUTRAL, widget=forms.RadioSelect
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, label="Teammates present",
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, label="Customer contacts",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    follow_up = forms.BooleanField(required=False, label="Create a follow-up task")
+    follow_up_title = forms.CharField(max_length=TITLE_MAX, required=False, label="Task")
+    follow_up_due = forms.DateField(
+        required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    follow_up_assignee = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Me", label="Assignee"
+    )
+
+    def __init__(self, *args, workspace, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = touchpoint_types(workspace)
+        members = Member.objects.filter(workspace=workspace, is_active=True).select_related("user")
+        self.fields["members"].queryset = members.order_by("user__full_name", "user__email")
+        self.fields["members"].label_from_instance = lambda m: m.name
+        self.fields["contacts"].queryset = Contact.objects.filter(account=account).order_by(
+            "-is_key_contact", "name"
+        )
+        self.fields["contacts"].label_from_instance = lambda c: (
+            f"{c.name} ({c.role})" if c.role else c.name
+        )
+        self.fields["follow_up_assignee"].queryset = assignable_members(workspace)
+        self.fields["follow_up_assignee"].label_from_instance = lambda m: m.name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("follow_up"):
+            if not data.get("follow_up_title"):
+                self.add_error("follow_up_title", "Name the follow-up task.")
+            if not data.get("follow_up_due"):
+                self.add_error("follow_up_due", "Give the follow-up task a due date.")
+        return data

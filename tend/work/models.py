@@ -1,4 +1,5 @@
-"""Work: the tasks a CS team does for its accounts, and the comments on them.
+"""Work: the tasks a CS team does for its accounts, the comments on them, and touchpoints —
+the record of each interaction with a customer.
 
 A task records the play that created it by id and a readable ``source`` label rather than
 by foreign key: plays sit above work in the layers (DESIGN "Imports run one way"), so work
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from tend.accounts.models import Account
+from tend.accounts.models import Account, Contact
 from tend.workspaces.models import Member, Workspace
 
 
@@ -106,6 +107,9 @@ class Task(models.Model):
             models.Index(fields=["workspace", "status", "due_date"], name="task_ws_status_due"),
             models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_due"),
             models.Index(fields=["account", "status", "due_date"], name="task_account_due"),
+            # The account timeline reads tasks newest first by creation and by completion.
+            models.Index(fields=["account", "created_at"], name="task_account_created"),
+            models.Index(fields=["account", "completed_at"], name="task_account_completed"),
         ]
         ordering = ["due_date", "id"]
 
@@ -151,3 +155,124 @@ class TaskComment(models.Model):
     @property
     def author_name(self) -> str:
         return self.author.name if self.author else (self.author_label or "Someone")
+
+
+# --- touchpoints -------------------------------------------------------------------------------
+
+
+class TouchpointKind(models.TextChoices):
+    """The built-in touchpoint types; admins add their own (:class:`TouchpointType`)."""
+
+    NOTE = "note", "Note"
+    MEETING = "meeting", "Meeting"
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    QBR = "qbr", "QBR"
+    ESCALATION = "escalation", "Support escalation"
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+
+
+class TouchpointType(models.Model):
+    """A workspace's own kind of touchpoint ("Executive dinner", "Site visit"), beside the
+    built-in ones; ``key`` is what a touchpoint's ``type`` holds. Archived types stay on the
+    touchpoints that used them but are no longer offered."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40)
+    name = models.CharField(max_length=80)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="touchpoint_type_key"),
+        ]
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Touchpoint(models.Model):
+    """One interaction with a customer: a call, a meeting, a QBR, a note.
+
+    ``body`` is Markdown, sanitised when shown (``tend.work.markdown``). ``author`` is empty
+    for API tokens and plays; ``author_label`` says who wrote it then. A touchpoint made by
+    a play records the play by id (plays sit above work) and an idempotency ``key``.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="touchpoints")
+    type = models.CharField(max_length=40, default=TouchpointKind.NOTE)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True, help_text="Markdown; sanitised when shown.")
+    sentiment = models.CharField(
+        max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL
+    )
+    author = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200, blank=True)
+    members = models.ManyToManyField(Member, blank=True, related_name="touchpoints")
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="touchpoints")
+    follow_up_task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+    )
+    play_id = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "key"], condition=~Q(key=""), name="touchpoint_unique_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "occurred_at"], name="touchpoint_account_time"),
+            models.Index(fields=["workspace", "id"], name="touchpoint_ws_id"),
+        ]
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def author_name(self) -> str:
+        return self.author.name if self.author else (self.author_label or "Someone")
+
+
+class TouchpointMention(models.Model):
+    """A member ``@mentioned`` in a touchpoint. Kept so notifications can be delivered from
+    it: ``notified_at`` is stamped by whatever delivers them (not yet built)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="mentions")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="mentions")
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["touchpoint", "member"], name="mention_once"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "notified_at"], name="mention_member_pending"),
+        ]
+
+    def __str__(self):
+        return f"member {self.member_id} in touchpoint {self.touchpoint_id}"

@@ -20,7 +20,7 @@ from django.http import Http404
 
 from tend.accounts.conditions import condition_now
 from tend.accounts.models import Assignment
-from tend.work.models import Task
+from tend.work.models import Task, Touchpoint
 from tend.workspaces.access import CONTRIBUTE, READ, WRITE, Actor
 from tend.workspaces.models import Member, Workspace
 
@@ -107,3 +107,34 @@ def assignable_members(workspace: Workspace) -> QuerySet:
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+
+
+# --- touchpoints -------------------------------------------------------------------------------
+# Every member reads every touchpoint of the workspace; any seat but viewer logs them; writers
+# change and delete any, a contributor those they logged.
+
+
+def can_change_touchpoint(actor: Actor, touchpoint: Touchpoint) -> bool:
+    if actor.can(WRITE):
+        return True
+    member = actor.member
+    return member is not None and actor.can(CONTRIBUTE) and touchpoint.author_id == member.pk
+
+
+def touchpoint_people(queryset: QuerySet) -> QuerySet:
+    """What a touchpoint shows: its account, author, participants and follow-up, fetched with
+    it (three queries for a whole page)."""
+    return queryset.select_related("account", "author__user", "follow_up_task").prefetch_related(
+        "members__user", "contacts", "mentions__member__user"
+    )
+
+
+def get_touchpoint(actor: Actor, pk, *, queryset: QuerySet | None = None) -> Touchpoint:
+    """The touchpoint ``pk`` of the actor's workspace, or 404."""
+    queryset = queryset if queryset is not None else Touchpoint.objects.all()
+    try:
+        touchpoint = queryset.filter(workspace=actor.workspace).get(pk=pk)
+    except (Touchpoint.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No touchpoint matches the given query.") from exc
+    actor.require(READ)
+    return touchpoint

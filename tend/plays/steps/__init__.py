@@ -20,6 +20,7 @@ MODULES = (
     "webhook",
     "slack",
     "task",
+    "touchpoint",
 )
 _kinds: dict[str, StepKind] = {}
 

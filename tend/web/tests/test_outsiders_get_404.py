@@ -31,7 +31,7 @@ from tend.segments.view_models import SavedView
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
-from tend.work.models import Task, TaskComment
+from tend.work.models import Task, TaskComment, Touchpoint, TouchpointMention
 from tend.workspaces.models import ApiToken, Member, Team
 
 # Route parameter name → the kind of victim object whose id goes there.
@@ -58,6 +58,7 @@ PARAM_OBJECTS = {
     "view_id": "saved_view",
     "message_id": "message",
     "task_id": "task",
+    "touchpoint_id": "touchpoint",
     "play_id": "play",
     "import_id": "import",
 }
@@ -86,6 +87,7 @@ API_COLLECTIONS = {
     "views": "saved_view",
     "outbox": "message",
     "tasks": "task",
+    "touchpoints": "touchpoint",
     "plays": "play",
     "imports": "import",
 }
@@ -177,8 +179,14 @@ def build_victim_world(workspace):
     RejectedRow.objects.create(
         workspace=workspace, import_run=victim_import, row_number=2, key="v", reason="name: is required", cells=["v", ""]
     )
+    touchpoint = Touchpoint.objects.create(
+        workspace=workspace, account=account, subject="Kickoff", body="Went well", author=member
+    )
+    touchpoint.contacts.add(contact)
+    TouchpointMention.objects.create(workspace=workspace, touchpoint=touchpoint, member=member)
     objects = {
         "import": victim_import,
+        "touchpoint": touchpoint,
         "play": play,
         "message": message,
         "task": task,
@@ -239,6 +247,8 @@ def snapshot(workspace) -> str:
         TaskComment.objects.filter(workspace=workspace),
         Import.objects.filter(workspace=workspace),
         RejectedRow.objects.filter(workspace=workspace),
+        Touchpoint.objects.filter(workspace=workspace),
+        TouchpointMention.objects.filter(workspace=workspace),
         *_play_querysets(workspace),
     ]
     try:
