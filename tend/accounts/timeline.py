@@ -13,7 +13,9 @@ item whatever is written meanwhile at the top. Building a page:
    filtered by member, those that know who acted (``by_member``);
 2. ask each for at most ``limit + 1`` items before the cursor — one bounded query each
    (:func:`before`, below, gives the keyset condition);
-3. merge, keep ``limit``, and hand back the last one's cursor when more remain.
+3. merge, keep ``limit``, finish those (``TimelineItem.finish``: the costly parts, such as
+   Markdown, are made only for items shown), and hand back the last one's cursor when more
+   remain.
 
 So a page costs one query per source, whatever the number of items.
 """
@@ -66,6 +68,10 @@ class TimelineItem:
     url: str = ""
     tone: str = ""  # "good", "bad" or "" — the marker's colour
     data: dict = field(default_factory=dict)
+    # Called with the item once it is known to be on the page, to fill in what is costly to
+    # make (Markdown to HTML, links): each source reads ``limit + 1`` rows, but only
+    # ``limit`` items of all the sources together are shown.
+    finish: Callable | None = field(default=None, repr=False)
 
     @property
     def sort_key(self) -> tuple:
@@ -191,5 +197,9 @@ def account_timeline(
         found.append(rows[: limit + 1])
     merged = list(heapq.merge(*found, key=lambda item: item.sort_key, reverse=True))
     page = merged[:limit]
+    for item in page:
+        if item.finish is not None:
+            item.finish(item)
+            item.finish = None
     more = len(merged) > limit
     return TimelinePage(page, page[-1].cursor.encode() if more and page else None)

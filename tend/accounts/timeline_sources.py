@@ -93,6 +93,15 @@ def attribute_items(actor, account, cursor, limit, member):
         AttributeChange.objects.filter(workspace=actor.workspace, account=account)
         .filter(before(cursor, "attribute", "changed_at"))
         .select_related("changed_by__user")
+        .only(
+            "key",
+            "from_value",
+            "to_value",
+            "changed_at",
+            "source",
+            "changed_by__user__full_name",
+            "changed_by__user__email",
+        )  # fmt: skip
         .order_by("-changed_at", "-id")
     )
     if member is not None:

@@ -10,12 +10,17 @@ from tend.plays.models import PlayRun, RunStatus
 TONES = {RunStatus.FAILED: "bad", RunStatus.DONE: "good"}
 
 
+def _link(item) -> None:
+    item.url = reverse("plays:detail", args=[item.data["play_id"]])
+
+
 def play_run_items(actor, account, cursor, limit, member):
     rows = (
         PlayRun.objects.filter(workspace=actor.workspace, account=account)
         .exclude(status=RunStatus.SKIPPED)
         .filter(before(cursor, "play_run", "started_at"))
         .select_related("play")
+        .only("play__name", "status", "cause", "reason", "started_at")
         .order_by("-started_at", "-id")
     )
     items = []
@@ -31,7 +36,7 @@ def play_run_items(actor, account, cursor, limit, member):
                 id=run.pk,
                 title=f"Play: {run.play.name}",
                 detail=detail,
-                url=reverse("plays:detail", args=[run.play_id]),
+                finish=_link,
                 tone=TONES.get(run.status, ""),
                 data={
                     "play_id": run.play_id,

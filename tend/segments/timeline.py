@@ -9,12 +9,24 @@ from tend.segments.models import ChangeKind, Segment, SegmentChange
 from tend.segments.queries import visible_segments
 
 
+def _link(item) -> None:
+    item.url = reverse("segments:detail", args=[item.data["segment_id"]])
+
+
 def segment_items(actor, account, cursor, limit, member):
     rows = (
         SegmentChange.objects.filter(workspace=actor.workspace, account=account)
         .filter(segment_id__in=visible_segments(actor).values("pk"))
         .filter(before(cursor, "segment", "at"))
         .select_related("segment", "member__user")
+        .only(
+            "segment__name",
+            "kind",
+            "at",
+            "source",
+            "member__user__full_name",
+            "member__user__email",
+        )
         .order_by("-at", "-id")
     )
     if member is not None:
@@ -33,7 +45,7 @@ def segment_items(actor, account, cursor, limit, member):
                 detail="" if change.source == "condition" else change.get_source_display().lower(),
                 actor=change.member.name if change.member else "",
                 actor_id=change.member_id,
-                url=reverse("segments:detail", args=[segment.pk]),
+                finish=_link,
                 data={"segment_id": segment.pk, "segment": segment.name, "change": change.kind},
             )
         )

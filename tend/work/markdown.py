@@ -5,6 +5,8 @@ attributes below, so a description pasted from anywhere — or written by a play
 from account fields — cannot run script in a teammate's browser.
 """
 
+import threading
+
 import markdown as md
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -18,8 +20,26 @@ ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# Building a converter (its extensions, its parser) costs more than converting a note, and
+# the timeline converts dozens a page: one converter per thread (they are not thread-safe),
+# reset between uses.
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = md.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+        _local.converter = converter
+    return converter
+
+
 def render_markdown(text: str) -> SafeString:
-    html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    converter = _converter()
+    try:
+        html = converter.convert(text or "")
+    finally:
+        converter.reset()
     clean = nh3.clean(
         html,
         tags=TAGS,

@@ -1,7 +1,7 @@
 """What work adds to the account timeline: touchpoints, and tasks created and completed.
 
-One query per source (touchpoints: plus two prefetches for participants), whatever the page
-size; see ``tend.accounts.timeline``.
+One query per source (touchpoints: plus one for the workspace's types and two for who took
+part), whatever the page size; see ``tend.accounts.timeline``.
 """
 
 from django.db.models import Q
@@ -11,11 +11,25 @@ from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_so
 from tend.work.actions import touchpoint_types
 from tend.work.markdown import render_markdown
 from tend.work.models import Task, TaskStatus, Touchpoint
-from tend.work.queries import with_people
 
 
 def _type_names(workspace) -> dict:
     return dict(touchpoint_types(workspace, include_archived=True))
+
+
+def _participants(ids: list[int]) -> dict[int, list[str]]:
+    """Who took part in each touchpoint, teammates first: two plain queries on the link
+    tables (cheaper than prefetching a manager per touchpoint)."""
+    people: dict[int, list[str]] = {pk: [] for pk in ids}
+    members = Touchpoint.members.through.objects.filter(touchpoint_id__in=ids).order_by("id")
+    for pk, full_name, email in members.values_list(
+        "touchpoint_id", "member__user__full_name", "member__user__email"
+    ):
+        people[pk].append(full_name or email.split("@")[0])
+    contacts = Touchpoint.contacts.through.objects.filter(touchpoint_id__in=ids).order_by("id")
+    for pk, name in contacts.values_list("touchpoint_id", "contact__name"):
+        people[pk].append(name)
+    return people
 
 
 def touchpoint_items(actor, account, cursor, limit, member):
@@ -23,7 +37,6 @@ def touchpoint_items(actor, account, cursor, limit, member):
         Touchpoint.objects.filter(workspace=actor.workspace, account=account)
         .filter(before(cursor, "touchpoint", "occurred_at"))
         .select_related("author__user")
-        .prefetch_related("members__user", "contacts")
         .order_by("-occurred_at", "-id")
     )
     if member is not None:
@@ -33,11 +46,10 @@ def touchpoint_items(actor, account, cursor, limit, member):
     if not rows:
         return []
     names = _type_names(actor.workspace)
+    participants = _participants([t.pk for t in rows])
     items = []
     for touchpoint in rows:
-        people = [m.name for m in touchpoint.members.all()] + [
-            c.name for c in touchpoint.contacts.all()
-        ]
+        people = participants[touchpoint.pk]
         type_name = names.get(touchpoint.type, touchpoint.type)
         detail = type_name
         if touchpoint.sentiment != "neutral":
@@ -52,10 +64,9 @@ def touchpoint_items(actor, account, cursor, limit, member):
                 id=touchpoint.pk,
                 title=f"{type_name}: {touchpoint.subject}",
                 detail=detail,
-                body_html=render_markdown(touchpoint.body) if touchpoint.body else "",
                 actor=touchpoint.author_name,
                 actor_id=touchpoint.author_id,
-                url=reverse("touchpoints:detail", args=[touchpoint.pk]),
+                finish=_finish_touchpoint,
                 tone={"positive": "good", "negative": "bad"}.get(touchpoint.sentiment, ""),
                 data={
                     "touchpoint_id": touchpoint.pk,
@@ -70,6 +81,20 @@ def touchpoint_items(actor, account, cursor, limit, member):
     return items
 
 
+def _finish_touchpoint(item) -> None:
+    body = item.data["body"]
+    item.body_html = render_markdown(body) if body else ""
+    item.url = reverse("touchpoints:detail", args=[item.id])
+
+
+def _finish_task(item) -> None:
+    item.url = reverse("work:detail", args=[item.id])
+
+
+# What a task's line shows: its description and the rest stay in the database.
+TASK_FIELDS = ("title", "status", "due_date", "source", "created_at", "completed_at")
+
+
 def _task_data(task: Task) -> dict:
     return {
         "task_id": task.pk,
@@ -82,7 +107,15 @@ def _task_data(task: Task) -> dict:
 
 def task_created_items(actor, account, cursor, limit, member):
     rows = (
-        with_people(Task.objects.filter(workspace=actor.workspace, account=account))
+        Task.objects.filter(workspace=actor.workspace, account=account)
+        .select_related("assignee__user", "created_by__user")
+        .only(
+            *TASK_FIELDS,
+            "assignee__user__full_name",
+            "assignee__user__email",
+            "created_by__user__full_name",
+            "created_by__user__email",
+        )
         .filter(before(cursor, "task_created", "created_at"))
         .order_by("-created_at", "-id")
     )
@@ -103,7 +136,7 @@ def task_created_items(actor, account, cursor, limit, member):
                 detail=detail,
                 actor=who,
                 actor_id=task.created_by_id,
-                url=reverse("work:detail", args=[task.pk]),
+                finish=_finish_task,
                 data=_task_data(task),
             )
         )
@@ -112,10 +145,15 @@ def task_created_items(actor, account, cursor, limit, member):
 
 def task_completed_items(actor, account, cursor, limit, member):
     rows = (
-        with_people(
-            Task.objects.filter(
-                workspace=actor.workspace, account=account, status=TaskStatus.DONE
-            ).exclude(completed_at=None)
+        Task.objects.filter(workspace=actor.workspace, account=account, status=TaskStatus.DONE)
+        .exclude(completed_at=None)
+        .select_related("assignee__user", "completed_by__user")
+        .only(
+            *TASK_FIELDS,
+            "assignee__user__full_name",
+            "assignee__user__email",
+            "completed_by__user__full_name",
+            "completed_by__user__email",
         )
         .filter(before(cursor, "task_completed", "completed_at"))
         .order_by("-completed_at", "-id")
@@ -131,7 +169,7 @@ def task_completed_items(actor, account, cursor, limit, member):
             title=f"Task completed: {task.title}",
             actor=task.completed_by.name if task.completed_by else "",
             actor_id=task.completed_by_id,
-            url=reverse("work:detail", args=[task.pk]),
+            finish=_finish_task,
             tone="good",
             data=_task_data(task),
         )
