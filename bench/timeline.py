@@ -88,7 +88,7 @@ def history(ws, account, members, stages, segments, play, rng, now, ids):
                 workspace=ws, account=account, title=f"Follow up {n}", due_date=created.date(),
                 created_at=created, updated_at=created, created_by=rng.choice(members),
                 assignee=rng.choice(members), status="done" if done else "open",
-                completed_at=created + datetime.timedelta(days=2) if done else None,
+                completed_at=min(created + datetime.timedelta(days=2), now) if done else None,
                 completed_by=rng.choice(members) if done else None,
             )
         )  # fmt: skip

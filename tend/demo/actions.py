@@ -31,6 +31,7 @@ from tend.demo.plays import build_plays
 from tend.demo.scorecards import build_scorecards
 from tend.demo.segments import build_segments
 from tend.demo.tasks import build_tasks
+from tend.demo.touchpoints import build_touchpoints
 from tend.lib.dates import to_ms
 from tend.usage.actions.ingest import ingest
 from tend.usage.actions.metrics import rename_metric
@@ -258,6 +259,7 @@ def rebuild_demo_workspace(
         segments = build_segments(actor, today)
         scorecards = build_scorecards(actor)
         tasks = build_tasks(actor, today, seed)
+        touchpoints = build_touchpoints(actor, today, seed)
         plays = build_plays(actor, today, seed)
 
     counts = {
@@ -271,6 +273,7 @@ def rebuild_demo_workspace(
         **segments,
         **scorecards,
         **tasks,
+        **touchpoints,
         **plays,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

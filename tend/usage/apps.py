@@ -16,3 +16,7 @@ class UsageConfig(AppConfig):
         from tend.usage import user_conditions
 
         user_conditions.register()
+        # Notable usage (a user's first activity, a module's first use) on the timeline.
+        from tend.usage import timeline
+
+        timeline.register()

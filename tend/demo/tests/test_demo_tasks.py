@@ -13,7 +13,7 @@ from tend.demo import vocabulary as v
 from tend.demo.generate import ascii_slug
 from tend.outbox.models import Message
 from tend.plays.models import Play, PlayRun
-from tend.work.models import Task, TaskComment
+from tend.work.models import Task, TaskComment, Touchpoint
 from tend.work.queries import local_today
 from tend.workspaces.models import Member
 
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(built_demo):
     result = built_demo.result
+    _the_biggest_accounts_have_touchpoints(result)
     workspace = result.workspace
     today = local_today(workspace)
     tasks = Task.objects.filter(workspace=workspace)
@@ -107,3 +108,16 @@ def _assert_plays_have_history(workspace, tasks):
     # Risk outreach tagged its accounts.
     risky = PlayRun.objects.filter(play=plays["Risk outreach"], status="done").values("account")
     assert not Account.objects.filter(pk__in=risky).exclude(tags__name="at risk").exists()
+
+
+
+def _the_biggest_accounts_have_touchpoints(result):
+    """Checked within the tasks test: a second demo build would double the file's time."""
+    touchpoints = Touchpoint.objects.filter(workspace=result.workspace)
+    assert result.counts["touchpoints"] == touchpoints.count() >= 80
+    now = timezone.now()
+    assert all(now - datetime.timedelta(days=92) < t.occurred_at < now for t in touchpoints)
+    # Logged by the account's CSM, through the write path.
+    assert not touchpoints.filter(author=None).exists()
+    assert touchpoints.filter(sentiment="negative").exists()
+    assert touchpoints.exclude(contacts=None).exists()

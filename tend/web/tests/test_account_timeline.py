@@ -213,3 +213,49 @@ def test_queries_do_not_grow_with_the_number_of_items(owner, practitioner, acme)
     assert _queries(owner, url_api) == small_api
     assert _queries(owner, url_page) == small_page
     assert small_api <= 20, small_api
+
+
+def test_notable_usage_shows_and_pages_with_millisecond_times(owner, acme, workspace):
+    from tend.accounts.models import EndUser
+    from tend.lib.dates import day_number
+    from tend.usage.models import AccountActivityDay, UserUsage
+
+    base_ms = int(START.timestamp()) * 1000
+    for n in range(5):
+        person = EndUser.objects.create(
+            workspace=workspace, account=acme, external_id=f"u{n}", name=f"User {n}"
+        )
+        # Two users first seen in the same millisecond: the id breaks the tie.
+        UserUsage.objects.create(
+            workspace=workspace, end_user=person, first_seen_ms=base_ms + 3_600_000 * (n // 2)
+        )
+    first_day = day_number(START.date())
+    for module, day in (
+        ("reports", first_day),
+        ("reports", first_day + 3),
+        ("admin", first_day + 1),
+    ):
+        AccountActivityDay.objects.create(
+            workspace=workspace, account=acme, day=day, activity="open", module=module, events=3
+        )
+    # A touchpoint half a millisecond after a user's first activity.
+    log_touchpoint(
+        owner.actor,
+        acme,
+        {"subject": "Between", "occurred_at": START + datetime.timedelta(microseconds=500)},
+    )
+    whole = page(owner, acme, limit=100)["items"]
+    titles = [i["title"] for i in whole]
+    assert titles.count("First use of reports") == 1 and "First use of admin" in titles
+    assert {t for t in titles if t.startswith("First activity")} == {
+        f"First activity from User {n}" for n in range(5)
+    }
+    seen, cursor = [], None
+    while True:
+        body = page(owner, acme, limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += [i["title"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == titles and len(seen) == 8
+    assert titles.index("Note: Between") < titles.index("First activity from User 0")

@@ -34,7 +34,8 @@ class Command(BaseCommand):
             f"({counts['health_snapshots']:,} snapshots, {counts['rank_changes']:,} changes of "
             f"rank); {counts['segments']} segments with {counts['segment_changes']:,} entries "
             f"and exits; {counts['scorecards']} scorecards and {counts['saved_views']} saved "
-            f"views; {counts['tasks']} tasks ({counts['tasks_done']} done); {counts['plays']} active "
+            f"views; {counts['tasks']} tasks ({counts['tasks_done']} done); "
+            f"{counts['touchpoints']} touchpoints; {counts['plays']} active "
             f"plays with {counts['play_runs']} runs ({counts['play_tasks']} tasks, "
             f"{counts['play_emails']} emails)."
         )
