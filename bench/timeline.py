@@ -5,8 +5,9 @@ API's page.
 Set-up (not measured): one workspace of 300 accounts, each with 90 days of history as a busy
 CS team leaves it — about 40 touchpoints, 60 tasks created and 50 completed, 30 play runs
 (and 200 skipped ones, which the timeline leaves out), 15 health rank changes, 5 stage
-changes, 150 attribute changes, 2 status changes and 60 segment entries and exits (one
-private segment among 10) — so every table holds ~100,000 rows and the indexes, not the
+changes, 150 attribute changes, 2 status changes, 60 segment entries and exits (one
+private segment among 10), 20 end users with their first activity and 6 modules used every
+day — so every table holds ~100,000 rows and the indexes, not the
 table's size, decide the cost. The benchmarked account has the same history.
 
 Each measure is a request through Django's test client (middleware, the timeline's queries,
@@ -70,7 +71,7 @@ def history(ws, account, members, stages, segments, play, rng, now, ids):
     def when():
         return now - datetime.timedelta(seconds=rng.randint(60, DAYS * 86_400))
 
-    rows = {k: [] for k in ("tp", "task", "run", "health", "stage", "attr", "status", "seg")}
+    rows = {k: [] for k in ("tp", "task", "run", "health", "stage", "attr", "status", "seg", "day")}
     for n in range(40):
         rows["tp"].append(
             Touchpoint(
@@ -136,6 +137,17 @@ def history(ws, account, members, stages, segments, play, rng, now, ids):
                 kind="entered" if n % 2 == 0 else "left", at=when(),
             )
         )  # fmt: skip
+    from tend.lib.dates import day_number
+    from tend.usage.models import AccountActivityDay
+
+    today = day_number(now.date())
+    for module in ("reports", "dashboards", "admin", "exports", "alerts", "api"):
+        for day in range(today - DAYS, today + 1):
+            rows["day"].append(
+                AccountActivityDay(
+                    workspace=ws, account=account, day=day, activity="open", module=module, events=3
+                )
+            )
     return rows
 
 
@@ -151,6 +163,7 @@ def fill(n_accounts: int):
         Account,
         AttributeChange,
         AttributeDefinition,
+        EndUser,
         Stage,
         StageChange,
         StatusChange,
@@ -158,6 +171,7 @@ def fill(n_accounts: int):
     from tend.health.models import HealthChange
     from tend.plays.models import Play, PlayRun
     from tend.segments.models import Segment, SegmentChange
+    from tend.usage.models import AccountActivityDay, UserUsage
     from tend.work.models import Task, Touchpoint
     from tend.workspaces.models import Member, User, Workspace
 
@@ -168,6 +182,7 @@ def fill(n_accounts: int):
     models = {
         "tp": Touchpoint, "task": Task, "run": PlayRun, "health": HealthChange,
         "stage": StageChange, "attr": AttributeChange, "status": StatusChange, "seg": SegmentChange,
+        "day": AccountActivityDay,
     }  # fmt: skip
     with scopes_disabled(), transaction.atomic():
         Workspace.objects.filter(slug=SLUG).delete()
@@ -215,6 +230,28 @@ def fill(n_accounts: int):
                     batch[key] += rows
             for key, rows in batch.items():
                 models[key].objects.bulk_create(rows, batch_size=2000)
+        people = EndUser.objects.bulk_create(
+            [
+                EndUser(
+                    workspace=ws, account=account, external_id=f"{account.pk}-{n}", name=f"User {n}"
+                )
+                for account in accounts
+                for n in range(20)
+            ],
+            batch_size=2000,
+        )
+        first_ms = int(now.timestamp() * 1000) - DAYS * 86_400_000
+        UserUsage.objects.bulk_create(
+            [
+                UserUsage(
+                    workspace=ws,
+                    end_user=person,
+                    first_seen_ms=first_ms + rng.randint(0, DAYS * 86_400_000),
+                )
+                for person in people
+            ],
+            batch_size=2000,
+        )
     print(
         f"set-up: {n_accounts} accounts × 90 days of history in {time.perf_counter() - started:.1f} s",
         flush=True,

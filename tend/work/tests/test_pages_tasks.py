@@ -268,7 +268,10 @@ def test_the_account_profile_shows_open_tasks_with_complete_buttons(
     with django_assert_max_num_queries(80):
         html = owner.browser.get(profile).content.decode()
     assert html.count('class="panel-task"') == 10 and "1 more open task" in html
-    assert "Step 0<" not in html
+    # The done task is gone from the Tasks panel (it is on the timeline now).
+    tasks_panel = html.split('id="tasks"')[1].split("</section>")[0]
+    assert "Step 0<" not in tasks_panel and "Step 1<" in tasks_panel
+    assert "Task completed: Step 0<" in html
     panel = owner.browser.post(
         f"/tasks/{tasks[1].pk}/complete/", {"view": "panel"}, HTTP_HX_REQUEST="true"
     ).content.decode()
