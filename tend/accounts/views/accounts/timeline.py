@@ -66,7 +66,10 @@ def timeline_context(request, account, *, cursor: str | None = None, strict=Fals
         "sources": sources,
         "kind": kind,
         "member": member,
-        "members": list(
+        # The filter's choices: only the panel's form shows them, not a page of items.
+        "members": []
+        if cursor
+        else list(
             Member.objects.filter(workspace=actor.workspace, is_active=True)
             .select_related("user")
             .order_by("user__full_name", "user__email")
