@@ -234,3 +234,19 @@ def test_totango_refusals_name_the_field(owner, viewer, outsider, acme):
         assert body["status"] == "failed" and body["errors"][0]["field"] == field
     assert not Touchpoint.objects.exists()
     assert not TouchpointMention.objects.exists()
+
+
+def test_a_session_without_its_csrf_token_writes_nothing(owner, acme):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner.member.user)
+    totango = browser.post("/api/v3/touchpoints/", {"account_id": "acme", "content": "x"})
+    assert totango.status_code == 403 and totango.json()["status"] == "failed"
+    api = browser.post(
+        BASE,
+        data=orjson.dumps({"account_id": acme.pk, "subject": "x"}),
+        content_type="application/json",
+    )
+    assert api.status_code == 403
+    page = browser.post(f"/touchpoints/new/?account={acme.pk}", {"subject": "x"})
+    assert page.status_code == 403
+    assert not Touchpoint.objects.exists()
