@@ -42,6 +42,7 @@ from tend.plays import steps, triggers
 from tend.plays.models import Play, PlayStep, RunPolicy
 from tend.segments.models import SegmentKind
 from tend.segments.queries import visible_segments
+from tend.work.actions import touchpoint_types
 from tend.workspaces.models import Member, Team
 
 PREFIX = "condition"
@@ -54,7 +55,7 @@ TEMPLATE_HELP = (
     "{{ account.attributes.<key> }}, {{ account.health.rank }}, "
     "{{ account.assignments.<role>.name }}, {{ workspace.name }}."
 )
-PREVIEWED = {"create_task", "send_email", "post_slack"}
+PREVIEWED = {"create_task", "send_email", "post_slack", "log_touchpoint"}
 LABELS = {
     "segment_id": "Segment",
     "from_rank": "From rank",
@@ -99,6 +100,7 @@ LABELS = {
     "assignee_member_id": "Or to member",
     "assignee_team_id": "Or round robin in team",
     "fallback_member_id": "Fallback member",
+    "sentiment": "Sentiment",
 }
 # Words for the page where a config's description speaks to API callers (keys, ids, null);
 # an empty string shows no help. Other fields show their description.
@@ -249,6 +251,9 @@ class Sources:
             ),
         )
 
+    def touchpoint_types(self):
+        return self._get("touchpoint_types", lambda: touchpoint_types(self.workspace))
+
     def teams(self):
         return self._get(
             "teams",
@@ -295,6 +300,9 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
             choices = sources.members()
         elif name == "assignee_team_id":
             choices = sources.teams()
+        elif kind_name == "log_touchpoint" and name == "type":
+            choices = sources.touchpoint_types()
+            item.help = ""
         elif origin is typing.Literal:
             choices = [
                 (str(v), CHOICE_LABELS.get((name, v), str(v).replace("_", " ")))

@@ -64,3 +64,20 @@ def test_bad_config_names_the_field(owner, static_segment, config, field):
     assert response.status_code == 422, response.content
     assert response.json()["errors"][0]["field"] == field
     assert not PlayRun.objects.exists()
+
+
+def test_the_editor_offers_the_workspaces_types_and_a_preview(owner, book):
+    from tend.plays import editor
+    from tend.plays.steps.touchpoint import LogTouchpointConfig
+    from tend.work.actions import create_touchpoint_type
+
+    create_touchpoint_type(owner.actor, "Site visit")
+    found = {
+        i.name: i
+        for i in editor.inputs("log_touchpoint", LogTouchpointConfig, editor.Sources(owner.actor))
+    }
+    assert ("site_visit", "Site visit") in found["type"].choices
+    assert ("qbr", "QBR") in found["type"].choices
+    assert found["subject"].control == "template" and found["body"].control == "template"
+    assert found["sentiment"].control == "select"
+    assert "log_touchpoint" in editor.PREVIEWED
