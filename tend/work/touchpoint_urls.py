@@ -8,6 +8,7 @@ app_name = "touchpoints"
 
 urlpatterns = [
     path("new/", touchpoint.touchpoint_new, name="new"),
+    path("types/", touchpoint.touchpoint_types_page, name="types"),
     path("<int:touchpoint_id>/", touchpoint.touchpoint_detail, name="detail"),
     path("<int:touchpoint_id>/edit/", touchpoint.touchpoint_edit, name="edit"),
     path("<int:touchpoint_id>/delete/", touchpoint.touchpoint_delete, name="delete"),

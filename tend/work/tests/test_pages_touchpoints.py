@@ -113,3 +113,21 @@ def test_outsiders_get_404_on_every_page(owner, outsider, acme):
     assert browser.post(f"/touchpoints/{touchpoint.pk}/edit/", form()).status_code == 404
     assert browser.post(f"/touchpoints/{touchpoint.pk}/delete/").status_code == 404
     assert list(Touchpoint.objects.values_list("subject", flat=True)) == ["Ours"]
+
+
+def test_admins_add_touchpoint_types_and_the_form_offers_them(owner, practitioner, viewer, acme):
+    assert viewer.browser.get("/touchpoints/types/").status_code == 200
+    assert viewer.browser.post("/touchpoints/types/", {"name": "Dinner"}).status_code == 403
+    assert practitioner.browser.post("/touchpoints/types/", {"name": "Dinner"}).status_code == 403
+    bad = owner.browser.post("/touchpoints/types/", {"name": ""})
+    assert bad.status_code == 422 and "is required" in bad.content.decode()
+    assert owner.browser.post("/touchpoints/types/", {"name": "Site visit"}).status_code == 302
+    page = owner.browser.get("/touchpoints/types/").content.decode()
+    assert "Site visit" in page and "site_visit" in page and "Support escalation" in page
+    profile = practitioner.browser.get(f"/accounts/{acme.pk}/").content.decode()
+    assert '<option value="site_visit">Site visit</option>' in profile
+    logged = practitioner.browser.post(
+        f"/touchpoints/new/?account={acme.pk}", form(type="site_visit", subject="On site")
+    )
+    assert logged.status_code == 302
+    assert Touchpoint.objects.get().type == "site_visit"

@@ -22,7 +22,7 @@ from tend.work.markdown import render_markdown
 from tend.work.models import TaskType, Touchpoint, TouchpointKind
 from tend.work.queries import can_change_touchpoint, get_touchpoint, touchpoint_people
 from tend.work.views.common import go, safe_next
-from tend.workspaces.access import CONTRIBUTE
+from tend.workspaces.access import ADMIN, CONTRIBUTE
 
 # Form fields named differently from the action's: the follow-up task's, and its own.
 FIELD_OF = {
@@ -216,3 +216,36 @@ def touchpoint_delete(request, touchpoint_id: int):
     actions.delete_touchpoint(request.actor, touchpoint)
     messages.success(request, f"Deleted “{touchpoint.subject}”.")
     return go(request, reverse("accounts:profile", args=[account.pk]) + "#timeline")
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def touchpoint_types_page(request):
+    """The workspace's touchpoint types: the built-in ones and its own; admins add one."""
+    actor = request.actor
+    error, name = "", ""
+    if request.method == "POST":
+        actor.require(ADMIN)
+        name = request.POST.get("name", "")
+        try:
+            created = actions.create_touchpoint_type(actor, name)
+        except InvalidInput as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Added the touchpoint type “{created.name}”.")
+            return go(request, reverse("touchpoints:types"))
+    builtin = dict(TouchpointKind.choices)
+    return render(
+        request,
+        "work/touchpoint_types.html",
+        {
+            "types": [
+                {"key": key, "name": label, "built_in": key in builtin}
+                for key, label in actions.touchpoint_types(actor.workspace)
+            ],
+            "can_add": actor.can(ADMIN),
+            "error": error,
+            "name": name,
+        },
+        status=422 if error else 200,
+    )
