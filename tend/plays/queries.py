@@ -8,7 +8,8 @@ id of another workspace and 403 when the actor lacks the right asked for.
 from django.db.models import Count, Max, Q, QuerySet
 
 from tend.plays.models import Play, PlayRun, RunStatus
-from tend.workspaces.access import READ, Actor, get_for
+from tend.segments.queries import visible_segments
+from tend.workspaces.access import READ, WRITE, Actor, get_for
 
 
 def get_play(actor: Actor, pk, right: str = READ) -> Play:
@@ -31,3 +32,14 @@ def plays_with_counts(actor: Actor) -> QuerySet:
 
 def runs_of(play: Play) -> QuerySet:
     return PlayRun.objects.filter(play=play).select_related("account")
+
+
+RUN_NOW_SEGMENTS = 500  # offered in "Run now…"; more are reachable through the API
+
+
+def run_now_segments(actor: Actor, play: Play) -> list[tuple[int, str]]:
+    """``(id, name)`` of the segments "Run now…" offers: only for an active play and a
+    member who may run it (no query otherwise)."""
+    if not play.is_active or not actor.can(WRITE):
+        return []
+    return list(visible_segments(actor).order_by("name", "id").values_list("id", "name")[:RUN_NOW_SEGMENTS])

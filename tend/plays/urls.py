@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:play_id>/edit/", views.play_edit, name="edit"),
     path("<int:play_id>/status/", views.play_status, name="status"),
     path("<int:play_id>/dry-run/", views.play_dry_run, name="dry_run"),
+    path("<int:play_id>/run/", views.play_run_now, name="run_now"),
 ]

@@ -2,7 +2,7 @@
 changes and the template preview (``editor``), and the dry run (``dry_run``)."""
 
 from tend.plays.views.dry_run import play_dry_run
-from tend.plays.views.editor import play_edit, play_new, play_status, step_preview
+from tend.plays.views.editor import play_edit, play_new, play_run_now, play_status, step_preview
 from tend.plays.views.pages import play_detail, play_list
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "play_edit",
     "play_list",
     "play_new",
+    "play_run_now",
     "play_status",
     "step_preview",
 ]

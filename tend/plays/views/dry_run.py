@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from tend.accounts.views.accounts.common import member_required
 from tend.plays import steps, triggers
 from tend.plays.explain import dry_run
-from tend.plays.queries import get_play
+from tend.plays.queries import get_play, run_now_segments
 from tend.workspaces.access import WRITE
 
 PAGE = 20
@@ -50,5 +50,6 @@ def play_dry_run(request, play_id: int):
             "last_shown": (number - 1) * PAGE + len(result["items"]),
             "stopped": result["triggered"] - result["would_run"],
             "can_edit": actor.can(WRITE),
+            "run_segments": run_now_segments(actor, play),
         },
     )

@@ -9,10 +9,14 @@
   sample account, as the dry run describes the step. Writes nothing.
 * ``/plays/<id>/status/`` — activate (asking about backfill the first time), pause, resume,
   archive.
+* ``/plays/<id>/run/`` — run an active play now for a segment's members or accounts named
+  by external id, as ``POST /api/v1/plays/{id}/run`` does.
 
 Changing plays needs the write right (admin and practitioner seats); other seats get 403,
 another workspace's play 404.
 """
+
+import re
 
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
@@ -26,7 +30,7 @@ from tend.accounts.models import Account
 from tend.accounts.views.accounts.common import member_required
 from tend.lib.errors import InvalidInput
 from tend.plays import editor, steps
-from tend.plays.actions import create_play, set_status, update_play
+from tend.plays.actions import create_play, run_play_now, set_status, update_play
 from tend.plays.engine import account_context
 from tend.plays.models import Play, PlayStatus
 from tend.plays.queries import get_play
@@ -219,4 +223,45 @@ def play_status(request, play_id: int):
     elif status == PlayStatus.ACTIVE and was == PlayStatus.DRAFT:
         text += " It runs for new occurrences of its trigger from now on."
     messages.success(request, text)
+    return go(request, reverse("plays:detail", args=[play.pk]))
+
+
+RUN_NOW_PASTE_LIMIT = 500  # external ids pasted at once, as the API's MAX_MANUAL
+
+
+@member_required
+@require_POST
+def play_run_now(request, play_id: int):
+    """Run an active play now for a segment's members and/or pasted external ids (one per
+    line or separated by commas); back to the play with how many runs started, and each
+    external id that names no account."""
+    actor = request.actor
+    play = get_play(actor, play_id, WRITE)
+    raw_segment = request.POST.get("segment", "").strip()
+    external_ids = [k for k in re.split(r"[\s,;]+", request.POST.get("external_ids", "")) if k]
+    if raw_segment and not raw_segment.isdigit():
+        messages.error(request, "Not run: choose a segment from the list.")
+        return go(request, reverse("plays:detail", args=[play.pk]))
+    try:
+        result = run_play_now(
+            actor,
+            play,
+            external_ids=external_ids[: RUN_NOW_PASTE_LIMIT + 1],
+            segment_id=int(raw_segment) if raw_segment else None,
+        )
+    except InvalidInput as exc:
+        reason = exc.message
+        if exc.field == "account_ids" and not external_ids and not raw_segment:
+            reason = "choose a segment or paste external ids"
+        messages.error(request, f"Not run: {reason}.")
+        return go(request, reverse("plays:detail", args=[play.pk]))
+    counts = result["counts"]
+    started, skipped = counts.get("started", 0), counts.get("skipped", 0)
+    text = f"Started {started:,} run{'' if started == 1 else 's'} of “{play.name}”"
+    text += f" ({skipped:,} skipped by the condition or run policy)." if skipped else "."
+    messages.success(request, text)
+    unknown = [e["message"] for e in result["errors"]]
+    if unknown:
+        shown = "; ".join(unknown[:10]) + (f"; and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        messages.warning(request, f"Not run for {len(unknown)}: {shown}.")
     return go(request, reverse("plays:detail", args=[play.pk]))

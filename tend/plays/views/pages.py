@@ -13,7 +13,7 @@ from tend.accounts.views.accounts.common import member_required
 from tend.plays import steps, triggers
 from tend.plays.explain import why_not
 from tend.plays.models import PlayRunStep, PlayStatus, PlayStep
-from tend.plays.queries import get_play, plays_with_counts, runs_of
+from tend.plays.queries import get_play, plays_with_counts, run_now_segments, runs_of
 from tend.segments.models import Segment
 from tend.workspaces.access import WRITE
 from tend.workspaces.models import Member
@@ -138,5 +138,6 @@ def play_detail(request, play_id: int):
             "missing": missing,
             "condition_words": condition_words,
             "can_edit": actor.can(WRITE),
+            "run_segments": run_now_segments(actor, play),
         },
     )
