@@ -15,9 +15,11 @@ from tend.accounts.api import people as people_api
 from tend.accounts.api import search as search_api
 from tend.accounts.api import timeline as timeline_api
 from tend.accounts.api import totango as totango_api
+from tend.alerts import api as alerts_api
 from tend.health import api as health_api
 from tend.hub import api as hub_api
 from tend.lib.errors import InvalidInput
+from tend.notifications import api as notifications_api
 from tend.outbox import api as outbox_api
 from tend.plays import api as plays_api
 from tend.segments import api as segments_api
@@ -146,5 +148,7 @@ for router in [
     work_api.router,
     touchpoint_api.router,
     plays_api.router,
+    notifications_api.router,
+    alerts_api.router,
 ]:
     api.add_router("/", router)

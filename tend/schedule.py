@@ -28,4 +28,6 @@ SCHEDULE = [
     # Plays read their triggers' change rows, schedules and dates, and advance due runs
     # (docs/plays.md): every 5 s, so a single change reaches a play's first step in seconds.
     Periodic("plays-poll", "plays.poll", every=timedelta(seconds=5)),
+    # Alert rules read the same change rows the same way, and notify (docs/alerts.md).
+    Periodic("alerts-poll", "alerts.poll", every=timedelta(seconds=5)),
 ]

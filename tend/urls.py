@@ -24,5 +24,7 @@ urlpatterns = [
     path("tasks/", include("tend.work.urls")),
     path("touchpoints/", include("tend.work.touchpoint_urls")),
     path("plays/", include("tend.plays.urls")),
+    path("notifications/", include("tend.notifications.urls")),
+    path("", include("tend.alerts.urls")),
     path("", include("tend.usage.urls")),
 ]

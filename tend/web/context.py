@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Scorecards", "scorecards:list", "read"),
     ("Tasks", "work:inbox", "read"),
     ("Plays", "plays:list", "read"),
+    ("Alerts", "alerts:list", "read"),
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
     ("Imports", "hub:list", "read"),

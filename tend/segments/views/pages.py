@@ -41,6 +41,7 @@ from tend.segments.actions import delete_segment
 from tend.segments.actions.evaluation import local_day
 from tend.segments.actions.segments import dependents
 from tend.segments.exports import export_segment_columns
+from tend.segments.extensions import page_actions
 from tend.segments.models import ChangeKind, SegmentChange, SegmentCount, Visibility
 from tend.segments.queries import (
     acting_member,
@@ -256,6 +257,7 @@ def segment_detail(request, segment_id: int):
             "changes_total": history_of(segment).count(),
             "accounts_url": accounts_list_url(segment),
             "export_url": reverse("segments:export", kwargs={"segment_id": segment.pk}),
+            "page_actions": page_actions(request, segment),
         }
     )
     response = render(request, "segments/detail.html", context)
