@@ -23,7 +23,7 @@ def test_an_alert_email_arrives_at_the_smtp_server_once(owner, practitioner, acm
     assert got["message"]["Subject"] == "Health turned Poor: Acme Corp"
     assert f"/accounts/{acme.pk}/" in got["message"].get_body(("plain",)).get_content()
     # Read again: the outbox key holds it to one message.
-    from tend.alerts.models import AlertRule, AlertFiring
+    from tend.alerts.models import AlertFiring, AlertRule
 
     AlertFiring.objects.all().delete()
     AlertRule.objects.update(trigger_cursor=0)

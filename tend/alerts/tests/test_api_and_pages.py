@@ -144,7 +144,7 @@ def test_the_editor_creates_a_rule_and_names_the_bad_field(owner, practitioner):
 
 def test_the_rules_page_counts_suppressed_alerts_in_fixed_queries(owner, viewer, acme, make_rule, django_assert_max_num_queries):
     rules = [make_rule(name=f"Rule {i}") for i in range(6)]
-    for i, rule in enumerate(rules):
+    for rule in rules:
         for n in range(3):
             AlertFiring.objects.create(
                 workspace=owner.workspace, rule=rule, key=f"k{n}", recipient=f"member:{owner.member.pk}",
