@@ -24,9 +24,14 @@ def notifications_for(actor):
 
 
 def notification_for(actor, notification_id) -> Notification:
-    """One of the actor's own notifications, or 404 (another member's or workspace's too)."""
+    """One of the actor's own notifications, or 404 (another member's or workspace's too;
+    for a token no member created, no notification is its own)."""
     try:
-        return notifications_for(actor).get(pk=notification_id)
+        mine = notifications_for(actor)
+    except PermissionDenied as exc:
+        raise Http404("No notification matches the given query.") from exc
+    try:
+        return mine.get(pk=notification_id)
     except (Notification.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No notification matches the given query.") from exc
 

@@ -36,6 +36,8 @@ from tend.workspaces.models import ApiToken, Member, Team
 
 # Route parameter name → the kind of victim object whose id goes there.
 PARAM_OBJECTS = {
+    "notification_id": "notification",
+    "rule_id": "alert_rule",
     "account_id": "account",
     "user_id": "end_user",
     "end_user_id": "end_user",
@@ -184,9 +186,18 @@ def build_victim_world(workspace):
     )
     touchpoint.contacts.add(contact)
     TouchpointMention.objects.create(workspace=workspace, touchpoint=touchpoint, member=member)
+    from tend.alerts.models import AlertRule
+    from tend.notifications.actions import notify
+
+    alert_rule = AlertRule.objects.create(
+        workspace=workspace, name="Victim alert", trigger_kind="health_changed", trigger_config={}
+    )
+    notification = notify(member, kind="alert", title="Victim Co turned Poor", key="victim", account=account)
     objects = {
         "import": victim_import,
         "touchpoint": touchpoint,
+        "notification": notification,
+        "alert_rule": alert_rule,
         "play": play,
         "message": message,
         "task": task,
@@ -250,6 +261,7 @@ def snapshot(workspace) -> str:
         Touchpoint.objects.filter(workspace=workspace),
         TouchpointMention.objects.filter(workspace=workspace),
         *_play_querysets(workspace),
+        *_alert_querysets(workspace),
     ]
     try:
         from tend.jobs.models import Job
@@ -267,6 +279,17 @@ def _play_querysets(workspace):
         Play.objects.filter(workspace=workspace),
         PlayStep.objects.filter(workspace=workspace),
         PlayRun.objects.filter(workspace=workspace),
+    ]
+
+
+def _alert_querysets(workspace):
+    from tend.alerts.models import AlertRule, Follow
+    from tend.notifications.models import Notification
+
+    return [
+        AlertRule.objects.filter(workspace=workspace),
+        Follow.objects.filter(workspace=workspace),
+        Notification.objects.filter(workspace=workspace),
     ]
 
 
