@@ -37,8 +37,10 @@ def test_a_followed_account_turning_poor_notifies_its_follower_once(owner, pract
     assert note.title == "Health turned Poor: Acme Corp"
     assert "to poor" in note.cause and note.url == f"/accounts/{acme.pk}/"
 
-    # Polled again, and even read again from the start: the change fired once.
-    assert poll_workspace(owner.workspace) == {"sent": 0, "suppressed": 0, "duplicate": 0}
+    # Polled again (on PostgreSQL the cursor stays behind rows younger than a minute, so
+    # they are read again), and even read again from the start: the change fired once.
+    again = poll_workspace(owner.workspace)
+    assert (again["sent"], again["suppressed"]) == (0, 0)
     AlertRule.objects.filter(pk=rule.pk).update(trigger_cursor=0)
     assert poll_workspace(owner.workspace)["duplicate"] == 1
     assert Notification.objects.count() == 1 and AlertFiring.objects.count() == 1
