@@ -8,7 +8,8 @@ from tend.alerts import kinds
 from tend.alerts.models import AlertRule, Follow
 from tend.alerts.signals import forget_cache
 from tend.lib.errors import InvalidInput
-from tend.lib.outgoing import check_slack_url, check_url
+from tend.lib.outgoing import allow_list_from_settings, check_slack_url, check_url
+from tend.lib.outgoing.targets import Refused, parse_url
 from tend.segments.models import Segment
 from tend.workspaces.access import ADMIN
 from tend.workspaces.models import Member
@@ -42,6 +43,17 @@ def unfollow(member, *, account=None, segment=None) -> bool:
 
 
 # --- Alert rules --------------------------------------------------------------------------
+
+
+def _self_hosted(url: str) -> bool:
+    try:
+        target = parse_url(url)
+    except Refused:
+        return False
+    allow = allow_list_from_settings()
+    if target.ip is not None:
+        return allow.allows_address(target.ip)
+    return allow.allows_host(target.host)
 
 
 def _ids(value, field: str) -> list[int]:
@@ -108,7 +120,12 @@ def clean_rule(actor, data: dict, rule: AlertRule | None = None) -> dict:
     if "slack_url" in data:
         url = (data["slack_url"] or "").strip()
         if url:
-            refusal = check_slack_url(url) or check_url(url)
+            # A Slack incoming webhook, or a host the install allows (a self-hosted chat with
+            # Slack-compatible webhooks), as the plays' "Post to Slack" step accepts.
+            refusal = check_slack_url(url)
+            if refusal and not _self_hosted(url):
+                raise InvalidInput("slack_url", refusal)
+            refusal = check_url(url)
             if refusal:
                 raise InvalidInput("slack_url", refusal)
         clean["slack_url"] = url

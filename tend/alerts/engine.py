@@ -4,7 +4,7 @@ once per recipient, within the rule's rate limit.
 
 Firing an occurrence (``fire``), in the poll's transaction:
 
-1. the recipients: members holding the rule's assignment roles on the account, the rule's
+1. the recipients (for the whole batch at once): members holding the rule's assignment roles on the account, the rule's
    named members, and — when the rule says so — the account's followers (and the
    segment's, for segment changes); only active members of the rule's workspace;
 2. per recipient, an :class:`AlertFiring` row keyed (rule, occurrence key, recipient):
@@ -38,34 +38,38 @@ SLACK_JOB = "alerts.post_slack"
 RATE_WINDOW = datetime.timedelta(hours=1)
 
 
-def recipients(rule: AlertRule, account_id: int, config) -> list[Member]:
-    ids = set(int(m) for m in rule.members or [])
+def recipients(rule: AlertRule, account_ids, config) -> dict[int, list[Member]]:
+    """{account id: the members to tell} for a batch of accounts, in a fixed number of
+    queries (one per source of recipients, one for the members)."""
+    wanted: dict[int, set[int]] = {pk: {int(m) for m in rule.members or []} for pk in account_ids}
     if rule.roles:
-        ids.update(
-            Assignment.objects.filter(
-                workspace=rule.workspace, account_id=account_id, role_id__in=rule.roles
-            ).values_list("member_id", flat=True)
-        )
+        for account_id, member_id in Assignment.objects.filter(
+            workspace=rule.workspace, account_id__in=account_ids, role_id__in=rule.roles
+        ).values_list("account_id", "member_id"):
+            wanted[account_id].add(member_id)
     if rule.followers:
-        ids.update(
-            Follow.objects.filter(workspace=rule.workspace, account_id=account_id).values_list(
-                "member_id", flat=True
-            )
-        )
+        for account_id, member_id in Follow.objects.filter(
+            workspace=rule.workspace, account_id__in=account_ids
+        ).values_list("account_id", "member_id"):
+            wanted[account_id].add(member_id)
         segment_id = getattr(config, "segment_id", None)
         if segment_id:
-            ids.update(
-                Follow.objects.filter(
-                    workspace=rule.workspace, segment_id=segment_id
-                ).values_list("member_id", flat=True)
+            segment_followers = set(
+                Follow.objects.filter(workspace=rule.workspace, segment_id=segment_id).values_list(
+                    "member_id", flat=True
+                )
             )
-    if not ids:
-        return []
-    return list(
-        Member.objects.filter(workspace=rule.workspace, pk__in=ids, is_active=True)
-        .select_related("user")
-        .order_by("pk")
-    )
+            for ids in wanted.values():
+                ids |= segment_followers
+    every = set().union(*wanted.values()) if wanted else set()
+    if not every:
+        return {}
+    members = Member.objects.filter(workspace=rule.workspace, pk__in=every, is_active=True)
+    found = {m.pk: m for m in members.select_related("user")}
+    return {
+        account_id: [found[m] for m in sorted(ids) if m in found]
+        for account_id, ids in wanted.items()
+    }
 
 
 def _claim(rule, occurrence, recipient, member, account, now) -> AlertFiring | None:
@@ -110,15 +114,17 @@ def _email_text(rule, account, occurrence, path) -> str:
 
 def fire(rule: AlertRule, occurrences, config, now) -> dict:
     counts = {"sent": 0, "suppressed": 0, "duplicate": 0}
-    accounts = Account.objects.filter(
-        workspace=rule.workspace, pk__in={o.account_id for o in occurrences}
-    ).in_bulk()
+    account_ids = {o.account_id for o in occurrences}
+    told = recipients(rule, account_ids, config)
+    if not told and not rule.slack_url:
+        return counts  # nobody to tell about any of these: no further queries
+    accounts = Account.objects.filter(workspace=rule.workspace, pk__in=account_ids).in_bulk()
     for occurrence in occurrences:
         account = accounts.get(occurrence.account_id)
         if account is None:  # deleted since the change
             continue
         path = reverse("accounts:profile", args=[account.pk])
-        for member in recipients(rule, account.pk, config):
+        for member in told.get(account.pk, []):
             firing = _claim(rule, occurrence, f"member:{member.pk}", member, account, now)
             if firing is None:
                 counts["duplicate"] += 1
@@ -152,7 +158,9 @@ def fire(rule: AlertRule, occurrences, config, now) -> dict:
             firing = _claim(rule, occurrence, SLACK, None, account, now)
             if firing is None:
                 counts["duplicate"] += 1
-            elif firing.status == FiringStatus.SENT:
+                continue
+            counts[firing.status] += 1
+            if firing.status == FiringStatus.SENT:
                 enqueue(
                     SLACK_JOB,
                     {"firing_id": firing.pk},

@@ -216,3 +216,35 @@ def test_viewer_seat_members_are_notified_too(owner, acme, make_rule):
     score_workspace(owner.workspace)
     poll_workspace(owner.workspace)
     assert Notification.objects.get().member == viewer.member
+
+
+def test_changes_nobody_is_told_about_cost_a_fixed_number_of_queries(
+    owner, practitioner, make_rule, django_assert_max_num_queries
+):
+    make_rule()
+    for i in range(30):
+        create_account(owner.actor, {"external_id": f"quiet{i}", "name": f"Quiet {i}"})
+    score_workspace(owner.workspace)  # 30 rank changes, none followed
+    with django_assert_max_num_queries(8):
+        assert poll_workspace(owner.workspace) == {"sent": 0, "suppressed": 0, "duplicate": 0}
+
+
+def test_the_scheduled_job_and_a_committed_change_both_poll_the_rules(
+    owner, practitioner, acme, make_rule, django_capture_on_commit_callbacks
+):
+    from tend.alerts.signals import forget_cache
+    from tend.jobs.registry import enqueue
+    from tend.outbox.tests.conftest import run_jobs
+
+    follow(practitioner.member, account=acme)
+    make_rule()
+    forget_cache()
+    # Scoring announces its change rows after commit: a poll is queued at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        score_workspace(owner.workspace)
+    run_jobs()
+    assert Notification.objects.count() == 1
+    # The periodic entry in tend/schedule.py runs the same poll (nothing new: nothing sent).
+    enqueue("alerts.poll")
+    run_jobs()
+    assert Notification.objects.count() == 1
