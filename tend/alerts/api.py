@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from tend.accounts.models import Account
 from tend.alerts.actions import create_rule, delete_rule, follow, unfollow, update_rule
@@ -150,7 +151,7 @@ def list_rules(request, filters: Query[PageFilters]):
 @router.post("/alert-rules", response={201: RuleOut, **ERRORS}, summary="Create an alert rule")
 def post_rule(request, payload: RuleIn):
     rule = create_rule(request.auth, payload.model_dump())
-    return 201, _one(rule)
+    return Status(201, _one(rule))
 
 
 @router.get("/alert-rules/{int:rule_id}", response={200: RuleOut, **ERRORS}, summary="Get an alert rule")
@@ -167,7 +168,7 @@ def patch_rule(request, rule_id: int, payload: RulePatch):
 @router.delete("/alert-rules/{int:rule_id}", response={204: None, **ERRORS}, summary="Delete an alert rule")
 def remove_rule(request, rule_id: int):
     delete_rule(request.auth, rule_for(request.auth, rule_id, ADMIN))
-    return 204, None
+    return Status(204, None)
 
 
 def follow_out(f) -> dict:
@@ -206,7 +207,7 @@ def follow_account(request, account_id: int):
 def unfollow_account(request, account_id: int):
     account = get_for(request.auth, Account, pk=account_id)
     unfollow(member_of(request.auth), account=account)
-    return 204, None
+    return Status(204, None)
 
 
 @router.put("/segments/{int:segment_id}/follow", response={200: FollowOut, **ERRORS}, summary="Follow a segment")
@@ -219,4 +220,4 @@ def follow_segment(request, segment_id: int):
 def unfollow_segment(request, segment_id: int):
     segment = get_segment(request.auth, segment_id)
     unfollow(member_of(request.auth), segment=segment)
-    return 204, None
+    return Status(204, None)

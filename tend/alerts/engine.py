@@ -64,7 +64,9 @@ def recipients(rule: AlertRule, account_ids, config) -> dict[int, list[Member]]:
     every = set().union(*wanted.values()) if wanted else set()
     if not every:
         return {}
-    members = Member.objects.filter(workspace=rule.workspace, pk__in=every, is_active=True)
+    members = Member.objects.filter(
+        workspace=rule.workspace, pk__in=every, is_active=True, user__is_active=True
+    )
     found = {m.pk: m for m in members.select_related("user")}
     return {
         account_id: [found[m] for m in sorted(ids) if m in found]

@@ -7,6 +7,7 @@ import pytest
 from tend.alerts.engine import poll_workspace
 from tend.health.actions.scoring import score_workspace
 from tend.notifications.models import Notification
+from tend.segments.actions.segments import create_segment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("TEND_SCREENSHOTS")  # a directory, to look at the pages
@@ -18,7 +19,7 @@ def shot(page, name):
 
 
 def test_a_followed_account_turning_poor_rings_the_bell(login, owner, practitioner, acme, make_rule):
-    make_rule()
+    rule = make_rule()
     page = login(practitioner)
 
     page.goto(f"/accounts/{acme.pk}/")
@@ -46,8 +47,14 @@ def test_a_followed_account_turning_poor_rings_the_bell(login, owner, practition
     page.click(".notification-title")
     page.wait_for_url(f"**/accounts/{acme.pk}/")
 
+    page.goto(f"/alerts/{rule.pk}/")
+    assert "Acme Corp" in page.locator("table").inner_text()
+    assert page.locator("a:has-text('Edit')").count() == 0  # a practitioner reads rules only
+    shot(page, "rule-detail")
 
-def test_an_admin_writes_a_rule_in_the_editor(login, owner):
+
+def test_an_admin_writes_a_rule_and_follows_a_segment(login, owner):
+    segment = create_segment(owner.actor, {"name": "Enterprise", "visibility": "shared", "condition": {"all": []}})
     page = login(owner)
     page.goto("/alerts/new/")
     page.fill("#id_name", "Cancellations")
@@ -60,3 +67,11 @@ def test_an_admin_writes_a_rule_in_the_editor(login, owner):
     page.wait_for_url("**/alerts/")
     assert "Event “subscription_cancelled” arrived" in page.locator("table").inner_text()
     shot(page, "alert-rules")
+
+    page.goto(f"/segments/{segment.pk}/")
+    page.click("button.follow-button")
+    page.wait_for_selector("button.follow-button.following")
+    shot(page, "segment-following")
+    page.goto("/following/")
+    assert "Enterprise" in page.locator(".follow-list").inner_text()
+    shot(page, "following")

@@ -248,3 +248,15 @@ def test_the_scheduled_job_and_a_committed_change_both_poll_the_rules(
     enqueue("alerts.poll")
     run_jobs()
     assert Notification.objects.count() == 1
+
+
+def test_changes_made_while_a_rule_was_paused_do_not_fire_when_it_resumes(owner, practitioner, acme, make_rule):
+    from tend.alerts.actions import update_rule
+
+    follow(practitioner.member, account=acme)
+    rule = make_rule()
+    update_rule(owner.actor, rule, {"is_active": False})
+    score_workspace(owner.workspace)
+    update_rule(owner.actor, rule, {"is_active": True})
+    assert poll_workspace(owner.workspace)["sent"] == 0
+    assert not Notification.objects.exists()
