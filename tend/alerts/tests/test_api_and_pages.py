@@ -163,3 +163,22 @@ def test_the_rules_page_counts_suppressed_alerts_in_fixed_queries(owner, viewer,
 def test_following_only_lists_my_follows(owner, practitioner, acme):
     follow(practitioner.member, account=acme)
     assert "Acme Corp" not in owner.browser.get("/following/").content.decode()
+
+
+def test_following_and_rule_lists_cost_a_fixed_number_of_queries(owner, make_rule, django_assert_max_num_queries):
+    from tend.accounts.actions.accounts import create_account
+
+    ApiToken.objects.filter(workspace=owner.workspace).update(created_by=owner.member)
+    for i in range(12):
+        follow(owner.member, account=create_account(owner.actor, {"external_id": f"f{i}", "name": f"F{i}"}))
+        make_rule(name=f"Rule {i}")
+    segment = create_segment(owner.actor, {"name": "Seg", "visibility": "shared", "condition": {"all": []}})
+    follow(owner.member, segment=segment)
+    web, api = owner.browser, owner.api
+    web.get("/following/"), api.get("/api/v1/follows")
+    with django_assert_max_num_queries(8):
+        assert web.get("/following/").content.decode().count("Unfollow</button>") == 13
+    with django_assert_max_num_queries(5):
+        assert len(api.get("/api/v1/follows").json()["items"]) == 13
+    with django_assert_max_num_queries(5):
+        assert len(api.get("/api/v1/alert-rules").json()["items"]) == 12
