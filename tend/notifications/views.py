@@ -64,3 +64,10 @@ def notification_read(request, notification_id: int):
 def notification_read_all(request):
     mark_all_read(request.actor.member)
     return redirect(reverse("notifications:list") + ("?show=unread" if request.POST.get("show") == "unread" else ""))
+
+
+@member_page
+def bell_count(request):
+    """The bell's number alone: the layout asks for it every minute, so an alert shows up
+    on a page left open."""
+    return render(request, "notifications/_bell_count.html")
