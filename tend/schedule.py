@@ -30,4 +30,5 @@ SCHEDULE = [
     Periodic("plays-poll", "plays.poll", every=timedelta(seconds=5)),
     # Alert rules read the same change rows the same way, and notify (docs/alerts.md).
     Periodic("alerts-poll", "alerts.poll", every=timedelta(seconds=5)),
+    Periodic("alerts-purge-firings", "alerts.purge_firings", at="03:45"),
 ]

@@ -1,6 +1,9 @@
 """The alerts app's background jobs: polling rules, posting to Slack."""
 
+import datetime
+
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scope
 
 from tend.alerts.engine import SLACK_JOB, poll_workspace
@@ -23,6 +26,22 @@ def poll(job_row) -> None:
 @job(POLL_JOB, max_attempts=3, lease_seconds=300)
 def poll_one_workspace(job_row) -> None:
     poll_workspace(Workspace.objects.get(pk=job_row.payload["workspace_id"]))
+
+
+KEEP_FIRINGS = datetime.timedelta(days=90)
+
+
+@job("alerts.purge_firings", max_attempts=3, lease_seconds=600)
+def purge_firings(job_row) -> None:
+    """Firings older than ``KEEP_FIRINGS`` go: the rate limit reads the last hour, and a
+    change that old was read past by every rule's cursor long ago, so its key guards
+    nothing any more. Deleted in batches, so no single transaction grows large."""
+    cutoff = timezone.now() - KEEP_FIRINGS
+    while True:
+        ids = list(AlertFiring.objects.filter(at__lt=cutoff).values_list("id", flat=True)[:5000])
+        if not ids:
+            return
+        AlertFiring.objects.filter(pk__in=ids).delete()
 
 
 class SlackRetry(Exception):

@@ -260,3 +260,18 @@ def test_changes_made_while_a_rule_was_paused_do_not_fire_when_it_resumes(owner,
     update_rule(owner.actor, rule, {"is_active": True})
     assert poll_workspace(owner.workspace)["sent"] == 0
     assert not Notification.objects.exists()
+
+
+def test_firings_older_than_ninety_days_are_purged(owner, acme, make_rule):
+    from tend.jobs.registry import enqueue
+    from tend.outbox.tests.conftest import run_jobs
+
+    rule = make_rule()
+    for key, days in (("old", 91), ("recent", 89)):
+        AlertFiring.objects.create(
+            workspace=owner.workspace, rule=rule, key=key, recipient="slack", account=acme, status="sent",
+            at=timezone.now() - datetime.timedelta(days=days),
+        )
+    enqueue("alerts.purge_firings")
+    run_jobs()
+    assert list(AlertFiring.objects.values_list("key", flat=True)) == ["recent"]
