@@ -191,6 +191,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tend@localhost")
 # Django's own mail (none of Tend's code calls it) lands beside the outbox's files.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = DATA_DIR / "mail" / "django"
+# Where members reach Tend (https://tend.example.com): links in alert emails start with it;
+# unset, they are paths.
+TEND_BASE_URL = os.environ.get("TEND_BASE_URL", "").rstrip("/")
 
 # --- API limits ------------------------------------------------------------------------------
 # Request bodies: bulk upserts of 10,000+ objects are a few MB; beyond this answer 413.

@@ -104,7 +104,7 @@ def _title(rule, account) -> str:
 
 
 def _email_text(rule, account, occurrence, path) -> str:
-    base = getattr(settings, "TEND_BASE_URL", "").rstrip("/")
+    base = settings.TEND_BASE_URL
     return (
         f"{_title(rule, account)}\n\n"
         f"What happened: {occurrence.cause}.\n\n"

@@ -11,7 +11,8 @@ from tend.outbox.tests.conftest import run_jobs
 pytestmark = pytest.mark.django_db
 
 
-def test_an_alert_email_arrives_at_the_smtp_server_once(owner, practitioner, acme, make_rule, smtp_server):
+def test_an_alert_email_arrives_at_the_smtp_server_once(owner, practitioner, acme, make_rule, smtp_server, settings):
+    settings.TEND_BASE_URL = "https://tend.example.com"
     follow(practitioner.member, account=acme)
     make_rule(email=True, in_app=False)
     score_workspace(owner.workspace)
@@ -21,7 +22,7 @@ def test_an_alert_email_arrives_at_the_smtp_server_once(owner, practitioner, acm
     got = smtp_server.received[0]
     assert got["rcpt_tos"] == [practitioner.member.user.email]
     assert got["message"]["Subject"] == "Health turned Poor: Acme Corp"
-    assert f"/accounts/{acme.pk}/" in got["message"].get_body(("plain",)).get_content()
+    assert f"https://tend.example.com/accounts/{acme.pk}/" in got["message"].get_body(("plain",)).get_content()
     # Read again: the outbox key holds it to one message.
     from tend.alerts.models import AlertFiring, AlertRule
 
