@@ -11,6 +11,7 @@ from tend.lib.errors import InvalidInput
 from tend.lib.outgoing import allow_list_from_settings, check_slack_url, check_url
 from tend.lib.outgoing.targets import Refused, parse_url
 from tend.segments.models import Segment
+from tend.segments.queries import visible_segments
 from tend.workspaces.access import ADMIN
 from tend.workspaces.models import Member
 
@@ -94,6 +95,10 @@ def clean_rule(actor, data: dict, rule: AlertRule | None = None) -> dict:
         clean["trigger_config"] = kinds.clean_trigger(
             trigger.get("kind"), trigger.get("config"), workspace
         )
+        segment_id = clean["trigger_config"].get("segment_id")
+        if segment_id and not visible_segments(actor).filter(pk=segment_id).exists():
+            # Another member's private segment: its changes are not the actor's to watch.
+            raise InvalidInput("trigger.config.segment_id", f"no segment with id {segment_id}")
     if "roles" in data:
         roles = _ids(data["roles"], "roles")
         known = set(

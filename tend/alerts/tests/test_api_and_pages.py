@@ -182,3 +182,11 @@ def test_following_and_rule_lists_cost_a_fixed_number_of_queries(owner, make_rul
         assert len(api.get("/api/v1/follows").json()["items"]) == 13
     with django_assert_max_num_queries(5):
         assert len(api.get("/api/v1/alert-rules").json()["items"]) == 12
+
+
+def test_a_rule_cannot_watch_another_members_private_segment(owner, practitioner):
+    private = create_segment(practitioner.actor, {"name": "Practitioner's own", "condition": {"all": []}})
+    rule = {**RULE, "trigger": {"kind": "segment_entered", "config": {"segment_id": private.pk}}}
+    response = owner.api.post("/api/v1/alert-rules", rule, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "trigger.config.segment_id"
