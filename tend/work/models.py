@@ -255,8 +255,8 @@ class Touchpoint(models.Model):
 
 
 class TouchpointMention(models.Model):
-    """A member ``@mentioned`` in a touchpoint. Kept so notifications can be delivered from
-    it: ``notified_at`` is stamped by whatever delivers them (not yet built)."""
+    """A member ``@mentioned`` in a touchpoint; ``notified_at`` is when they were notified
+    in the app (never for the touchpoint's own author)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="mentions")

@@ -16,10 +16,12 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tend.accounts.models import Account, Contact
 from tend.lib.errors import InvalidInput
+from tend.notifications.actions import notify
 from tend.work.actions.tasks import KEY_MAX, SOURCE_MAX, create_task
 from tend.work.models import (
     Sentiment,
@@ -221,16 +223,41 @@ def mentioned_members(workspace, text: str) -> list[Member]:
 
 def _record_mentions(touchpoint: Touchpoint) -> None:
     """Mentions as the body has them now: new ones added, removed ones dropped (an edit does
-    not mention anyone twice)."""
-    wanted = {m.pk for m in mentioned_members(touchpoint.workspace, touchpoint.body)}
+    not mention anyone twice). Each new mention notifies its member in the same transaction,
+    unless they wrote the touchpoint themselves."""
+    wanted = {m.pk: m for m in mentioned_members(touchpoint.workspace, touchpoint.body)}
     have = set(touchpoint.mentions.values_list("member_id", flat=True))
     touchpoint.mentions.exclude(member_id__in=wanted).delete()
-    TouchpointMention.objects.bulk_create(
+    new = TouchpointMention.objects.bulk_create(
         [
             TouchpointMention(workspace=touchpoint.workspace, touchpoint=touchpoint, member_id=pk)
-            for pk in sorted(wanted - have)
+            for pk in sorted(set(wanted) - have)
         ]
     )
+    _notify_mentioned(touchpoint, [wanted[m.member_id] for m in new])
+
+
+def _notify_mentioned(touchpoint: Touchpoint, members: list[Member]) -> None:
+    author = touchpoint.author.name if touchpoint.author else (touchpoint.author_label or "Tend")
+    account = touchpoint.account
+    told = []
+    for member in members:
+        if member.pk == touchpoint.author_id:
+            continue
+        notify(
+            member,
+            kind="mention",
+            title=f"{author} mentioned you on {account.name}: {touchpoint.subject}",
+            key=f"mention:{touchpoint.pk}:{member.pk}",
+            account=account,
+            url=reverse("touchpoints:detail", args=[touchpoint.pk]),
+            cause="mentioned in a touchpoint",
+        )
+        told.append(member.pk)
+    if told:
+        TouchpointMention.objects.filter(touchpoint=touchpoint, member_id__in=told).update(
+            notified_at=timezone.now()
+        )
 
 
 # --- rights ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tend.accounts.models import Contact
 from tend.lib.errors import InvalidInput
+from tend.notifications.models import Notification
 from tend.test import make_member
 from tend.work import actions
 from tend.work.markdown import render_markdown
@@ -128,6 +129,15 @@ def test_mentions_are_recorded_for_members_of_the_same_workspace_only(
     )
     assert mentioned == {"ana@acme.test", "owner@acme.test"}
     assert all(m.workspace_id == workspace.pk for m in TouchpointMention.objects.all())
+    # Only Ana is told: the owner wrote it, the others are not members here.
+    told = Notification.objects.all()
+    assert [(n.member.user.email, n.kind, n.account_id) for n in told] == [
+        ("ana@acme.test", "mention", acme.pk)
+    ]
+    assert told[0].url == f"/touchpoints/{touchpoint.pk}/"
+    assert told[0].title.endswith(f"mentioned you on {acme.name}: Renewal risk")
+    notified = dict(touchpoint.mentions.values_list("member__user__email", "notified_at"))
+    assert notified["ana@acme.test"] is not None and notified["owner@acme.test"] is None
 
 
 def test_an_edit_records_new_mentions_once_and_drops_removed_ones(owner, acme, ana):
@@ -141,6 +151,8 @@ def test_an_edit_records_new_mentions_once_and_drops_removed_ones(owner, acme, a
     assert list(touchpoint.mentions.values_list("member__user__email", flat=True)) == [
         "owner@acme.test"
     ]
+    actions.update_touchpoint(owner.actor, touchpoint, {"body": "@ana again"})
+    assert Notification.objects.filter(member=ana).count() == 1, "one notification per touchpoint"
 
 
 def test_markdown_with_script_renders_inert():
