@@ -209,10 +209,12 @@ class StageChange(models.Model):
 
 
 class AttributeChange(models.Model):
-    """One attribute of an existing account changed value: what plays' "attribute changed"
-    trigger reads (rows after the last id seen) and the timeline shows. Written by the
-    account save path and by bulk upserts for each changed key; creating an account is not
-    a change (as for ``StatusChange``)."""
+    """One attribute of an account changed value: what plays' "attribute changed" trigger
+    reads (rows after the last id seen) and the timeline shows. Written by the account save
+    path and by bulk upserts for each changed key. Creating an account writes one row per
+    attribute it is created with, from None (``from_value`` null): an "attribute changed to
+    enterprise" play fires for an account created on that plan, as a user expects (unlike
+    ``StatusChange``, where a first status has no date we could know)."""
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"

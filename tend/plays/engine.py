@@ -19,11 +19,12 @@ nothing twice.
 
 import datetime
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -50,7 +51,14 @@ log = logging.getLogger("tend.plays")
 
 ADVANCE_JOB = "plays.advance_due"
 BATCH = 1000
+CLAIM_BATCH = 100
+GROUP_STEPS = 200
+GROUP_SECONDS = 0.25
+ACTIVE_RECHECK_SECONDS = 1.0
 MAX_STEP_ATTEMPTS = 5
+# A step with its own retry schedule (outgoing HTTP: 8 attempts over ~27 h) gives up itself;
+# this only bounds a schedule that never ends (re-runs after kills count as attempts too).
+OWN_SCHEDULE_MAX_ATTEMPTS = 50
 LEASE = datetime.timedelta(minutes=5)
 RETRY_BASE_SECONDS = 60
 
@@ -241,46 +249,155 @@ def _start_chunk(play, chunk, now, first, catalog, counts) -> None:
 # --- Advancing runs ----------------------------------------------------------------------
 
 
-def claim_due(
-    play_ids: Iterable[int] | None, worker: str, now: datetime.datetime, workspace_id: int
-) -> PlayRun | None:
-    """Claim one due run of an active play of the workspace, or None."""
-    due = PlayRun.objects.filter(
+def _due_runs(workspace_id: int, now: datetime.datetime):
+    return PlayRun.objects.filter(
         workspace_id=workspace_id,
         status__in=OPEN_RUN_STATUSES,
         next_due_at__lte=now,
         play__status=PlayStatus.ACTIVE,
     ).filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-    for pk in due.order_by("next_due_at", "id").values_list("pk", flat=True)[:8]:
-        taken = due.filter(pk=pk).update(
+
+
+def claim_batch(
+    worker: str, now: datetime.datetime, workspace_id: int, limit: int = CLAIM_BATCH
+) -> list[PlayRun]:
+    """Claim up to ``limit`` due runs of active plays of the workspace, oldest due first.
+
+    One ``UPDATE`` sets the lease on all of them, repeating the claimability test in its
+    ``WHERE`` clause, so a run another worker took in between is simply not ours. On
+    PostgreSQL the candidates are locked first with ``FOR UPDATE SKIP LOCKED``: workers pass
+    each other instead of waiting on (or deadlocking over) the same rows.
+    """
+    due = _due_runs(workspace_id, now)
+    ordered = due.order_by("next_due_at", "id").values_list("pk", flat=True)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ordered = ordered.select_for_update(skip_locked=True, of=("self",))
+        ids = list(ordered[:limit])
+        if not ids:
+            return []
+        due.filter(pk__in=ids).update(
             locked_by=worker, locked_until=now + LEASE, status=RunStatus.RUNNING
         )
-        if taken:
-            return PlayRun.objects.select_related(
-                "play", "account", "account__workspace", "account__stage"
-            ).get(pk=pk)
-    return None
+    return list(
+        PlayRun.objects.filter(pk__in=ids, locked_by=worker)
+        .select_related("play__workspace", "account__workspace", "account__stage")
+        .order_by("next_due_at", "id")
+    )
+
+
+def claim_due(
+    play_ids: Iterable[int] | None, worker: str, now: datetime.datetime, workspace_id: int
+) -> PlayRun | None:
+    """Claim one due run of an active play of the workspace, or None."""
+    runs = claim_batch(worker, now, workspace_id, limit=1)
+    return runs[0] if runs else None
+
+
+class _Group:
+    """One open transaction holding the steps that only write to this database (step kinds
+    with ``local = True``: a task, a queued email, a tag…) of several runs, each step with
+    its log row and the run's move. Committing a few hundred steps at once instead of each
+    on its own is what makes a mass entry fast (SQLite syncs the disk on every commit); and
+    since a step's effect and its log row commit together, a killed worker leaves neither.
+    The group commits after ``GROUP_STEPS`` steps or ``GROUP_SECONDS`` (SQLite has one
+    writer at a time), and before any step that talks to the outside world, so no
+    transaction is held open over the network."""
+
+    def __init__(self):
+        self._atomic = None
+        self._opened = 0.0
+        self._steps = 0
+
+    def enter(self) -> None:
+        if self._atomic is None:
+            self._atomic = transaction.atomic()
+            self._atomic.__enter__()
+            self._opened = time.monotonic()
+            self._steps = 0
+
+    def commit(self) -> None:
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(None, None, None)
+
+    def rollback(self, exc: BaseException) -> None:
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+
+    def tick(self) -> None:
+        self._steps += 1
+        if self._steps >= GROUP_STEPS or time.monotonic() - self._opened > GROUP_SECONDS:
+            self.commit()
+
+
+class _Pass:
+    """What one worker's pass over a workspace's due runs reads once: each play's steps, the
+    condition catalog, and whether a play is still active (checked again after a second)."""
+
+    def __init__(self):
+        self.steps_of: dict[int, dict] = {}
+        self.catalog = None
+        self.active_at: dict[int, float] = {}
+        self.group = _Group()
+        self.actors: dict[int, object] = {}
+
+    def actor(self, play: Play):
+        if play.workspace_id not in self.actors:
+            self.actors[play.workspace_id] = system_actor(play.workspace)
+        return self.actors[play.workspace_id]
+
+    def steps(self, play_id: int) -> dict:
+        if play_id not in self.steps_of:
+            self.steps_of[play_id] = {
+                s.position: s for s in PlayStep.objects.filter(play_id=play_id)
+            }
+        return self.steps_of[play_id]
+
+    def still_active(self, play_id: int) -> bool:
+        checked = self.active_at.get(play_id)
+        if checked is not None and time.monotonic() - checked < ACTIVE_RECHECK_SECONDS:
+            return True
+        active = Play.objects.filter(pk=play_id, status=PlayStatus.ACTIVE).exists()
+        if active:
+            self.active_at[play_id] = time.monotonic()
+        return active
 
 
 def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
-    """Advance the workspace's due runs until none is due or the budget is spent; return how
-    many runs were advanced. Asks for another pass when it stopped on the budget."""
+    """Advance the workspace's due runs, a claimed batch at a time, until none is due or the
+    budget is spent; return how many runs were advanced.
+
+    Stopping on the budget, it releases the runs of the batch it did not reach and asks for
+    another pass due at this pass's start: the continuation keeps its place in the queue
+    ahead of the jobs this pass made (each queued email's delivery), which run after it.
+    """
     worker = f"advance:{uuid.uuid4().hex[:8]}"
     started = timezone.now()
+    clock = time.monotonic()
     advanced = 0
-    steps_of: dict[int, dict] = {}  # play id → {position: step}, read once per pass
-    while True:
-        now = timezone.now()
-        if (now - started).total_seconds() > budget_seconds:
-            request_advance(workspace_id)
-            break
-        run = claim_due(None, worker, now, workspace_id)
-        if run is None:
-            break
-        if run.play_id not in steps_of:
-            steps_of[run.play_id] = {s.position: s for s in PlayStep.objects.filter(play_id=run.play_id)}
-        advance(run, worker, steps_of[run.play_id])
-        advanced += 1
+    state = _Pass()
+    try:
+        while True:
+            runs = claim_batch(worker, timezone.now(), workspace_id)
+            if not runs:
+                break
+            for i, run in enumerate(runs):
+                if time.monotonic() - clock > budget_seconds:
+                    state.group.commit()
+                    PlayRun.objects.filter(
+                        pk__in=[r.pk for r in runs[i:]], locked_by=worker
+                    ).update(locked_by="", locked_until=None)
+                    request_advance(workspace_id, due_at=started)
+                    return advanced
+                advance(run, worker, state.steps(run.play_id), state)
+                advanced += 1
+            state.group.commit()
+    except BaseException as exc:
+        state.group.rollback(exc)
+        raise
+    state.group.commit()
     return advanced
 
 
@@ -288,38 +405,61 @@ def _owned(run: PlayRun, worker: str):
     return PlayRun.objects.filter(pk=run.pk, locked_by=worker, status__in=OPEN_RUN_STATUSES)
 
 
-def advance(run: PlayRun, worker: str, steps_by_position: dict | None = None) -> None:
+def advance(
+    run: PlayRun, worker: str, steps_by_position: dict | None = None, state: "_Pass | None" = None
+) -> None:
     """Run the claimed run's steps until it waits, fails, ends, or its play stops."""
     play = run.play
     if steps_by_position is None:
         steps_by_position = {s.position: s for s in PlayStep.objects.filter(play=play)}
-    actor = system_actor(play.workspace)
-    catalog_box = {"catalog": None}
+    own_state = state is None
+    state = state or _Pass()
+    actor = state.actor(play)
+    # The claim read the account; a step that may change it makes the next step read it again.
+    account = run.account if "account" in run._state.fields_cache else None
     first = True
-    while True:
-        # The claim checked the play was active; later steps check again (paused mid-run).
-        if not first and not Play.objects.filter(pk=play.pk, status=PlayStatus.ACTIVE).exists():
-            # Paused mid-run: leave it due; resuming picks it up where it stopped.
-            _owned(run, worker).update(locked_by="", locked_until=None)
-            return
-        step = steps_by_position.get(run.current_position)
-        if step is None:
-            _finish(run, worker, RunStatus.DONE, "")
-            return
-        first = False
-        result, attempt, started = _run_step(run, step, actor, catalog_box)
-        if not _record(run, step, worker, result, attempt, started, steps_by_position):
-            return
+    try:
+        while True:
+            # The claim checked the play was active; later steps check again (paused mid-run).
+            if not first and not state.still_active(play.pk):
+                # Paused mid-run: leave it due; resuming picks it up where it stopped.
+                _owned(run, worker).update(locked_by="", locked_until=None)
+                return
+            step = steps_by_position.get(run.current_position)
+            if step is None:
+                _finish(run, worker, RunStatus.DONE, "")
+                return
+            first = False
+            try:
+                kind = steps.get(step.kind)
+            except LookupError:
+                kind = None  # _run_step records the failure
+            if getattr(kind, "local", False):
+                state.group.enter()
+            else:
+                state.group.commit()
+            result, attempt, started = _run_step(run, step, actor, state, account)
+            if kind is None or getattr(kind, "changes_account", True):
+                account = None
+            if not _record(run, step, worker, result, attempt, started, steps_by_position):
+                return
+            state.group.tick()
+    finally:
+        if own_state:
+            state.group.commit()
 
 
-def _run_step(run: PlayRun, step: PlayStep, actor, catalog_box):
+def _run_step(run: PlayRun, step: PlayStep, actor, state: _Pass, account: Account | None = None):
     attempt = run.step_attempts + 1
     started = timezone.now()
     try:
         kind = steps.get(step.kind)
         config = steps.parse_config(kind, step.config, "config")
-        account = Account.objects.select_related("stage", "workspace").get(pk=run.account_id)
-        base = account_context(account, started, catalog_box["catalog"])
+        if account is None:
+            account = Account.objects.select_related("stage", "workspace").get(pk=run.account_id)
+        if state.catalog is None:
+            state.catalog = account_catalog(account.workspace)
+        base = account_context(account, started, state.catalog)
         ctx = StepContext(
             account=account,
             now=base.now,
@@ -332,8 +472,15 @@ def _run_step(run: PlayRun, step: PlayStep, actor, catalog_box):
             attempt=attempt,
             entered_at=run.step_entered_at,
             actor=actor,
+            catalog=state.catalog,
         )
-        result = kind.run(ctx)
+        if connection.in_atomic_block:
+            # In a group (a local step): a savepoint, so a step that fails half-way leaves
+            # nothing behind and the group's other steps stand.
+            with transaction.atomic():
+                result = kind.run(ctx)
+        else:
+            result = kind.run(ctx)
     except Account.DoesNotExist:
         result = Fail("the account was deleted")
     except (LookupError, ValueError) as exc:
@@ -380,7 +527,8 @@ def _record(run, step, worker, result, attempt, started, steps_by_position) -> b
                 status=RunStatus.WAITING, next_due_at=result.until, step_entered_at=result.until
             )
     if isinstance(result, Retry):
-        if attempt >= MAX_STEP_ATTEMPTS:
+        limit = OWN_SCHEDULE_MAX_ATTEMPTS if result.own_schedule else MAX_STEP_ATTEMPTS
+        if attempt >= limit:
             result = Fail(f"gave up after {attempt} attempts: {result.reason}")
         else:
             due = result.at or now + datetime.timedelta(

@@ -298,7 +298,9 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
     account.save()
     if stage_given and not is_new:
         announce(account.workspace_id)
-    if not is_new and "attributes" in clean:
+    if "attributes" in clean:
+        # A new account's initial values are changes from nothing: an "attribute changed"
+        # play (plan → enterprise) fires for an account created on that plan.
         announce(account.workspace_id)
         AttributeChange.objects.bulk_create(
             attribute_changes(

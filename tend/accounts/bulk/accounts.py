@@ -414,6 +414,8 @@ class _Upsert:
                 plan.sets = UPDATE_FIELDS
                 if plan.stage_id:
                     stage_moves.append((plan, None))
+                if plan.attributes:  # each initial value is a change from nothing
+                    attribute_moves.append((plan, {}))
                 writes.append(plan)
                 continue
             ids[index] = row[1]
@@ -544,8 +546,9 @@ class _Upsert:
         )
 
     def _write_attribute_changes(self, moves: list[tuple[Plan, dict]]) -> None:
-        """One ``AttributeChange`` per changed key of existing accounts, in one insert: the
-        diff is already in hand, so this costs a row per actual change and nothing else."""
+        """One ``AttributeChange`` per changed key of existing accounts, and per initial value
+        of new ones (from None), in one insert: the diff is already in hand, so this costs a
+        row per actual change and nothing else."""
         rows = []
         member = self.actor.member
         for plan, before in moves:

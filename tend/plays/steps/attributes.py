@@ -22,6 +22,7 @@ class SetAttribute(StepKind):
     kind = "set_attribute"
     label = "Set an attribute"
     Config = SetAttributeConfig
+    local = True
 
     def check(self, config, workspace) -> None:
         definition = attribute_definitions(workspace).get(config.key)

@@ -10,6 +10,9 @@ A kind declares:
   exist), raising ``InvalidInput(field, message)`` with the field inside the config;
 * ``describe(config, ctx)`` — the dry run: what it WOULD do for this account, as
   ``{"summary": sentence, …details}``, writing nothing;
+* ``local`` — True when ``run`` writes only to this database (the engine then commits it
+  together with its log row, in a transaction shared with other runs' steps), and
+  ``changes_account`` — False when it never changes the account's own fields;
 * ``run(ctx)`` — do it, and return one of :class:`Done`, :class:`Retry`, :class:`Fail`,
   :class:`Wait`, :class:`Branch`. ``ctx.key`` is stable per (run, step): a kind that talks
   to the outside world passes it on (a task's or an email's idempotency key) so that an
@@ -37,10 +40,15 @@ class Done:
 
 @dataclass(frozen=True)
 class Retry:
-    """A transient failure: the step runs again at ``at`` (default: the engine's backoff)."""
+    """A transient failure: the step runs again at ``at`` (default: the engine's backoff).
+
+    ``own_schedule``: the step follows a retry schedule of its own and returns ``Fail``
+    when that schedule is spent (outgoing HTTP's 8 attempts over about 27 hours), so the
+    engine does not stop it after its own ``MAX_STEP_ATTEMPTS``."""
 
     reason: str
     at: datetime.datetime | None = None
+    own_schedule: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,12 +101,20 @@ class StepContext(AccountContext):
     attempt: int = 1
     entered_at: datetime.datetime | None = None
     actor: Any = None
+    # The workspace's condition catalog, built once per worker pass (None: build it).
+    catalog: Any = None
 
 
 class StepKind:
     kind: ClassVar[str]
     label: ClassVar[str]
     Config: ClassVar[type[StepConfig]] = StepConfig
+    # True when ``run`` only writes to this database (no HTTP, no SMTP): the engine then runs
+    # it inside a transaction shared with other runs' steps, committed with its log row.
+    local: ClassVar[bool] = False
+    # False when ``run`` never changes the account's own fields, so the next step may reuse
+    # the account already read.
+    changes_account: ClassVar[bool] = True
 
     def check(self, config: StepConfig, workspace) -> None:
         """Workspace-dependent checks; raise ``InvalidInput`` naming the config field."""

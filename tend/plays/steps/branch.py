@@ -35,6 +35,8 @@ class BranchStep(StepKind):
     kind = "branch"
     label = "Branch on a condition"
     Config = BranchConfig
+    local = True
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         try:

@@ -147,6 +147,8 @@ class SendEmail(StepKind):
     kind = "send_email"
     label = "Send an email"
     Config = SendEmailConfig
+    local = True
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         for i, key in enumerate(config.to_roles):

@@ -18,12 +18,13 @@ from tend.plays.delivery_models import DeliveryStatus, StepDelivery
 from tend.plays.steps.base import Done, Fail, Retry
 
 HEALTH_KEYS = ("health.rank", "health.score")
+DATA_KEPT_SECONDS = 60
 
 
-def _health(account: Account, now: datetime.datetime) -> dict:
+def _health(account: Account, now: datetime.datetime, catalog=None) -> dict:
     """The account's health rank and score when the workspace scores health, read through the
     condition catalog (one or two queries), else both None."""
-    catalog = account_catalog(account.workspace)
+    catalog = catalog or account_catalog(account.workspace)
     names = set(catalog)
     keys = [key for key in HEALTH_KEYS if key in names]
     if not keys:
@@ -43,8 +44,22 @@ def _plain(value):
     return value
 
 
-def account_data(account: Account, now: datetime.datetime) -> dict:
-    """The account as plain data: what templates and webhook payloads see."""
+def account_data(account: Account, now: datetime.datetime, catalog=None) -> dict:
+    """The account as plain data: what templates and webhook payloads see. ``catalog``: the
+    workspace's condition catalog when the caller has it (the engine builds one per pass).
+
+    Kept on the account instance for a minute: a run's steps share the instance (the engine
+    reads the account again after a step that may change it), so a task and an email in a
+    row read the assignments and health once."""
+    cached = getattr(account, "_plays_data", None)
+    if cached is not None and abs((cached[0] - now).total_seconds()) < DATA_KEPT_SECONDS:
+        return cached[1]
+    data = _account_data(account, now, catalog)
+    account._plays_data = (now, data)
+    return data
+
+
+def _account_data(account: Account, now: datetime.datetime, catalog) -> dict:
     assignments = {
         a.role.key: {"name": a.member.name, "email": a.member.user.email}
         for a in Assignment.objects.filter(account=account).select_related("role", "member__user")
@@ -56,7 +71,7 @@ def account_data(account: Account, now: datetime.datetime) -> dict:
         "status": account.status,
         "stage": account.stage.name if account.stage_id else None,
         "attributes": _plain(account.attributes or {}),
-        "health": _plain(_health(account, now)),
+        "health": _plain(_health(account, now, catalog)),
         "assignments": assignments,
     }
 
@@ -74,7 +89,7 @@ def template_context(ctx) -> dict:
     """``{"account": …, "play": …, "run": …, "workspace": …}`` for a step's templates; a dry
     run (no play or run yet) gets ``play`` and ``run`` as None."""
     return {
-        "account": account_data(ctx.account, ctx.now),
+        "account": account_data(ctx.account, ctx.now, getattr(ctx, "catalog", None)),
         **play_data(getattr(ctx, "play", None), getattr(ctx, "run", None)),
         "workspace": {"name": ctx.workspace.name},
     }
@@ -117,7 +132,7 @@ def http_result(result, attempt: int, what: str, detail: dict) -> Done | Retry |
         wait = retry_delay(attempt, retry_after=result.retry_after)
         if wait is None:
             return Fail(f"gave up after {attempt} attempts: {result.reason}")
-        return Retry(result.reason, at=timezone.now() + wait)
+        return Retry(result.reason, at=timezone.now() + wait, own_schedule=True)
     if result.outcome is Outcome.GONE:
         return Fail(f"the receiver says this URL is gone; update the step: {result.reason}")
     return Fail(result.reason)

@@ -20,6 +20,7 @@ def _segment(workspace, pk) -> Segment | None:
 
 class _Membership(StepKind):
     Config = SegmentStepConfig
+    local = True
     adding: bool
 
     def check(self, config, workspace) -> None:

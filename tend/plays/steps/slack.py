@@ -76,6 +76,7 @@ class PostSlack(StepKind):
     kind = "post_slack"
     label = "Post to Slack"
     Config = PostSlackConfig
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         refusal = check_slack_url(config.url)

@@ -18,6 +18,7 @@ class SetStage(StepKind):
     kind = "set_stage"
     label = "Set the journey stage"
     Config = SetStageConfig
+    local = True
 
     def check(self, config, workspace) -> None:
         if (

@@ -22,6 +22,7 @@ class AddTag(StepKind):
     kind = "add_tag"
     label = "Add a tag"
     Config = TagConfig
+    local = True
 
     def describe(self, config, ctx) -> dict:
         if _has(ctx.account, config.tag):
@@ -46,6 +47,7 @@ class RemoveTag(StepKind):
     kind = "remove_tag"
     label = "Remove a tag"
     Config = TagConfig
+    local = True
 
     def describe(self, config, ctx) -> dict:
         if not _has(ctx.account, config.tag):

@@ -6,7 +6,7 @@ robin among a team's active members.
 The task's key is the step run's key, so a re-run hands back the task it already made
 (``create_account_task`` returns the first task for a key). Round robin counts the tasks
 this step of this play has made so far and takes the next member in the team (ordered by
-id); a re-run never reaches the count, because its task already exists under the key.
+id); a re-run may pick another member, but the key hands back the task already made.
 """
 
 import datetime
@@ -122,11 +122,20 @@ def _rendered(config: CreateTaskConfig, ctx) -> tuple[str, str]:
     return title, description
 
 
+def _already(task: Task) -> Done:
+    return Done(
+        f"Task {task.title!r} was already created (task {task.pk}).",
+        {"task_id": task.pk, "created": False},
+    )
+
+
 @register
 class CreateTask(StepKind):
     kind = "create_task"
     label = "Create a task"
     Config = CreateTaskConfig
+    local = True
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         if config.assignee_role:
@@ -167,19 +176,19 @@ class CreateTask(StepKind):
 
     def run(self, ctx):
         config = ctx.config
-        existing = Task.objects.filter(workspace=ctx.workspace, key=ctx.key).first()
-        if existing is not None:
-            return Done(
-                f"Task {existing.title!r} was already created (task {existing.pk}).",
-                {"task_id": existing.pk, "created": False},
-            )
+
+        def failed(result: Fail):
+            # A re-run whose first run made the task reports it, whatever changed since.
+            existing = Task.objects.filter(workspace=ctx.workspace, key=ctx.key).first()
+            return _already(existing) if existing is not None else result
+
         try:
             title, description = _rendered(config, ctx)
         except TemplateError as exc:
-            return template_failure(exc)
+            return failed(template_failure(exc))
         member, how = assignee_for(config, ctx)
         if member is None:
-            return Fail(f"no assignee: {how}")
+            return failed(Fail(f"no assignee: {how}"))
         due = self._due(config, ctx)
         try:
             task, created = create_account_task(
@@ -195,7 +204,9 @@ class CreateTask(StepKind):
                 key=ctx.key,
             )
         except InvalidInput as exc:
-            return Fail(f"the task could not be created: {exc}")
+            return failed(Fail(f"the task could not be created: {exc}"))
+        if not created:  # a re-run: the key handed back the task the first run made
+            return _already(task)
         return Done(
             f"Created task {task.title!r} for {task.assignee.name if task.assignee else 'nobody'} "
             f"({how}), due {task.due_date:%Y-%m-%d}.",

@@ -53,6 +53,8 @@ class WaitStep(StepKind):
     kind = "wait"
     label = "Wait"
     Config = WaitConfig
+    local = True
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         if config.until_attribute is not None:

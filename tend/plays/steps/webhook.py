@@ -45,7 +45,7 @@ def payload(ctx, now) -> dict:
         "type": EVENT_TYPE,
         "timestamp": now.isoformat(),
         "data": {
-            "account": account_data(ctx.account, ctx.now),
+            "account": account_data(ctx.account, ctx.now, getattr(ctx, "catalog", None)),
             **play_data(getattr(ctx, "play", None), getattr(ctx, "run", None)),
             "step": {"position": getattr(ctx, "position", None)},
             "workspace": {"id": ctx.workspace.pk, "name": ctx.workspace.name},
@@ -59,6 +59,7 @@ class CallWebhook(StepKind):
     label = "Call a webhook"
     Config = CallWebhookConfig
     secret_fields = ("secret",)
+    changes_account = False
 
     def check(self, config, workspace) -> None:
         refusal = check_url(config.url)

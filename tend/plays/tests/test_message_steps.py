@@ -273,6 +273,34 @@ def test_webhook_retry_follows_retry_after_with_the_same_bytes_then_delivers(
     verify(secret, second.headers, second.body)
 
 
+def test_webhook_retries_follow_the_outgoing_schedule_past_the_engines_five_attempts(
+    owner, book, static_segment, loopback
+):
+    """The engine stops its own retries after 5 attempts (about 2½ h on the outgoing
+    schedule); a webhook step follows the outgoing library's 8 attempts over about 27 h."""
+    from tend.lib.outgoing import MAX_ATTEMPTS, RETRY_DELAYS
+    from tend.plays.engine import MAX_STEP_ATTEMPTS
+
+    with HttpServer(lambda request: Reply(503, b"down")) as server:
+        step = {"kind": "call_webhook", "config": {"url": server.url("/hook")}}
+        _, run = run_play(owner, static_segment, book["acme"], [step])
+        waits = []
+        for _ in range(MAX_ATTEMPTS - 1):
+            assert run.status == RunStatus.WAITING
+            waits.append(run.next_due_at - timezone.now())
+            PlayRun.objects.filter(pk=run.pk).update(next_due_at=timezone.now())
+            tick(owner.workspace)
+            run.refresh_from_db()
+    assert MAX_ATTEMPTS > MAX_STEP_ATTEMPTS
+    assert len(server.requests) == MAX_ATTEMPTS
+    # Each wait is the schedule's (plus at most a quarter of jitter): 5 s … 10 h.
+    for wait, base in zip(waits, RETRY_DELAYS, strict=True):
+        assert base * 0.99 <= wait <= base * 1.26
+    assert run.status == RunStatus.FAILED
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in run.reason
+    assert StepDelivery.objects.get().status == "failed"
+
+
 @pytest.mark.parametrize(
     "reply,reason",
     [(Reply(404, b"no"), "404"), (Reply(410, b"gone"), "gone")],

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from tend.accounts.actions.accounts import update_account
+from tend.accounts.actions.accounts import create_account, update_account
 from tend.accounts.actions.definitions.stages import create_stage
 from tend.accounts.models import AttributeChange
 from tend.health.models import HealthChange
@@ -65,7 +65,7 @@ def test_attribute_changed_records_rows_and_triggers_on_the_wanted_value(owner, 
     )
     update_account(owner.actor, book["acme"], {"attributes": {"plan": "pro"}})
     update_account(owner.actor, book["initech"], {"attributes": {"plan": "free"}})
-    change = AttributeChange.objects.filter(account=book["acme"]).get()
+    change = AttributeChange.objects.filter(account=book["acme"]).order_by("-id").first()
     assert (change.key, change.from_value, change.to_value, change.changed_by_id) == (
         "plan",
         "enterprise",
@@ -80,8 +80,42 @@ def test_bulk_upserts_record_attribute_changes_too(owner, book):
     from tend.accounts.bulk.accounts import upsert_accounts
 
     upsert_accounts(owner.actor, [{"external_id": "globex", "attributes": {"plan": "enterprise"}}])
-    change = AttributeChange.objects.get(account=book["globex"])
+    change = AttributeChange.objects.filter(account=book["globex"]).order_by("-id").first()
     assert (change.from_value, change.to_value) == ("pro", "enterprise")
+
+
+def test_creating_an_account_is_a_change_from_nothing_for_each_initial_value(owner, book):
+    """A play on "plan changed to enterprise" fires for an account created on that plan, by
+    hand or by a bulk upsert; a later sync that changes nothing starts nothing."""
+    from tend.accounts.bulk.accounts import upsert_accounts
+
+    play = active(
+        owner, {"kind": "attribute_changed", "config": {"key": "plan", "to_value": "enterprise"}}
+    )
+    made = create_account(
+        owner.actor,
+        {"external_id": "hooli", "name": "Hooli", "attributes": {"plan": "enterprise"}},
+    )
+    upsert_accounts(
+        owner.actor,
+        [
+            {"external_id": "umbrella", "name": "Umbrella", "attributes": {"plan": "enterprise", "note": "x"}},
+            {"external_id": "wayne", "name": "Wayne", "attributes": {"plan": "free"}},
+            {"external_id": "stark", "name": "Stark"},
+        ],
+    )
+    first = AttributeChange.objects.get(account=made)
+    assert (first.key, first.from_value, first.to_value) == ("plan", None, "enterprise")
+    bulk = sorted(
+        AttributeChange.objects.filter(account__external_id__in=["umbrella", "wayne", "stark"])
+        .values_list("account__external_id", "key", "to_value")
+    )
+    assert bulk == [("umbrella", "note", "x"), ("umbrella", "plan", "enterprise"), ("wayne", "plan", "free")]
+    tick(owner.workspace)
+    assert sorted(runs(play)) == ["hooli", "umbrella"]
+    upsert_accounts(owner.actor, [{"external_id": "umbrella", "attributes": {"plan": "enterprise"}}])
+    tick(owner.workspace)
+    assert sorted(runs(play)) == ["hooli", "umbrella"]
 
 
 def test_event_received_with_property_conditions(owner, book):
