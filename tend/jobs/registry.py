@@ -121,3 +121,38 @@ def enqueue(
                 existing.due_at = fields["due_at"]
             return existing
     raise IntegrityError(f"could not enqueue {kind!r} with unique_key {unique_key!r}")
+
+
+def enqueue_many(
+    kind: str,
+    items: list[tuple[dict, str | None]],
+    *,
+    workspace_id: int | None = None,
+    due_at: datetime | None = None,
+) -> int:
+    """Queue many jobs of one kind in one insert: ``items`` are ``(payload, unique_key)``.
+    A key already carried by a queued job is skipped (that job will do the work), as
+    :func:`enqueue` would hand it back. Returns how many rows were inserted."""
+    if not items:
+        return 0
+    job_type = get_job_type(kind)
+    now = timezone.now()
+    keys = [key for _payload, key in items if key is not None]
+    queued = set(
+        Job.objects.filter(unique_key__in=keys, status=JobStatus.QUEUED).values_list("unique_key", flat=True)
+    ) if keys else set()  # fmt: skip
+    rows = [
+        Job(
+            kind=kind,
+            payload=payload or {},
+            workspace_id=workspace_id,
+            due_at=due_at or now,
+            max_attempts=job_type.max_attempts,
+            unique_key=key,
+            created_at=now,
+        )
+        for payload, key in items
+        if key is None or key not in queued
+    ]
+    Job.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

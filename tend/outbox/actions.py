@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tend.jobs.models import Job, JobStatus
-from tend.jobs.registry import enqueue
+from tend.jobs.registry import enqueue, enqueue_many
 from tend.lib.errors import InvalidInput
 from tend.outbox.composing import (
     build_headers,
@@ -159,6 +159,68 @@ def queue_email(
         return Message.objects.get(workspace=workspace, key=key)
     _enqueue_delivery(message)
     return message
+
+
+def queue_emails(workspace, items: list[dict]) -> list[Message | str]:
+    """Many :func:`queue_email` calls at once (a play step advancing many runs): each item
+    has the same keyword arguments, ``key`` required. Returns, in order, the message or the
+    reason an item was refused. One insert for the new messages (a key already held keeps
+    its first message), one read back, and one insert of their delivery jobs; callers hold
+    a transaction."""
+    now = timezone.now()
+    from_email = sender_for(workspace.name)
+    out: list[Message | str] = []
+    fresh: dict[str, Message] = {}
+    for item in items:
+        key = item["key"]
+        try:
+            if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_CHARS:
+                raise InvalidInput("key", f"must be 1 to {MAX_KEY_CHARS} characters")
+            to = clean_addresses(item["to"], "to", required=True)
+            cc = clean_addresses(item.get("cc", ()), "cc", required=False)
+            reply_to = clean_address(item["reply_to"], "reply_to") if item.get("reply_to") else ""
+            subject = clean_subject(item["subject"])
+            text = _clean_body(item["text"], "text", required=True)
+            html = _clean_body(item.get("html"), "html", required=False)
+        except InvalidInput as exc:
+            out.append(str(exc))
+            continue
+        message_id = new_message_id()
+        message = Message(
+            workspace=workspace,
+            key=key,
+            source=(item.get("source") or "")[:100],
+            account_id=item.get("account_id"),
+            from_email=from_email,
+            to=to,
+            cc=cc,
+            reply_to=reply_to,
+            subject=subject,
+            text=text,
+            html=html,
+            headers=build_headers(
+                from_email=from_email, to=to, cc=cc, reply_to=reply_to, subject=subject,
+                message_id=message_id, when=now,
+            ),  # fmt: skip
+            message_id=message_id,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        fresh.setdefault(key, message)
+        out.append(message)
+    if not fresh:
+        return out
+    keys = list(fresh)
+    held = set(Message.objects.filter(workspace=workspace, key__in=keys).values_list("key", flat=True))
+    Message.objects.bulk_create([m for k, m in fresh.items() if k not in held], ignore_conflicts=True)
+    stored = {m.key: m for m in Message.objects.filter(workspace=workspace, key__in=keys)}
+    new = [m for k, m in stored.items() if k not in held and m.message_id == fresh[k].message_id]
+    enqueue_many(
+        DELIVER_JOB,
+        [({"message_id": m.pk}, job_key(m.pk)) for m in new],
+        workspace_id=workspace.pk,
+    )
+    return [stored[m.key] if isinstance(m, Message) else m for m in out]
 
 
 # --- Delivery (the job's side) ---------------------------------------------------------------

@@ -9,7 +9,9 @@ sanitised HTML part.
 """
 
 import datetime
+import functools
 import re
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -163,10 +165,17 @@ def compile_template(template_text: str, field: str = "template"):
             field, f"has {len(template_text):,} characters; at most {MAX_TEMPLATE_CHARS:,}"
         )
     try:
-        return _engine.from_string(template_text)
+        return _compiled(template_text)
     except TemplateSyntaxError as exc:
         message, line = _explain(exc)
         raise TemplateError(field, message, line) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(template_text: str):
+    """A compiled template is immutable and renders any context: a play rendering the same
+    template for thousands of accounts compiles it once."""
+    return _engine.from_string(template_text)
 
 
 def check_template(template_text: str, field: str = "template") -> None:
@@ -193,9 +202,19 @@ def render_template(
     return output
 
 
+_markdown = threading.local()
+
+
 def markdown_to_html(text: str) -> str:
     """Markdown to HTML, sanitised: safe whatever the Markdown held."""
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    converter = getattr(_markdown, "converter", None)
+    if converter is None:
+        # Building the parser and its extensions costs more than most conversions; one per
+        # thread (a Markdown instance is not thread-safe), reset before each use.
+        converter = _markdown.converter = markdown.Markdown(
+            extensions=["extra", "sane_lists"], output_format="html"
+        )
+    html = converter.reset().convert(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -326,8 +326,8 @@ class _Group:
             atomic, self._atomic = self._atomic, None
             atomic.__exit__(type(exc), exc, exc.__traceback__)
 
-    def tick(self) -> None:
-        self._steps += 1
+    def tick(self, steps: int = 1) -> None:
+        self._steps += steps
         if self._steps >= GROUP_STEPS or time.monotonic() - self._opened > GROUP_SECONDS:
             self.commit()
 
@@ -383,7 +383,11 @@ def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
             runs = claim_batch(worker, timezone.now(), workspace_id)
             if not runs:
                 break
+            _advance_together(runs, worker, state)
             for i, run in enumerate(runs):
+                if run.locked_by != worker or run.status not in OPEN_RUN_STATUSES:
+                    advanced += 1  # moved to its end (or a wait) together with others
+                    continue
                 if time.monotonic() - clock > budget_seconds:
                     state.group.commit()
                     PlayRun.objects.filter(
@@ -399,6 +403,126 @@ def advance_due(workspace_id: int, *, budget_seconds: float = 50.0) -> int:
         raise
     state.group.commit()
     return advanced
+
+
+class _NotAllOwned(Exception):
+    """Some runs of a group lost their lease: undo the group's step, go run by run."""
+
+
+def _advance_together(runs: list[PlayRun], worker: str, state: _Pass) -> None:
+    """Move the claimed runs that stand at the same step of the same play through it
+    together, while that step's kind has ``run_many`` (a task, an email: one read of what
+    the accounts need, one insert of what they get): the mass entry's fast path. Runs it
+    cannot take — a retry, a kind without ``run_many``, a config ``run_many`` declines, a
+    group of one — are left where they are for :func:`advance`, run by run."""
+    moving = list(runs)
+    while moving:
+        groups: dict[tuple[int, int], list[PlayRun]] = {}
+        for run in moving:
+            step = state.steps(run.play_id).get(run.current_position)
+            if step is None or run.step_attempts or run.status not in OPEN_RUN_STATUSES:
+                continue
+            try:
+                kind = steps.get(step.kind)
+            except LookupError:
+                continue
+            if getattr(kind, "run_many", None) is not None:
+                groups.setdefault((run.play_id, step.position), []).append(run)
+        moving = []
+        for (play_id, position), group in groups.items():
+            if len(group) > 1 and state.still_active(play_id):
+                moving += _step_together(group, state.steps(play_id)[position], worker, state)
+
+
+def _step_together(group: list[PlayRun], step: PlayStep, worker: str, state: _Pass) -> list:
+    """Run ``step`` for every run of ``group`` with one ``run_many`` call, then write the log
+    rows and move the runs on, all in one savepoint; return the runs that go on now."""
+    kind = steps.get(step.kind)
+    try:
+        config = steps.parse_config(kind, step.config, "config")
+    except (LookupError, ValueError):
+        return []  # advance() records the failure, run by run
+    play = group[0].play
+    actor = state.actor(play)
+    started = timezone.now()
+    if state.catalog is None:
+        state.catalog = account_catalog(play.workspace)
+    ctxs = []
+    for run in group:
+        base = account_context(run.account, started, state.catalog)
+        ctxs.append(
+            StepContext(
+                account=run.account,
+                now=base.now,
+                matches=base.matches,
+                config=config,
+                play=play,
+                run=run,
+                position=step.position,
+                key=run_key(run, step.position),
+                attempt=1,
+                entered_at=run.step_entered_at,
+                actor=actor,
+                catalog=state.catalog,
+            )
+        )
+    steps_by_position = state.steps(play.pk)
+    state.group.enter()
+    try:
+        with transaction.atomic():
+            results = kind.run_many(ctxs)
+            if results is None:
+                return []
+            moves = _record_together(group, step, worker, results, started, steps_by_position)
+    except _NotAllOwned:
+        return []
+    except Exception:
+        log.exception("play %s step %s: run_many raised; going run by run", play.pk, step.position)
+        return []
+    state.group.tick(len(group))
+    for run, fields in zip(group, moves, strict=True):
+        for name, value in fields.items():
+            setattr(run, name, value)
+    return [r for r, f in zip(group, moves, strict=True) if f.get("current_position") is not None and f.get("status") != RunStatus.WAITING]
+
+
+def _record_together(group, step, worker, results, started, steps_by_position) -> list[dict]:
+    """:func:`_record` for a group: each run's fields, one guarded ``UPDATE`` per distinct
+    outcome (usually one: every run done, on to the next step) and one insert of the log
+    rows. A run whose lease is gone makes the whole group undo (``_NotAllOwned``)."""
+    now = timezone.now()
+    moves, rows = [], []
+    by_fields: dict[tuple, list[int]] = {}
+    for run, result in zip(group, results, strict=True):
+        entry, fields, _go_on = _outcome(run, step, result, 1, now, steps_by_position)
+        moves.append(fields)
+        by_fields.setdefault(tuple(sorted(fields.items())), []).append(run.pk)
+        rows.append(
+            PlayRunStep(
+                run=run,
+                position=step.position,
+                attempt=1,
+                workspace_id=run.workspace_id,
+                step=step,
+                kind=step.kind,
+                started_at=started,
+                finished_at=now,
+                **{k: str(v)[:1000] if k == "reason" else v for k, v in entry.items()},
+            )
+        )
+    for fields, ids in by_fields.items():
+        moved = (
+            PlayRun.objects.filter(
+                pk__in=ids,
+                locked_by=worker,
+                status__in=OPEN_RUN_STATUSES,
+                current_position=step.position,
+            ).update(**dict(fields))
+        )
+        if moved != len(ids):
+            raise _NotAllOwned()
+    PlayRunStep.objects.bulk_create(rows)
+    return moves
 
 
 def _owned(run: PlayRun, worker: str):
@@ -496,10 +620,8 @@ def _next_position(steps_by_position: dict, after: int) -> int | None:
     return min(later) if later else None
 
 
-def _record(run, step, worker, result, attempt, started, steps_by_position) -> bool:
-    """Write the log row and move the run on, in one transaction guarded by the lease.
-    Returns whether to go on with the next step now."""
-    now = timezone.now()
+def _outcome(run, step, result, attempt, now, steps_by_position) -> tuple[dict, dict, bool]:
+    """What a step's result makes of the run: ``(log entry, run fields, go on now?)``."""
     entry = dict(outcome=Outcome.DONE, permanent=False, reason="", detail={})
     fields: dict = {}
     go_on = False
@@ -557,6 +679,14 @@ def _record(run, step, worker, result, attempt, started, steps_by_position) -> b
         fields.update(locked_by="", locked_until=None)
     else:
         fields["locked_until"] = now + LEASE
+    return entry, fields, go_on
+
+
+def _record(run, step, worker, result, attempt, started, steps_by_position) -> bool:
+    """Write the log row and move the run on, in one transaction guarded by the lease.
+    Returns whether to go on with the next step now."""
+    now = timezone.now()
+    entry, fields, go_on = _outcome(run, step, result, attempt, now, steps_by_position)
     with transaction.atomic():
         moved = _owned(run, worker).filter(current_position=step.position).update(**fields)
         if not moved:

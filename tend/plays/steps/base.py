@@ -124,3 +124,9 @@ class StepKind:
 
     def run(self, ctx: StepContext) -> Result:
         raise NotImplementedError
+
+    # Optional: ``run_many(ctxs) -> list[Result] | None`` — ``run`` for many runs standing at
+    # this step (one config, one workspace) in a few queries, inside the engine's
+    # transaction; None declines (the engine then calls ``run`` for each). Only ``local``
+    # kinds may have it.
+    run_many = None

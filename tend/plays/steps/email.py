@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from tend.accounts.models import Assignment, Contact, EndUser
 from tend.lib.errors import InvalidInput
-from tend.outbox.actions import queue_email
+from tend.outbox.actions import queue_email, queue_emails
 from tend.outbox.composing import clean_address
 from tend.outbox.rendering import TemplateError, render_markdown_email
 from tend.plays.steps import register
@@ -23,6 +23,7 @@ from tend.plays.steps.base import Done, Fail, StepConfig, StepKind
 from tend.plays.steps.messaging import (
     check_role,
     check_templates,
+    prime_account_data,
     template_context,
     template_failure,
 )
@@ -96,6 +97,10 @@ def recipients(config: SendEmailConfig, account) -> tuple[list[str], list[str]]:
         found += [
             (f"end user {u.name or u.external_id}", u.email) for u in users[: MAX_RECIPIENTS + 1]
         ]
+    return _addresses(found)
+
+
+def _addresses(found: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
     addresses, skipped, seen = [], [], set()
     for who, raw in found:
         if not raw:
@@ -214,6 +219,59 @@ class SendEmail(StepKind):
             for address in addresses
         ]
 
+    def run_many(self, ctxs):
+        """``run`` for many accounts at once, when the email goes to assignment roles only
+        (the usual play email): their holders read in one query, the messages queued with
+        one insert. Other recipients: None, and the engine calls ``run`` for each."""
+        config = ctxs[0].config
+        if config.to_members or config.to_contacts or config.to_end_users or config.reply_to_role:
+            return None
+        prime_account_data([c.account for c in ctxs], ctxs[0].now, ctxs[0].catalog)
+        holders: dict[int, list] = {c.account.pk: [] for c in ctxs}
+        for a in (
+            Assignment.objects.filter(account_id__in=list(holders), role__key__in=config.to_roles)
+            .select_related("role", "member__user")
+            .order_by("role__position", "role__key")
+        ):
+            if a.member.is_active:
+                holders[a.account_id].append((f"{a.role.name} {a.member.name}", a.member.user.email))
+        results: list = [None] * len(ctxs)
+        items, owners = [], []
+        for i, ctx in enumerate(ctxs):
+            addresses, skipped = _addresses(holders[ctx.account.pk])
+            try:
+                rendered = render_markdown_email(config.subject, config.body, template_context(ctx))
+            except TemplateError as exc:
+                results[i] = template_failure(exc)
+                continue
+            if not addresses:
+                results[i] = Fail(_nobody(config, skipped))
+                continue
+            for address in addresses:
+                items.append(
+                    dict(
+                        to=[address],
+                        subject=rendered.subject,
+                        text=rendered.text,
+                        html=rendered.html,
+                        account_id=ctx.account.pk,
+                        source=f"play:{ctx.play.pk}",
+                        key=message_key(ctx.key, address),
+                    )
+                )
+                owners.append(i)
+            results[i] = (addresses, skipped, rendered, [])
+        for i, message in zip(owners, queue_emails(ctxs[0].workspace, items), strict=True):
+            if isinstance(results[i], tuple):
+                if isinstance(message, str):
+                    results[i] = Fail(f"the email could not be queued: {message}")
+                else:
+                    results[i][3].append(message)
+        for i, result in enumerate(results):
+            if isinstance(result, tuple):
+                results[i] = _queued(*result)
+        return results
+
     def run(self, ctx):
         config = ctx.config
         try:
@@ -232,19 +290,23 @@ class SendEmail(StepKind):
             messages = self._queue(ctx, addresses, rendered, reply_to)
         except InvalidInput as exc:  # e.g. a subject that renders empty
             return Fail(f"the email could not be queued: {exc}")
-        shown = ", ".join(addresses[:3]) + (
-            f" and {len(addresses) - 3} more" if len(addresses) > 3 else ""
-        )
-        summary = f"Queued {rendered.subject!r} for {shown}."
-        if skipped:
-            summary += f" Skipped {len(skipped)}: {'; '.join(skipped[:3])}."
-        return Done(
-            summary,
-            {
-                "message_ids": [m.pk for m in messages][:SHOWN],
-                "to": addresses[:SHOWN],
-                "recipients": len(addresses),
-                "skipped": skipped[:SHOWN],
-                "subject": rendered.subject,
-            },
-        )
+        return _queued(addresses, skipped, rendered, messages)
+
+
+def _queued(addresses, skipped, rendered, messages) -> Done:
+    shown = ", ".join(addresses[:3]) + (
+        f" and {len(addresses) - 3} more" if len(addresses) > 3 else ""
+    )
+    summary = f"Queued {rendered.subject!r} for {shown}."
+    if skipped:
+        summary += f" Skipped {len(skipped)}: {'; '.join(skipped[:3])}."
+    return Done(
+        summary,
+        {
+            "message_ids": [m.pk for m in messages][:SHOWN],
+            "to": addresses[:SHOWN],
+            "recipients": len(addresses),
+            "skipped": skipped[:SHOWN],
+            "subject": rendered.subject,
+        },
+    )

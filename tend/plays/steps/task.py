@@ -21,11 +21,12 @@ from tend.plays.steps.base import Done, Fail, StepConfig, StepKind
 from tend.plays.steps.messaging import (
     check_role,
     check_templates,
+    prime_account_data,
     render,
     template_context,
     template_failure,
 )
-from tend.work.actions import TITLE_MAX, create_account_task
+from tend.work.actions import TITLE_MAX, create_account_task, create_account_tasks
 from tend.work.models import Priority, Task, TaskType
 from tend.work.queries import local_today
 from tend.workspaces.models import Member, Team
@@ -174,6 +175,73 @@ class CreateTask(StepKind):
             "priority": config.priority,
         }
 
+    def run_many(self, ctxs):
+        """``run`` for many accounts at once, for an assignee role or a named member: the
+        role's holders read in one query, the tasks made with one insert. Round robin
+        counts as it goes, so it is left to ``run`` (None: the engine calls it for each)."""
+        config = ctxs[0].config
+        if config.assignee_team_id is not None:
+            return None
+        workspace = ctxs[0].workspace
+        prime_account_data([c.account for c in ctxs], ctxs[0].now, ctxs[0].catalog)
+        held = {}
+        if config.assignee_role:
+            held = {
+                a.account_id: a
+                for a in Assignment.objects.filter(
+                    account_id__in=[c.account.pk for c in ctxs], role__key=config.assignee_role
+                ).select_related("member__user", "role")
+            }
+        fallback = _member(workspace, config.fallback_member_id)
+        named = _member(workspace, config.assignee_member_id)
+        results: list = [None] * len(ctxs)
+        items, where = [], []
+        for i, ctx in enumerate(ctxs):
+            try:
+                title, description = _rendered(config, ctx)
+            except TemplateError as exc:
+                results[i] = template_failure(exc)
+                continue
+            if config.assignee_role:
+                a = held.get(ctx.account.pk)
+                if a is not None and a.member.is_active:
+                    member, how = a.member, f"{a.role.name} of the account"
+                elif fallback is not None:
+                    member, how = fallback, f"fallback: nobody holds {config.assignee_role} on the account"
+                else:
+                    member, how = None, f"no active member holds {config.assignee_role} on the account"
+            else:
+                member = named
+                how = "named member" if named else f"member {config.assignee_member_id} is gone or inactive"
+            if member is None:
+                results[i] = Fail(f"no assignee: {how}")
+                continue
+            items.append(
+                dict(
+                    account=ctx.account,
+                    title=title,
+                    description=description,
+                    due_date=self._due(config, ctx),
+                    assignee=member,
+                    type=config.type,
+                    priority=config.priority,
+                    play_id=ctx.play.pk,
+                    source=f"Play: {ctx.play.name}"[:200],
+                    key=ctx.key,
+                )
+            )
+            where.append((i, how))
+        for (i, how), (task, created, why) in zip(where, create_account_tasks(workspace, items), strict=True):
+            if task is None:
+                results[i] = Fail(f"the task could not be created: {why}")
+            else:
+                results[i] = _made(task, how) if created else _already(task)
+        failed = {ctxs[i].key: i for i, r in enumerate(results) if isinstance(r, Fail)}
+        if failed:  # a re-run whose first run made the task reports it, as ``run`` does
+            for task in Task.objects.filter(workspace=workspace, key__in=list(failed)):
+                results[failed[task.key]] = _already(task)
+        return results
+
     def run(self, ctx):
         config = ctx.config
 
@@ -207,13 +275,17 @@ class CreateTask(StepKind):
             return failed(Fail(f"the task could not be created: {exc}"))
         if not created:  # a re-run: the key handed back the task the first run made
             return _already(task)
-        return Done(
-            f"Created task {task.title!r} for {task.assignee.name if task.assignee else 'nobody'} "
-            f"({how}), due {task.due_date:%Y-%m-%d}.",
-            {
-                "task_id": task.pk,
-                "created": created,
-                "assignee_id": task.assignee_id,
-                "due_date": task.due_date.isoformat(),
-            },
-        )
+        return _made(task, how)
+
+
+def _made(task: Task, how: str) -> Done:
+    return Done(
+        f"Created task {task.title!r} for {task.assignee.name if task.assignee else 'nobody'} "
+        f"({how}), due {task.due_date:%Y-%m-%d}.",
+        {
+            "task_id": task.pk,
+            "created": True,
+            "assignee_id": task.assignee_id,
+            "due_date": task.due_date.isoformat(),
+        },
+    )

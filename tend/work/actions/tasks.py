@@ -142,6 +142,54 @@ def _insert(workspace, account, values: dict, key: str) -> tuple[Task, bool]:
     return task, True
 
 
+def create_account_tasks(workspace, items: list[dict]) -> list[tuple[Task | None, bool, str]]:
+    """Many :func:`create_account_task` calls at once, for a play step advancing many runs:
+    each item has ``account`` and the same keyword arguments (``key`` required). Returns,
+    in order, ``(task, created, "")`` or ``(None, False, why)`` for an item that does not
+    validate. One insert for the new tasks (a key already used keeps its first task, as
+    with one call) and one read of their ids; callers hold a transaction."""
+    now = timezone.now()
+    out: list[tuple[Task | None, bool, str]] = []
+    rows: dict[str, Task] = {}
+    for item in items:
+        key = item["key"]
+        try:
+            values = _fields(
+                workspace,
+                {f: item[f] for f in ("title", "description", "type", "priority", "due_date", "assignee") if f in item},
+            )
+            values.update(
+                play_id=item.get("play_id"),
+                source=_text("source", item.get("source", ""), SOURCE_MAX),
+                created_at=now,
+                updated_at=now,
+            )
+            key = _text("key", key, KEY_MAX)
+            if not key:
+                raise InvalidInput("key", "is required here")
+        except InvalidInput as exc:
+            out.append((None, False, str(exc)))
+            continue
+        task = Task(workspace=workspace, account=item["account"], key=key, **values)
+        rows.setdefault(key, task)
+        out.append((task, True, ""))
+    if not rows:
+        return out
+    existing = set(
+        Task.objects.filter(workspace=workspace, key__in=list(rows)).values_list("key", flat=True)
+    )
+    Task.objects.bulk_create([t for k, t in rows.items() if k not in existing], ignore_conflicts=True)
+    stored = {t.key: t for t in Task.objects.filter(workspace=workspace, key__in=list(rows)).select_related("assignee__user")}
+    result = []
+    for task, _created, why in out:
+        if task is None:
+            result.append((None, False, why))
+        else:
+            mine = stored[task.key]
+            result.append((mine, task.key not in existing and mine.created_at == now, ""))
+    return result
+
+
 @transaction.atomic
 def create_task_once(actor: Actor, account: Account, data: dict) -> tuple[Task, bool]:
     """A task on ``account`` from a person or token. ``data``: title (required),
