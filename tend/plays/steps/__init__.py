@@ -30,10 +30,16 @@ def register(cls: type[StepKind]) -> type[StepKind]:
     return cls
 
 
+_loaded: list[bool] = []
+
+
 def _load() -> None:
-    if not _kinds:
+    # A flag, not "is the registry empty": importing one kind's module first (a test that
+    # imports ``steps.task``) must not leave the others unregistered.
+    if not _loaded:
         for name in MODULES:
             importlib.import_module(f"tend.plays.steps.{name}")
+        _loaded.append(True)
 
 
 def kinds() -> dict[str, StepKind]:

@@ -16,10 +16,14 @@ def register(cls: type[TriggerKind]) -> type[TriggerKind]:
     return cls
 
 
+_loaded: list[bool] = []
+
+
 def kinds() -> dict[str, TriggerKind]:
-    if not _kinds:
+    if not _loaded:  # not "if empty": a module imported first must not hide the others
         for name in MODULES:
             importlib.import_module(f"tend.plays.triggers.{name}")
+        _loaded.append(True)
     return dict(sorted(_kinds.items()))
 
 
