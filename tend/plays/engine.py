@@ -541,11 +541,11 @@ def advance(
     actor = state.actor(play)
     # The claim read the account; a step that may change it makes the next step read it again.
     account = run.account if "account" in run._state.fields_cache else None
-    first = True
     try:
         while True:
-            # The claim checked the play was active; later steps check again (paused mid-run).
-            if not first and not state.still_active(play.pk):
+            # The claim checked the play was active, but a batch's later runs start a little
+            # after it: every step checks again (at most once a second per play in a pass).
+            if not state.still_active(play.pk):
                 # Paused mid-run: leave it due; resuming picks it up where it stopped.
                 _owned(run, worker).update(locked_by="", locked_until=None)
                 return
@@ -553,7 +553,6 @@ def advance(
             if step is None:
                 _finish(run, worker, RunStatus.DONE, "")
                 return
-            first = False
             try:
                 kind = steps.get(step.kind)
             except LookupError:
