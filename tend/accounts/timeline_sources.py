@@ -88,6 +88,14 @@ def _shown(definition, value) -> str:
     return f"“{text}”" if text else "empty"
 
 
+def _change_title(label, definition, change) -> str:
+    # A first value (the account created with it, or a field filled in) reads as "set to":
+    # "Plan: empty → “gold”" for each attribute of a new account read as noise.
+    if change.from_value is None:
+        return f"{label} set to {_shown(definition, change.to_value)}"
+    return f"{label}: {_shown(definition, change.from_value)} → {_shown(definition, change.to_value)}"
+
+
 def attribute_items(actor, account, cursor, limit, member):
     rows = (
         AttributeChange.objects.filter(workspace=actor.workspace, account=account)
@@ -126,8 +134,7 @@ def attribute_items(actor, account, cursor, limit, member):
                 kind="attribute_changed",
                 at=change.changed_at,
                 id=change.pk,
-                title=f"{label}: {_shown(definition, change.from_value)} → "
-                f"{_shown(definition, change.to_value)}",
+                title=_change_title(label, definition, change),
                 detail=f"via {change.source}" if change.source != "ui" else "",
                 actor=name,
                 actor_id=member_id,

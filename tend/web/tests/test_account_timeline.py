@@ -259,3 +259,12 @@ def test_notable_usage_shows_and_pages_with_millisecond_times(owner, acme, works
             break
     assert seen == titles and len(seen) == 8
     assert titles.index("Note: Between") < titles.index("First activity from User 0")
+
+
+def test_a_first_value_reads_as_set_to(owner, acme):
+    AttributeChange.objects.create(
+        workspace=acme.workspace, account=acme, key="plan", from_value=None, to_value="gold",
+        changed_at=at(1), changed_by=owner.member,
+    )
+    [item] = page(owner, acme, kind="attribute")["items"]
+    assert item["title"] == "plan set to “gold”"
