@@ -13,26 +13,13 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db.models import F
 from ninja import Field, Schema
-from pydantic import ConfigDict, create_model
+from pydantic import create_model
 
 from tend.accounts.extensions import api_fields
 from tend.accounts.models import AccountTag, Assignment
+from tend.lib.api_schemas import ErrorItem, ErrorOut, Strict  # noqa: F401 (the API modules import them from here)
 
 Status = Literal["trial", "paying", "churned", "free"]
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- accounts ------------------------------------------------------------------------------

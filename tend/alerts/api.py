@@ -13,25 +13,13 @@ from tend.accounts.models import Account
 from tend.alerts.actions import create_rule, delete_rule, follow, unfollow, update_rule
 from tend.alerts.models import AlertRule
 from tend.alerts.queries import firing_counts, follows_of, rule_for
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.notifications.queries import member_of
 from tend.segments.queries import get_segment
 from tend.workspaces.access import ADMIN, get_for
 
 router = Router(tags=["alerts"])
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class TriggerIn(Schema):

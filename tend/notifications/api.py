@@ -7,24 +7,12 @@ import datetime
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
 
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.notifications.actions import mark_all_read, mark_read
 from tend.notifications.queries import member_of, notification_for, notifications_for
 
 router = Router(tags=["notifications"])
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class NotificationOut(Schema):

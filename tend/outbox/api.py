@@ -7,6 +7,7 @@ from typing import Literal
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
 
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.outbox.actions import retry_message
 from tend.outbox.models import Message
@@ -16,19 +17,6 @@ router = Router(tags=["outbox"])
 
 StatusName = Literal["queued", "retrying", "sent", "failed"]
 OutcomeName = Literal["in_progress", "sent", "retry", "failed", "interrupted"]
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MessageOut(Schema):

@@ -13,7 +13,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tend.accounts.models import Account
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.plays import steps, triggers
@@ -24,7 +25,6 @@ from tend.plays.queries import get_play, plays_with_counts, runs_of
 from tend.workspaces.access import READ, WRITE
 
 router = Router(tags=["plays"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 StatusName = Literal["draft", "active", "paused", "archived"]
 PolicyName = Literal["once_per_occurrence", "once_per_account", "every_n_days"]

@@ -14,7 +14,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tend.accounts.models import Account
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.work import actions
@@ -24,7 +25,6 @@ from tend.workspaces.access import READ, Actor
 from tend.workspaces.models import Member
 
 router = Router(tags=["tasks"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 TypeName = Literal["call", "email", "meeting", "follow_up", "onboarding", "renewal", "other"]
 PriorityName = Literal["low", "normal", "high", "urgent"]

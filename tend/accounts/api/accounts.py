@@ -18,10 +18,10 @@ from tend.accounts.schemas import (
     account_schemas,
     accounts_json,
 )
+from tend.lib.api_schemas import ERRORS
 from tend.workspaces.access import READ, WRITE, get_for
 
 router = Router(tags=["accounts"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # The account's own fields and those other apps add (health's ``health``).
 AccountOut, AccountPage = account_schemas()
 

@@ -31,10 +31,10 @@ from tend.accounts.schemas import (
     people_json,
     person_queryset,
 )
+from tend.lib.api_schemas import ERRORS
 from tend.workspaces.access import READ, WRITE, get_for
 
 router = Router(tags=["people"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 def _list(request, model, filters: PersonFilters, fields):

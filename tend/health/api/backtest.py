@@ -9,13 +9,13 @@ from typing import Literal
 
 from ninja import Field, Router, Schema
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
 from tend.health import backtest as backtesting
 from tend.health.models import HealthProfile
+from tend.lib.api_schemas import ERRORS
 from tend.workspaces.access import READ, get_for
 
 router = Router(tags=["health profiles"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 MAX_LISTED = 1000
 
 

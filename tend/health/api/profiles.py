@@ -13,18 +13,18 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
 from tend.health import compare as comparing
 from tend.health.actions import preview as previewing
 from tend.health.actions import profiles as actions
 from tend.health.models import HealthProfile, ProfileVersion
 from tend.health.queries import scored_counts
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import InvalidCursor, decode_cursor, encode_cursor
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, READ, get_for
 
 router = Router(tags=["health profiles"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 DEFINITION_HELP = (
     'A profile definition (docs/health.md): {"kind": "rules", "metrics": [...]} or '
     '{"kind": "weighted", "dimensions": [...], "thresholds": {...}, "points": {...}, '

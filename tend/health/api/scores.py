@@ -6,13 +6,12 @@ import datetime
 from ninja import Field, Query, Router, Schema
 
 from tend.accounts.models import Account
-from tend.accounts.schemas import ErrorOut
 from tend.health import queries
 from tend.health.actions.scoring import score_workspace
+from tend.lib.api_schemas import ERRORS
 from tend.workspaces.access import ADMIN, READ, get_for
 
 router = Router(tags=["health"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MetricOut(Schema):

@@ -12,7 +12,8 @@ from typing import Literal
 from django.conf import settings
 from ninja import Field, Query, Router, Schema
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions import add_accounts, remove_accounts
@@ -20,7 +21,6 @@ from tend.segments.models import Source
 from tend.segments.queries import get_segment, history_of, members_of
 
 router = Router(tags=["segments"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MemberOut(Schema):

@@ -16,7 +16,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions.evaluation import local_day
@@ -41,7 +42,6 @@ from tend.segments.scorecard_queries import (
 from tend.workspaces.access import READ
 
 router = Router(tags=["scorecards"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 VisibilityName = Literal["private", "shared"]
 KindName = Literal["count", "percentage", "sum", "average"]

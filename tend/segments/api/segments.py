@@ -14,7 +14,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions import create_segment, delete_segment, evaluate_segment, update_segment
@@ -24,7 +25,6 @@ from tend.segments.queries import can_edit, counts_of, get_segment, visible_segm
 from tend.workspaces.access import CONTRIBUTE, READ
 
 router = Router(tags=["segments"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 CONDITION_HELP = (
     "Which accounts a dynamic segment holds, in the condition language (docs/conditions.md); "
     'e.g. {"all": [{"field": "status", "op": "eq", "value": "paying"}]}. Static segments '

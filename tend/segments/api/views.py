@@ -15,8 +15,9 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.accounts.schemas import ErrorOut, Strict
+from tend.accounts.schemas import Strict
 from tend.accounts.search import DEFAULT_LIMIT, MAX_LIMIT
+from tend.lib.api_schemas import ERRORS
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.segments.actions.views import create_view, delete_view, update_view
@@ -28,7 +29,6 @@ from tend.segments.view_rows import ViewProblem, search_view
 from tend.workspaces.access import READ
 
 router = Router(tags=["views"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 VisibilityName = Literal["private", "shared"]
 FIELDS_HELP = (

@@ -12,14 +12,13 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 from tend.accounts.models import ObjectType
-from tend.accounts.schemas import ErrorOut
+from tend.lib.api_schemas import ERRORS
 from tend.usage import ingestion_log
 from tend.usage.actions.settings import update_usage_settings
 from tend.usage.models import Source, UsageSettings
 from tend.workspaces.access import READ
 
 router = Router(tags=["usage ingestion log"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 # --- schemas ----------------------------------------------------------------------------------

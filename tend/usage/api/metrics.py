@@ -2,14 +2,13 @@
 
 from ninja import Field, Router, Schema
 
-from tend.accounts.schemas import ErrorOut
+from tend.lib.api_schemas import ERRORS
 from tend.usage.actions.metrics import MAX_LABEL, rename_metric
 from tend.usage.api.reads import MetricOut
 from tend.usage.models import Metric
 from tend.workspaces.access import READ, get_for
 
 router = Router(tags=["usage"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MetricPatch(Schema):
