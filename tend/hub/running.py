@@ -32,6 +32,7 @@ from tend.accounts.models import Account, AttributeDefinition, AttributeType, Co
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, OBJECT_TYPES, Fields, RowMapper
 from tend.hub.models import FINISHED, Import, ImportObject, ImportStatus, RejectedRow
 from tend.hub.reading import FileInfo, iter_rows
+from tend.notifications.actions import notify
 from tend.outbox.actions import queue_email
 from tend.workspaces.access import Actor, system_actor
 from tend.workspaces.models import Member, Seat
@@ -316,17 +317,21 @@ def fail_import(import_id: int, error: str) -> None:
 
 
 def tell_admins(imp: Import) -> None:
-    """Email the workspace's admins and whoever started it that an import failed or rejected
-    rows (a dry run tells nobody: its reader is looking at it). Keyed by the import and its
-    outcome, so a job run again after a kill sends it once."""
+    """Tell the workspace's admins and whoever started it, by email and in the app (the
+    bell), that an import failed or rejected rows (a dry run tells nobody: its reader is
+    looking at it). Keyed by the import and its outcome, so a job run again after a kill
+    tells them once."""
     if imp.dry_run:
         return
-    recipients = set(
-        Member.objects.filter(workspace_id=imp.workspace_id, seat=Seat.ADMIN, is_active=True, user__is_active=True)
-        .values_list("user__email", flat=True)
-    )
+    members = {
+        m.pk: m
+        for m in Member.objects.filter(
+            workspace_id=imp.workspace_id, seat=Seat.ADMIN, is_active=True, user__is_active=True
+        ).select_related("user")
+    }
     if imp.created_by_id and imp.created_by.is_active:
-        recipients.add(imp.created_by.user.email)
+        members[imp.created_by_id] = imp.created_by
+    recipients = {m.user.email for m in members.values()}
     if not recipients:
         return
     where = f"Data → Imports → #{imp.pk} (/data/imports/{imp.pk}/)"
@@ -349,6 +354,11 @@ def tell_admins(imp: Import) -> None:
         imp.workspace, to=sorted(recipients), subject=subject[:200], text=text,
         source="Imports", key=f"hub.import.{imp.pk}.{imp.status}",
     )
+    for member in members.values():
+        notify(
+            member, kind="import", title=subject, key=f"hub.import.{imp.pk}.{imp.status}",
+            url=f"/data/imports/{imp.pk}/", cause=f"import #{imp.pk}",
+        )
 
 
 def preview(imp: Import, rows: int = PREVIEW_ROWS) -> list[dict]:

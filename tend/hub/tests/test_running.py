@@ -187,11 +187,12 @@ def test_contacts_are_imported_with_their_account_and_key_contact_flag(owner, up
     assert "Account ID: is required" in found[5]
 
 
-def test_admins_and_the_importer_are_emailed_once_when_rows_are_rejected_and_not_for_a_dry_run(owner, practitioner, viewer, upload, run_now):
+def test_admins_and_the_importer_are_told_once_when_rows_are_rejected_and_not_for_a_dry_run(owner, practitioner, viewer, upload, run_now):
+    from tend.notifications.models import Notification
     from tend.outbox.models import Message
 
     run_now(practitioner, upload(practitioner, csv_bytes("external_id,name\nm-1,\n")), dry_run=True)
-    assert not Message.objects.exists()
+    assert not Message.objects.exists() and not Notification.objects.exists()
     imp = run_now(practitioner, upload(practitioner, csv_bytes("external_id,name\nm-1,\nm-2,Fine\n")))
     message = Message.objects.get()
     assert sorted(message.to) == ["owner@acme.test", "practitioner@acme.test"]  # not the viewer
@@ -199,6 +200,12 @@ def test_admins_and_the_importer_are_emailed_once_when_rows_are_rejected_and_not
     assert f"/data/imports/{imp.pk}/" in message.text and "1 created" in message.text
     run_import(imp.pk)  # the job run again after a kill: no second email
     assert Message.objects.count() == 1
+    # The same two see it under the bell, once, linking to the report.
+    told = Notification.objects.order_by("member__user__email")
+    assert [(n.member.user.email, n.kind, n.url) for n in told] == [
+        ("owner@acme.test", "import", f"/data/imports/{imp.pk}/"),
+        ("practitioner@acme.test", "import", f"/data/imports/{imp.pk}/"),
+    ]
 
 
 def test_admins_are_emailed_when_an_import_fails(owner, upload, run_now, import_dir):
