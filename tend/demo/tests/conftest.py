@@ -11,12 +11,16 @@ import io
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.test.utils import override_settings
+from django_scopes import scopes_disabled
 
 from tend.demo import usage
 from tend.demo.actions import DemoResult, rebuild_demo_workspace, remove_demo_workspace
 from tend.demo.management.commands import demo as demo_command
+from tend.jobs.models import Job
+from tend.usage.models import RollupState
 
 # Thirteen demo logins with the production hasher take seconds; the data is what we test.
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -56,6 +60,10 @@ def built_demo(django_db_setup, django_db_blocker) -> BuiltDemo:
         captured["result"] = rebuild_demo_workspace(*args, **kwargs)
         return captured["result"]
 
+    with django_db_blocker.unblock():
+        before = _row_counts()
+        last_job = Job.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        watermarks = list(RollupState.objects.values())
     with (
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=FAST_HASHERS),
@@ -67,3 +75,16 @@ def built_demo(django_db_setup, django_db_blocker) -> BuiltDemo:
     yield BuiltDemo(output=output, result=captured["result"])
     with django_db_blocker.unblock():
         remove_demo_workspace()
+        # Global rows no workspace owns, so removing the demo leaves them: the roll-up job
+        # ingestion queued, and the roll-ups' watermark, moved past the demo's events.
+        Job.objects.filter(pk__gt=last_job).delete()
+        RollupState.objects.all().delete()
+        RollupState.objects.bulk_create(RollupState(**row) for row in watermarks)
+        left = {k: n - before.get(k, 0) for k, n in _row_counts().items() if n != before.get(k, 0)}
+    # Later tests in this process expect the database as they would have found it.
+    assert not left, f"the shared demo build left rows behind: {left}"
+
+
+def _row_counts() -> dict[str, int]:
+    with scopes_disabled():
+        return {m._meta.label: m._base_manager.count() for m in apps.get_models()}
