@@ -31,4 +31,6 @@ SCHEDULE = [
     # Alert rules read the same change rows the same way, and notify (docs/alerts.md).
     Periodic("alerts-poll", "alerts.poll", every=timedelta(seconds=5)),
     Periodic("alerts-purge-firings", "alerts.purge_firings", at="03:45"),
+    # Daily digests: members whose chosen local hour has come get today's, once (docs/digest.md).
+    Periodic("digest-send-due", "digest.send_due", every=timedelta(minutes=5)),
 ]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tend.work",
     "tend.plays",
     "tend.alerts",
+    "tend.digest",
     "tend.web",
     "tend.demo",
 ]

@@ -26,5 +26,6 @@ urlpatterns = [
     path("plays/", include("tend.plays.urls")),
     path("notifications/", include("tend.notifications.urls")),
     path("", include("tend.alerts.urls")),
+    path("digest/", include("tend.digest.urls")),
     path("", include("tend.usage.urls")),
 ]

@@ -4,6 +4,7 @@ from django.urls import NoReverseMatch, reverse
 
 # (label, url name, right needed). Sections of later issues join this list as they land.
 NAVIGATION = [
+    ("Home", "web:home", "read"),
     ("Accounts", "accounts:list", "read"),
     ("Health", "health:dashboard", "read"),
     ("Segments", "segments:list", "read"),
@@ -32,5 +33,6 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": path.startswith(url)})
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
     return {"actor": actor, "member": actor.member, "workspace": actor.workspace, "nav": items}

@@ -1,13 +1,7 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
 
-
-@login_required
-def home(request):
-    # The accounts list is where a CSM starts until dashboards arrive.
-    return redirect("accounts:list")
+from tend.web.home import home  # noqa: F401  (the landing page after login)
 
 
 def healthz(request):
