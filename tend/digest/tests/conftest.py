@@ -81,7 +81,7 @@ def world(workspace, practitioner):
     task(me, globex, "Plan the QBR", TODAY + DAY)  # upcoming
     task(me, acme, "Old thing", TODAY - DAY, status=TaskStatus.DONE)
     task(someone, acme, "Someone else's call", TODAY)
-    return {"me": me, "acme": acme, "globex": globex, "initech": initech, "at_risk": at_risk}
+    return {"me": me, "someone": someone, "acme": acme, "globex": globex, "initech": initech, "at_risk": at_risk}
 
 
 EXPECTED = [

@@ -3,9 +3,10 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_member_logs_in_and_lands_on_the_accounts_page(owner, login):
+def test_a_member_logs_in_and_lands_on_home(owner, login):
     page = login(owner)
-    assert "/accounts/" in page.url
+    assert page.url.endswith("/")
+    assert page.locator("h1").inner_text() == "Home"
     assert page.locator(".sidebar").inner_text().count("Accounts") >= 1
 
 

@@ -69,7 +69,9 @@ PARAM_FIELDS = {"metric": "key", "number": "number"}
 # Parameters that are credentials, not object ids (Planhat's ingest key in the path): an
 # outsider holds none of ours, and tend/usage/tests/test_wire_ingestion_keys.py shows that
 # another workspace's key writes only into its own workspace.
-CREDENTIAL_PARAMS = {"key"}
+# The digest's unsubscribe ``token`` is signed for one member: tend/digest/tests/test_pages.py
+# shows that an edited or foreign token answers 400 and changes nothing.
+CREDENTIAL_PARAMS = {"key", "token"}
 # API routes name their parameter ``id``; the collection in the path says what it is.
 API_COLLECTIONS = {
     "accounts": "account",

@@ -1,0 +1,169 @@
+"""The preview, settings and unsubscribe pages; Home; who may see what."""
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+
+from tend.alerts.actions import follow
+from tend.digest.content import setting_of
+from tend.digest.models import DigestSetting
+from tend.digest.tests.conftest import account, moved, segment, task
+from tend.digest.tokens import SALT, unsubscribe_token
+from tend.test import make_member
+from tend.work.queries import local_today
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_preview_shows_todays_digest_for_me(world, practitioner):
+    response = practitioner.browser.get(reverse("digest:preview"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The world's changes are at fixed past dates; the tasks are relative to the real today.
+    assert "My daily digest" in page
+    assert "Someone else&#x27;s call" not in page and "Someone else's call" not in page
+
+
+def test_the_preview_shows_only_my_own(world, outsider):
+    page = outsider.browser.get(reverse("digest:preview")).content.decode()
+    assert "Acme Corp" not in page and "Send the kickoff deck" not in page and "At risk" not in page
+
+
+def test_the_preview_lists_my_tasks_and_changes_today(workspace, practitioner):
+    me = practitioner.member
+    acme = account(workspace, "acme", "Acme Corp", rank="poor")
+    follow(me, account=acme)
+    task(me, acme, "Call Acme today", local_today(workspace))
+    seg = segment(workspace, "Big ones")
+    follow(me, segment=seg)
+    from django.utils import timezone
+
+    moved(seg, acme, "entered", timezone.now())
+    page = practitioner.browser.get(reverse("digest:preview")).content.decode()
+    assert "Call Acme today" in page and "Big ones" in page and "1 entered" in page
+
+
+def test_anonymous_visitors_are_sent_to_log_in(world):
+    for name in ("digest:preview", "digest:settings", "web:home"):
+        response = Client().get(reverse(name))
+        assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_settings_turn_the_digest_on_and_pick_the_hour(world, viewer):
+    url = reverse("digest:settings")
+    assert viewer.browser.get(url).status_code == 200
+    response = viewer.browser.post(url, {"enabled": "on", "hour": "7", "time_zone": "Europe/Paris"})
+    assert response.status_code == 302
+    setting = DigestSetting.objects.get(member=viewer.member)
+    assert (setting.enabled, setting.hour, setting.time_zone) == (True, 7, "Europe/Paris")
+    viewer.browser.post(url, {"hour": "7", "time_zone": ""})
+    assert DigestSetting.objects.get(member=viewer.member).enabled is False
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [({"hour": "24"}, "hour"), ({"hour": "soon"}, "hour"), ({"hour": "8", "time_zone": "Mars/Olympus"}, "time_zone")],
+)
+def test_bad_settings_are_refused_naming_the_field(world, practitioner, data, field):
+    response = practitioner.browser.post(reverse("digest:settings"), {"enabled": "on", **data})
+    assert response.status_code == 422
+    assert f"{field}:" in response.content.decode()
+    assert not DigestSetting.objects.filter(member=practitioner.member).exists()
+
+
+def test_the_unsubscribe_link_works_without_logging_in(world):
+    me = world["me"]
+    url = reverse("digest:unsubscribe", args=[unsubscribe_token(me)])
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(url)
+    assert page.status_code == 200 and "practitioner@acme.test" in page.content.decode()
+    assert setting_of(me).enabled is True  # a GET (a link scanner) changes nothing
+    done = client.post(url)
+    assert done.status_code == 200 and "Unsubscribed" in done.content.decode()
+    me.refresh_from_db()
+    assert DigestSetting.objects.get(member=me).enabled is False
+
+
+def test_the_unsubscribe_link_cannot_be_used_for_another_member(world, workspace, outsider):
+    me = world["me"]
+    other = make_member(workspace, "practitioner", "other@acme.test")
+    token = unsubscribe_token(me)
+    # The payload edited to name the other member (signature kept), a token signed with
+    # another salt, and a truncated one: all refused, nothing changed.
+    payload, _, sig = token.partition(":")
+    forged_payload = signing.dumps({"m": other.pk, "w": other.workspace_id}, salt=SALT).partition(":")[0]
+    wrong_salt = signing.dumps({"m": other.pk, "w": other.workspace_id}, salt="something else")
+    for bad in (f"{forged_payload}:{sig}", wrong_salt, token[:-3], "nonsense"):
+        response = Client().post(reverse("digest:unsubscribe", args=[bad]))
+        assert response.status_code == 400, bad
+    assert not DigestSetting.objects.exists()
+    # My genuine token turns off mine only; the outsider's turns off theirs only.
+    Client().post(reverse("digest:unsubscribe", args=[token]))
+    Client().post(reverse("digest:unsubscribe", args=[unsubscribe_token(outsider.member)]))
+    assert set(DigestSetting.objects.filter(enabled=False).values_list("member_id", flat=True)) == {
+        me.pk,
+        outsider.member.pk,
+    }
+    assert setting_of(other).enabled is True
+
+
+def test_a_removed_members_link_answers_404(world):
+    me = world["me"]
+    token = unsubscribe_token(me)
+    me.delete()
+    assert Client().post(reverse("digest:unsubscribe", args=[token])).status_code == 404
+
+
+def test_home_is_the_landing_page_and_shows_my_day(workspace, practitioner):
+    me = practitioner.member
+    acme = account(workspace, "acme", "Acme Corp", rank="poor")
+    follow(me, account=acme)
+    task(me, acme, "Call Acme today", local_today(workspace))
+    from tend.notifications.actions import notify
+
+    notify(me, kind="alert", title="Health turned Poor: Acme Corp", key="k1", account=acme, url="/")
+    response = practitioner.browser.get("/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Call Acme today" in page and "Acme Corp" in page and "Health turned Poor: Acme Corp" in page
+    assert 'class="nav-item active">Home' in page.replace("\n", "")
+
+
+def test_home_shows_nothing_of_another_workspace(world, outsider):
+    page = outsider.browser.get("/").content.decode()
+    assert "Acme Corp" not in page and "Call about the renewal" not in page
+
+
+def _grow(workspace, me, n):
+    from django.utils import timezone
+
+    from tend.health.models import HealthChange
+    from tend.notifications.actions import notify
+
+    seg = segment(workspace, f"Seg {n}")
+    follow(me, segment=seg)
+    for i in range(n):
+        acc = account(workspace, f"grow-{n}-{i}", f"Grown {n}-{i}", rank="average")
+        follow(me, account=acc)
+        HealthChange.objects.create(workspace=workspace, account=acc, from_rank="good", to_rank="average", changed_at=timezone.now())
+        moved(seg, acc, "entered", timezone.now())
+        task(me, acc, f"Task {n}-{i}", local_today(workspace))
+        notify(me, kind="alert", title=f"N {n}-{i}", key=f"grow-{n}-{i}", account=acc, url="/")
+
+
+@pytest.mark.parametrize("url", ["/", "/digest/preview/"])
+def test_home_and_preview_queries_do_not_grow_with_what_i_follow(workspace, practitioner, url, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    me = practitioner.member
+    _grow(workspace, me, 2)
+    client = practitioner.browser
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow(workspace, me, 15)
+    with django_assert_max_num_queries(len(small)):
+        assert client.get(url).status_code == 200
+    assert len(small) <= 16, len(small)  # session, member, bell, follows, changes, tasks, notifications …
