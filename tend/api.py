@@ -16,6 +16,7 @@ from tend.accounts.api import search as search_api
 from tend.accounts.api import timeline as timeline_api
 from tend.accounts.api import totango as totango_api
 from tend.alerts import api as alerts_api
+from tend.digest import api as digest_api
 from tend.health import api as health_api
 from tend.hub import api as hub_api
 from tend.lib.errors import InvalidInput
@@ -150,5 +151,6 @@ for router in [
     plays_api.router,
     notifications_api.router,
     alerts_api.router,
+    digest_api.router,
 ]:
     api.add_router("/", router)

@@ -172,3 +172,39 @@ def test_home_and_preview_queries_do_not_grow_with_what_i_follow(workspace, prac
     with django_assert_max_num_queries(len(small)):
         assert client.get(url).status_code == 200
     assert len(small) <= 16, len(small)  # session, member, bell, follows, changes, tasks, notifications …
+
+
+def _tokens_of(*personas):
+    """Each persona's API token as created by them: a token speaks for its creator."""
+    from tend.workspaces.models import ApiToken, hash_token
+
+    for persona in personas:
+        ApiToken.objects.filter(token_hash=hash_token(persona.token)).update(created_by=persona.member)
+
+
+def test_the_api_reads_and_changes_my_digest_settings(world, practitioner, outsider):
+    me = world["me"]
+    _tokens_of(practitioner, outsider)
+    got = practitioner.api.get("/api/v1/digest/settings").json()
+    assert got == {"enabled": True, "hour": 8, "time_zone": "", "effective_time_zone": "UTC"}
+    response = practitioner.api.put(
+        "/api/v1/digest/settings", {"enabled": True, "hour": 30}, content_type="application/json"
+    )
+    assert response.status_code == 422 and "hour" in response.content.decode()
+    response = practitioner.api.put(
+        "/api/v1/digest/settings",
+        {"enabled": False, "hour": 6, "time_zone": "Asia/Tokyo"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["effective_time_zone"] == "Asia/Tokyo"
+    setting = DigestSetting.objects.get(member=me)
+    assert (setting.enabled, setting.hour) == (False, 6)
+    # The outsider's token reads and changes the outsider's own, nothing of ours.
+    assert outsider.api.get("/api/v1/digest/settings").json()["enabled"] is True
+    assert "Acme Corp" not in outsider.api.get("/api/v1/digest/preview").content.decode()
+
+
+def test_the_api_preview_lists_the_items(world, practitioner):
+    _tokens_of(practitioner)
+    items = practitioner.api.get("/api/v1/digest/preview").json()["items"]
+    assert "Due today: Send the kickoff deck (Globex)" in items or "Overdue: Send the kickoff deck (Globex)" in items
