@@ -13,7 +13,7 @@ from django.utils import timezone
 from tend.lib.errors import InvalidInput
 from tend.outbox.actions import queue_email
 
-from .content import build, setting_of
+from .content import build, local_now, setting_of
 from .models import DigestRun, DigestSetting
 from .tokens import unsubscribe_token
 
@@ -95,9 +95,10 @@ def send_digest(member, now: datetime.datetime | None = None) -> DigestRun | Non
     Returns the new run, or None when the day's digest was sent (or skipped) already.
     """
     now = now or timezone.now()
-    digest = build(member, now)
-    if DigestRun.objects.filter(member=member, day=digest.today).exists():
+    today = local_now(member, now).date()
+    if DigestRun.objects.filter(member=member, day=today).exists():
         return None
+    digest = build(member, now)
     try:
         with transaction.atomic():
             message = None
