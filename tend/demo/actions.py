@@ -7,8 +7,9 @@ hold data the API would refuse. It rolls the usage up, so every usage metric is 
 the demo starts, and ends with health (:mod:`tend.demo.health`): profiles, 90 days of
 history and today's scores, then segments with three months of membership history
 (:mod:`tend.demo.segments`), scorecards and saved views (:mod:`tend.demo.scorecards`),
-the CS team's tasks (:mod:`tend.demo.tasks`) and three active plays with their history
-(:mod:`tend.demo.plays`).
+the CS team's tasks (:mod:`tend.demo.tasks`), three active plays with their history
+(:mod:`tend.demo.plays`), and what the team follows with two alert rules
+(:mod:`tend.demo.follows`).
 """
 
 import datetime
@@ -26,6 +27,7 @@ from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_user
 from tend.accounts.models import Account, StageChange, StatusChange
 from tend.demo import generate, usage
 from tend.demo import vocabulary as v
+from tend.demo.follows import build_follows
 from tend.demo.health import build_health
 from tend.demo.plays import build_plays
 from tend.demo.scorecards import build_scorecards
@@ -261,6 +263,7 @@ def rebuild_demo_workspace(
         tasks = build_tasks(actor, today, seed)
         touchpoints = build_touchpoints(actor, today, seed)
         plays = build_plays(actor, today, seed)
+        follows = build_follows(actor, today)
 
     counts = {
         "accounts": len(data.accounts),
@@ -275,5 +278,6 @@ def rebuild_demo_workspace(
         **tasks,
         **touchpoints,
         **plays,
+        **follows,
     }
     return DemoResult(workspace, admin.email, v.PASSWORD, counts, time.monotonic() - started)

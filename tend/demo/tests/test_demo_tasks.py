@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from tend.accounts.models import Account
+from tend.accounts.models import Account, Assignment
 from tend.demo import vocabulary as v
 from tend.demo.generate import ascii_slug
 from tend.outbox.models import Message
@@ -121,3 +121,28 @@ def _the_biggest_accounts_have_touchpoints(result):
     assert not touchpoints.filter(author=None).exists()
     assert touchpoints.filter(sentiment="negative").exists()
     assert touchpoints.exclude(contacts=None).exists()
+
+
+def test_the_team_follows_accounts_and_segments_and_two_alert_rules_watch(built_demo):
+    """Home, the digest and the Following page open with something in them."""
+    from tend.alerts.models import AlertRule, Follow
+
+    workspace = built_demo.result.workspace
+    follows = Follow.objects.filter(workspace=workspace)
+    assert follows.count() == built_demo.result.counts["follows"] > 50
+    admin = Member.objects.get(workspace=workspace, user__email=f"admin@{v.DOMAIN}")
+    assert follows.filter(member=admin, account__isnull=False).count() == 6
+    assert set(
+        follows.filter(member=admin, segment__isnull=False).values_list("segment__name", flat=True)
+    ) == {"Poor health, paying", "Enterprise renewing in 90 days"}
+    for email in (f"{ascii_slug(n)}@{v.DOMAIN}" for n in v.CSMS):
+        theirs = follows.filter(member__user__email=email, account__isnull=False)
+        assert 1 <= theirs.count() <= 6, email
+        book = set(
+            Assignment.objects.filter(
+                workspace=workspace, role__key="success_manager", member__user__email=email
+            ).values_list("account_id", flat=True)
+        )
+        assert set(theirs.values_list("account_id", flat=True)) <= book, email
+    rules = AlertRule.objects.filter(workspace=workspace, is_active=True)
+    assert set(rules.values_list("name", flat=True)) == {"Health turned Poor", "New paying customer"}
