@@ -25,6 +25,7 @@ from tend.outbox import api as outbox_api
 from tend.plays import api as plays_api
 from tend.segments import api as segments_api
 from tend.usage import api as usage_api
+from tend.webhooks import api as webhooks_api
 from tend.work import api as work_api
 from tend.work import touchpoint_api
 from tend.workspaces.auth import ActorAuth
@@ -141,6 +142,7 @@ api.add_router("/", search_api.router)
 api.add_router("/", totango_api.router)
 api.add_router("/", timeline_api.router)
 api.add_router("/", outbox_api.router)
+api.add_router("/", webhooks_api.router)
 for router in [
     *usage_api.routers,
     *health_api.routers,

@@ -33,4 +33,10 @@ SCHEDULE = [
     Periodic("alerts-purge-firings", "alerts.purge_firings", at="03:45"),
     # Daily digests: members whose chosen local hour has come get today's, once (docs/digest.md).
     Periodic("digest-send-due", "digest.send_due", every=timedelta(minutes=5)),
+    # Events whose dispatch job was lost, and webhook deliveries whose attempt job was lost,
+    # are queued again; old ones are purged after 30 days (docs/webhooks.md).
+    Periodic("events-queue-stalled", "events.queue_stalled", every=timedelta(minutes=1)),
+    Periodic("events-purge", "events.purge", at="03:40"),
+    Periodic("webhooks-requeue-stalled", "webhooks.requeue_stalled", every=timedelta(minutes=5)),
+    Periodic("webhooks-purge", "webhooks.purge", at="03:50"),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tend.jobs",
     "tend.workspaces",
     "tend.outbox",
+    "tend.events",
     "tend.accounts",
     "tend.notifications",
     "tend.usage",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "tend.plays",
     "tend.alerts",
     "tend.digest",
+    "tend.webhooks",
     "tend.web",
     "tend.demo",
 ]
@@ -222,6 +224,11 @@ TEND_SEGMENT_IDLE_REFRESH_SECONDS = env_int("TEND_SEGMENT_IDLE_REFRESH_SECONDS",
 # Outgoing HTTP (webhooks, Slack) refuses private, loopback and link-local targets; a
 # self-hoster may allow networks and host names here, comma-separated (docs/outgoing-http.md).
 TEND_OUTGOING_ALLOW = os.environ.get("TEND_OUTGOING_ALLOW", "")
+# Outgoing webhooks (tend/webhooks, docs/webhooks.md): each attempt's hard total deadline.
+TEND_WEBHOOK_DEADLINE_SECONDS = float(os.environ.get("TEND_WEBHOOK_DEADLINE_SECONDS", "15"))
+# Keys that encrypt stored secrets (webhook signing secrets), comma-separated, newest first;
+# empty: derived from SECRET_KEY (tend/lib/sealing.py).
+TEND_SECRETS_KEYS = os.environ.get("TEND_SECRETS_KEYS", "")
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),
     path("settings/outbox/", include("tend.outbox.urls")),
+    path("settings/webhooks/", include("tend.webhooks.urls")),
     path("accounts/", include("tend.accounts.urls")),
     path("data-model/", include("tend.accounts.data_model_urls")),
     path("ingest/", include("tend.usage.ingest.urls")),

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from tend.accounts.conditions import account_catalog, account_records, condition_now
 from tend.accounts.models import Account
+from tend.events import emit
 from tend.jobs.registry import enqueue
 from tend.lib.conditions import compile_q, evaluate
 from tend.plays import steps
@@ -695,6 +696,19 @@ def _record(run, step, worker, result, attempt, started, steps_by_position) -> b
             return False
         # Only the lease holder gets here (the guarded update above), once per attempt: a
         # killed worker recorded nothing, so its re-run's attempt number is still free.
+        if isinstance(result, Fail):
+            emit(
+                run.workspace_id,
+                "play.step_failed",
+                {
+                    "play": {"id": run.play_id},
+                    "run": {"id": run.pk},
+                    "account": {"id": run.account_id},
+                    "step": {"position": step.position, "kind": step.kind},
+                    "reason": str(result.reason)[:1000],
+                },
+                at=now,
+            )
         PlayRunStep.objects.create(
             run=run,
             position=step.position,

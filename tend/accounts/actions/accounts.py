@@ -25,6 +25,7 @@ from tend.accounts.models import (
     Tag,
     attribute_changes,
 )
+from tend.events import emit
 from tend.lib.changes import announce
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import WRITE, Actor
@@ -317,7 +318,27 @@ def _save(actor: Actor, account: Account, clean: dict, source: str) -> Account:
         _apply_tags(account, tags)
     if assignments is not None:
         _apply_assignments(account, assignments)
+    changed = sorted(
+        {*clean, *(["stage"] if stage_given else []), *(["tags"] if tags is not None else [])}
+        | ({"assignments"} if assignments is not None else set())
+    )
+    emit(
+        account.workspace_id,
+        "account.created" if is_new else "account.updated",
+        {"account": account_event_data(account), "source": source}
+        | ({} if is_new else {"changed": changed}),
+    )
     return account
+
+
+def account_event_data(account: Account) -> dict:
+    """What the account.* events say about the account (docs/webhooks.md)."""
+    return {
+        "id": account.pk,
+        "external_id": account.external_id,
+        "name": account.name,
+        "status": account.status,
+    }
 
 
 @transaction.atomic

@@ -45,6 +45,7 @@ from tend.accounts.models import (
     StatusChange,
     Tag,
 )
+from tend.events import emit_many
 from tend.lib.changes import announce
 from tend.workspaces.access import WRITE, Actor
 from tend.workspaces.models import Member
@@ -135,6 +136,15 @@ def upsert_accounts(actor: Actor, items: list[dict], *, source: str = "api") -> 
     batch = Batch(items)
     with transaction.atomic():
         return _Upsert(actor, batch, source).run()
+
+
+_EVENT_FIELD = {"stage_id": "stage", "parent_id": "parent"}
+
+
+def _changed_fields(plan: Plan) -> list[str]:
+    """The fields an update changed, as the account.updated event names them."""
+    names = {_EVENT_FIELD.get(n, n) for n in plan.sets} - {"updated_at", "stage_entered_at"}
+    return sorted(names) or ["tags_or_assignments"]
 
 
 class _Upsert:
@@ -466,7 +476,35 @@ class _Upsert:
             announce(self.workspace.id)
         self._write_tags(writes, current_tags)
         self._write_assignments(writes, current_assignments)
+        self._emit_events(writes, statuses)
         return statuses, ids
+
+    def _emit_events(self, writes: list[Plan], statuses: dict[int, str]) -> None:
+        """account.created / account.updated for every written account (tend/events)."""
+        emit_many(
+            self.workspace.id,
+            (
+                (
+                    "account.created" if statuses[plan.index] == CREATED else "account.updated",
+                    {
+                        "account": {
+                            "id": plan.pk,
+                            "external_id": plan.key,
+                            "name": plan.name,
+                            "status": plan.status,
+                        },
+                        "source": self.source,
+                    }
+                    | (
+                        {}
+                        if statuses[plan.index] == CREATED
+                        else {"changed": _changed_fields(plan)}
+                    ),
+                )
+                for plan in writes
+            ),
+            at=self.now,
+        )
 
     def _values(self, plan: Plan) -> tuple:
         """The row for ``plan`` in the order of ``COLUMNS``. ``created_at`` only applies to new

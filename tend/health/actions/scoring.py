@@ -29,6 +29,7 @@ from django.utils import timezone
 from tend.accounts.bulk.sql import upsert
 from tend.accounts.conditions import matching_accounts
 from tend.accounts.models import Account
+from tend.events import emit_many
 from tend.health import scoring, sources
 from tend.health.actions.profiles import ensure_default_profile
 from tend.health.conditions import profile_catalog
@@ -364,6 +365,17 @@ def _insert_changes(rows: list[tuple]) -> None:
     if not rows:
         return
     announce(rows[0][0])
+    emit_many(
+        rows[0][0],
+        (
+            (
+                "health.rank_changed",
+                {"account": {"id": account}, "from_rank": old, "to_rank": new, "score": score},
+            )
+            for _, account, old, new, score, _, _ in rows
+        ),
+        at=rows[0][-1],
+    )
     if connection.vendor == "postgresql":
         pg_copy.insert(HealthChange, CHANGE_COLUMNS, rows)
         return

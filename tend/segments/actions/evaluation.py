@@ -40,6 +40,7 @@ from django.utils import timezone
 from tend.accounts.bulk.sql import upsert
 from tend.accounts.conditions import account_catalog, condition_now, matching_accounts
 from tend.accounts.models import Account
+from tend.events import emit_many
 from tend.health.models import HealthState
 from tend.jobs.registry import enqueue
 from tend.lib.changes import announce
@@ -238,6 +239,15 @@ def _apply(
     if entered or left:
         segment.members_changed_at = at
         announce(ws)
+        about = {"segment": {"id": segment.pk, "name": segment.name}, "source": source}
+        emit_many(
+            ws,
+            [
+                *(("segment.entered", {"account": {"id": a}, **about}) for a in entered),
+                *(("segment.left", {"account": {"id": a}, **about}) for a in left),
+            ],
+            at=at,
+        )
     segment.member_count = SegmentMember.objects.filter(workspace_id=ws, segment=segment).count()
     record_count(segment, at)
 

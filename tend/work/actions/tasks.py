@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tend.accounts.models import Account
+from tend.events import emit
 from tend.lib.errors import InvalidInput
 from tend.work.models import Priority, Task, TaskComment, TaskStatus, TaskType
 from tend.work.queries import (
@@ -139,6 +140,7 @@ def _insert(workspace, account, values: dict, key: str) -> tuple[Task, bool]:
         if not key:
             raise
         return Task.objects.get(workspace=workspace, key=key), False
+    emit(workspace.pk, "task.created", {"task": task_event_data(task)})
     return task, True
 
 
@@ -187,7 +189,26 @@ def create_account_tasks(workspace, items: list[dict]) -> list[tuple[Task | None
         else:
             mine = stored[task.key]
             result.append((mine, task.key not in existing and mine.created_at == now, ""))
+    created = {t.pk: t for t, is_new, _ in result if is_new}
+    emit_many(
+        workspace.pk, [("task.created", {"task": task_event_data(t)}) for t in created.values()], at=now
+    )
     return result
+
+
+def task_event_data(task: Task) -> dict:
+    """What the task.* events say about a task (docs/webhooks.md)."""
+    return {
+        "id": task.pk,
+        "account": {"id": task.account_id},
+        "title": task.title,
+        "status": task.status,
+        "priority": task.priority,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "assignee_id": task.assignee_id,
+        "source": task.source,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+    }
 
 
 @transaction.atomic
@@ -277,6 +298,7 @@ def _complete(task: Task, actor: Actor, now) -> None:
     if task.status == TaskStatus.CANCELLED:
         raise InvalidInput("status", "the task is cancelled: reopen it before completing it")
     _close(task, TaskStatus.DONE, actor, now)
+    emit(task.workspace_id, "task.completed", {"task": task_event_data(task)}, at=now)
 
 
 def _cancel(task: Task, actor: Actor, now) -> None:

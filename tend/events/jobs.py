@@ -1,0 +1,23 @@
+"""The events app's jobs: hand events to consumers, and the sweep behind it."""
+
+from django_scopes import scopes_disabled
+
+from tend.events import actions
+from tend.jobs.registry import job
+
+
+@job(actions.DISPATCH_JOB, max_attempts=10, lease_seconds=300)
+def dispatch(job_row) -> None:
+    actions.dispatch(job_row.payload["workspace_id"])
+
+
+@job("events.queue_stalled", max_attempts=3, lease_seconds=300)
+def queue_stalled(job_row) -> None:
+    with scopes_disabled():
+        actions.queue_stalled()
+
+
+@job("events.purge", max_attempts=3, lease_seconds=600)
+def purge(job_row) -> None:
+    with scopes_disabled():
+        actions.purge()
