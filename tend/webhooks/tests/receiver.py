@@ -94,7 +94,13 @@ class Receiver:
                 seen = self.trickled.get(message_id, 0)
                 self.trickled[message_id] = seen + 1
                 slow = seen == 0 and len(self.trickled) % 4 == 0
-            chunks = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: 2\r\n", b"Connection: close\r\n", b"\r\n", b"ok"]
+            chunks = [
+                b"HTTP/1.1 200 OK\r\n",
+                b"Content-Length: 2\r\n",
+                b"Connection: close\r\n",
+                b"\r\n",
+                b"ok",
+            ]
             pause = self.slow_seconds / len(chunks) if slow else 0.01
             try:
                 for chunk in chunks:

@@ -63,7 +63,10 @@ def test_every_event_reaches_the_healthy_endpoints_signed_and_the_410_one_is_dis
         by_id = {r.headers["webhook-id"]: r for r in accepted}
         assert set(by_id) == set(deliveries.values_list("message_id", flat=True))
         got_events = sorted(
-            (orjson.loads(r.body)["type"], orjson.loads(r.body)["data"].get("account", {}).get("id"))
+            (
+                orjson.loads(r.body)["type"],
+                orjson.loads(r.body)["data"].get("account", {}).get("id"),
+            )
             for r in by_id.values()
         )
         want_events = sorted((e.type, e.data.get("account", {}).get("id")) for e in events)
