@@ -41,4 +41,4 @@ def deliver_everything(rounds: int = 20) -> int:
         if not Delivery.objects.filter(status__in=PENDING).exists():
             return round_
         skip_waits()
-    raise AssertionError("deliveries still pending after %s rounds" % rounds)
+    raise AssertionError(f"deliveries still pending after {rounds} rounds")

@@ -13,7 +13,7 @@ from tend.accounts.actions.accounts import create_account, update_account
 from tend.events.models import Event
 from tend.lib.outgoing import verify
 from tend.webhooks import actions
-from tend.webhooks.models import Delivery, DeliveryStatus, Subscription, SubscriptionStatus
+from tend.webhooks.models import Delivery, DeliveryStatus, SubscriptionStatus
 from tend.webhooks.tests.conftest import deliver_everything
 from tend.webhooks.tests.receiver import Receiver
 from tend.work.actions import complete_task, create_task
