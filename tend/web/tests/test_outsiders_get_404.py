@@ -63,6 +63,8 @@ PARAM_OBJECTS = {
     "touchpoint_id": "touchpoint",
     "play_id": "play",
     "import_id": "import",
+    "subscription_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -94,6 +96,7 @@ API_COLLECTIONS = {
     "touchpoints": "touchpoint",
     "plays": "play",
     "imports": "import",
+    "webhooks": "webhook",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -101,7 +104,9 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def build_victim_world(workspace):
     """One of every kind of object, in the victim's workspace."""
     stage = Stage.objects.create(workspace=workspace, name="Onboarding")
-    role = AssignmentRole.objects.create(workspace=workspace, key="success_manager", name="Success Manager")
+    role = AssignmentRole.objects.create(
+        workspace=workspace, key="success_manager", name="Success Manager"
+    )
     tag = Tag.objects.create(workspace=workspace, name="strategic")
     attribute = AttributeDefinition.objects.create(workspace=workspace, key="plan", label="Plan")
     parent = Account.objects.create(workspace=workspace, external_id="parent", name="Parent Co")
@@ -119,8 +124,12 @@ def build_victim_world(workspace):
     member = make_member(workspace, "viewer", "victim-viewer@acme.test")
     Assignment.objects.create(workspace=workspace, account=account, role=role, member=member)
     StageChange.objects.create(workspace=workspace, account=account, to_stage=stage)
-    end_user = EndUser.objects.create(workspace=workspace, external_id="u-1", account=account, name="Vic")
-    contact = Contact.objects.create(workspace=workspace, external_id="c-1", account=account, name="Vera")
+    end_user = EndUser.objects.create(
+        workspace=workspace, external_id="u-1", account=account, name="Vic"
+    )
+    contact = Contact.objects.create(
+        workspace=workspace, external_id="c-1", account=account, name="Vera"
+    )
     team = Team.objects.create(workspace=workspace, name="EMEA")
     team.members.add(member)
     make_token(workspace, ("read",), name="victim token")
@@ -159,11 +168,17 @@ def build_victim_world(workspace):
         trigger_kind="segment_entered",
         trigger_config={"segment_id": segment.pk},
     )
-    PlayStep.objects.create(workspace=workspace, play=play, position=1, kind="add_tag", config={"tag": "x"})
+    PlayStep.objects.create(
+        workspace=workspace, play=play, position=1, kind="add_tag", config={"tag": "x"}
+    )
     # A failed email: the one state "Retry now" would change.
-    message = queue_email(workspace, to=["vic@victim.test"], subject="Renewal", text="Hi", account_id=account.pk)
+    message = queue_email(
+        workspace, to=["vic@victim.test"], subject="Renewal", text="Hi", account_id=account.pk
+    )
     Message.objects.filter(pk=message.pk).update(status="failed", reason="550 no such user")
-    DeliveryAttempt.objects.create(workspace=workspace, message=message, number=1, outcome="failed", smtp_code=550)
+    DeliveryAttempt.objects.create(
+        workspace=workspace, message=message, number=1, outcome="failed", smtp_code=550
+    )
     # A task on the account, assigned to the victim's member, with a comment.
     task = Task.objects.create(
         workspace=workspace,
@@ -195,7 +210,13 @@ def build_victim_world(workspace):
         workspace=workspace, name="Victim alert", trigger_kind="health_changed", trigger_config={}
     )
     notification = notify(member, kind="alert", title="Victim Co turned Poor", key="victim", account=account)
+    from tend.webhooks.tests.helpers import make_delivery, make_subscription
+
+    webhook = make_subscription(workspace)
+    webhook_delivery = make_delivery(webhook, "failed")
     objects = {
+        "webhook": webhook,
+        "webhook_delivery": webhook_delivery,
         "import": victim_import,
         "touchpoint": touchpoint,
         "notification": notification,
@@ -264,6 +285,7 @@ def snapshot(workspace) -> str:
         TouchpointMention.objects.filter(workspace=workspace),
         *_play_querysets(workspace),
         *_alert_querysets(workspace),
+        *_webhook_querysets(workspace),
     ]
     try:
         from tend.jobs.models import Job
@@ -295,13 +317,27 @@ def _alert_querysets(workspace):
     ]
 
 
+def _webhook_querysets(workspace):
+    from tend.webhooks.models import Attempt, Delivery, Subscription
+
+    return [
+        Subscription.objects.filter(workspace=workspace),
+        Delivery.objects.filter(workspace=workspace),
+        Attempt.objects.filter(workspace=workspace),
+    ]
+
+
 def object_for(route, param, objects):
     kind = PARAM_OBJECTS.get(param)
     if kind is None and param in ("id", "pk"):
         # The collection just before the id names it: /segments/<id>/members is a segment.
         parts = route.route.split("/")
-        at = next(i for i, p in enumerate(parts) if p.startswith("<") and p[1:-1].split(":")[-1] == param)
-        kind = next((API_COLLECTIONS[p] for p in reversed(parts[:at]) if p in API_COLLECTIONS), None)
+        at = next(
+            i for i, p in enumerate(parts) if p.startswith("<") and p[1:-1].split(":")[-1] == param
+        )
+        kind = next(
+            (API_COLLECTIONS[p] for p in reversed(parts[:at]) if p in API_COLLECTIONS), None
+        )
     if kind is None:
         return None
     return objects.get(kind)
@@ -342,7 +378,9 @@ def test_outsiders_get_404_on_every_route_and_nothing_changes(owner, outsider):
                 if method == "get":
                     response = client.get(url)
                 else:
-                    response = getattr(client, method)(url, data=b"{}", content_type="application/json")
+                    response = getattr(client, method)(
+                        url, data=b"{}", content_type="application/json"
+                    )
                 checked += 1
                 if response.status_code not in (404, 405):
                     failures.append(f"{method.upper()} {url} → {response.status_code}")

@@ -5,7 +5,7 @@ from django.utils import timezone
 from tend.lib.outgoing import generate_secret, new_message_id
 from tend.webhooks.models import Attempt, Delivery, Subscription
 
-URL = "https://hooks.example.com/tend"
+URL = "https://crm.acme.test/webhooks"
 
 
 def make_subscription(workspace, url=URL, types=("account.created",), **fields) -> Subscription:
