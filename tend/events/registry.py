@@ -58,8 +58,8 @@ def get(key: str) -> EventType:
 
 
 def all_types() -> list[EventType]:
-    """Every registered type, by group then key."""
-    return sorted(_types.values(), key=lambda t: (t.group, t.key))
+    """Every registered type, by group, then in the order its app declared them."""
+    return sorted(_types.values(), key=lambda t: t.group)
 
 
 def type_keys() -> frozenset[str]:

@@ -2,6 +2,8 @@
 delivery's request and responses, redeliver and "Send test event" — for admins (other
 seats 403; another workspace's ids 404 through ``get_for``)."""
 
+import json
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
@@ -214,11 +216,20 @@ def _delivery(request, subscription_id, delivery_id):
     return delivery
 
 
+def _pretty(text: str) -> str:
+    """The body indented for reading (what was sent is the compact form, byte for byte)."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
 def _delivery_page(request, delivery, status=200):
     context = {
         "subscription": delivery.subscription,
         "delivery": delivery,
         "attempts": list(delivery.attempt_log.order_by("-number")),
+        "body": _pretty(delivery.body_text),
         "label": registry.get(delivery.event_type).label
         if delivery.event_type in registry.type_keys()
         else "Test event",
