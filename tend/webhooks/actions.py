@@ -29,6 +29,7 @@ from tend.jobs.registry import enqueue
 from tend.lib.errors import InvalidInput
 from tend.lib.outgoing import (
     Outcome,
+    Result,
     check_url,
     generate_secret,
     new_message_id,
@@ -37,6 +38,7 @@ from tend.lib.outgoing import (
     signature_headers,
 )
 from tend.lib.outgoing.signing import secret_key
+from tend.lib.sealing import CannotUnseal
 from tend.webhooks.models import (
     PENDING,
     TEST_EVENT,
@@ -193,8 +195,12 @@ def rotate_secret(actor: Actor, subscription: Subscription) -> str:
 
 def reveal_secret(actor: Actor, subscription: Subscription) -> str:
     actor.require(ADMIN)
+    try:
+        secret = subscription.secret
+    except CannotUnseal as exc:
+        raise InvalidInput("secret", f"cannot be decrypted ({exc}); rotate it") from None
     log.info("webhook %s: secret revealed to %s", subscription.pk, actor.label)
-    return subscription.secret
+    return secret
 
 
 # --- From events to deliveries -----------------------------------------------------------------
@@ -297,10 +303,20 @@ def deliver(delivery_id: int, *, claim: str) -> Delivery | None:
     delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
     subscription = delivery.subscription
     body = bytes(delivery.body)
-    headers = {
-        "Content-Type": "application/json",
-        **signature_headers(subscription.secret, delivery.message_id, body),
-    }
+    try:
+        secret = subscription.secret
+    except CannotUnseal as exc:
+        # Configuration an operator can fix (TEND_SECRETS_KEYS lost a key): retried on the
+        # schedule, like a receiver that is down, so fixing it delivers the backlog.
+        secret = None
+        unsealable = Result(
+            outcome=Outcome.RETRY,
+            reason=f"not sent: the signing secret cannot be decrypted ({exc}); restore the key or rotate the secret",
+            elapsed=0.0,
+        )
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers.update(signature_headers(secret, delivery.message_id, body))
     with transaction.atomic():
         Attempt.objects.filter(delivery=delivery, outcome=AttemptOutcome.IN_PROGRESS).update(
             outcome=AttemptOutcome.INTERRUPTED, finished_at=now, reason=INTERRUPTED_NOTE
@@ -313,13 +329,16 @@ def deliver(delivery_id: int, *, claim: str) -> Delivery | None:
             request_headers=headers,
             started_at=now,
         )
-    result = send(
-        "POST",
-        subscription.url,
-        body=body,
-        headers=headers,
-        deadline_seconds=settings.TEND_WEBHOOK_DEADLINE_SECONDS,
-    )
+    if secret is None:
+        result = unsealable
+    else:
+        result = send(
+            "POST",
+            subscription.url,
+            body=body,
+            headers=headers,
+            deadline_seconds=settings.TEND_WEBHOOK_DEADLINE_SECONDS,
+        )
     _record(delivery, attempt, result, claim)
     return delivery
 

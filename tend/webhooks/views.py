@@ -190,9 +190,12 @@ def subscription_secret(request, subscription_id: int):
         messages.success(request, "New secret made: the next deliveries are signed with it.")
         return _detail(request, subscription, new_secret=secret)
     if action == "reveal":
-        return _detail(
-            request, subscription, revealed=actions.reveal_secret(request.actor, subscription)
-        )
+        try:
+            secret = actions.reveal_secret(request.actor, subscription)
+        except InvalidInput as exc:
+            messages.error(request, f"{exc.field}: {exc.message}")
+            return _detail(request, subscription, status=400)
+        return _detail(request, subscription, revealed=secret)
     return HttpResponseBadRequest("action: choose reveal or rotate.")
 
 

@@ -156,3 +156,17 @@ def test_finished_deliveries_are_purged_after_thirty_days(owner):
     Delivery.objects.filter(pk=old.pk).update(status=DeliveryStatus.DELIVERED)
     assert actions.purge() == 1
     assert list(Delivery.objects.values_list("pk", flat=True)) == [pending.pk]
+
+
+def test_a_secret_sealed_under_a_lost_key_is_retried_with_the_reason_and_not_revealed(
+    owner, settings
+):
+    settings.TEND_SECRETS_KEYS = "the old key"
+    subscription, delivery = queued_test_event(owner, "https://hooks.example.com/")
+    settings.TEND_SECRETS_KEYS = "a new key that forgot the old one"
+    run_due_jobs()
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert "cannot be decrypted" in delivery.reason
+    response = owner.api.get(f"/api/v1/webhooks/{subscription.pk}/secret")
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "secret"
