@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tend.events import registry
-from tend.jobs.registry import enqueue
+from tend.jobs.registry import enqueue, enqueue_many
 from tend.lib.errors import InvalidInput
 from tend.lib.outgoing import (
     Outcome,
@@ -249,8 +249,13 @@ def fan_out(events) -> list[Delivery]:
             if subscription.wants(event.type)
         ]
         rows = Delivery.objects.bulk_create(rows, batch_size=500)
-        for delivery in rows:
-            _enqueue_attempt(workspace_id, delivery.pk, now)
+        # One INSERT for the new deliveries' jobs, keyed as the others.
+        enqueue_many(
+            DELIVER_JOB,
+            [({"delivery_id": d.pk}, f"{DELIVER_JOB}:{d.pk}") for d in rows],
+            workspace_id=workspace_id,
+            due_at=now,
+        )
         created += rows
     return created
 

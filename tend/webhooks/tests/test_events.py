@@ -172,3 +172,17 @@ def test_the_registry_refuses_malformed_and_conflicting_types():
         registry.register("Account Created", "x", group="x", description="x")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("account.created", "Something else", group="x", description="x")
+
+
+def test_a_burst_of_events_is_dispatched_in_a_bounded_number_of_queries(
+    owner, django_assert_max_num_queries
+):
+    make_subscription(owner.workspace, types=ALL)
+    make_subscription(owner.workspace, url="https://two.example.com/", types=ALL)
+    upsert_accounts(owner.actor, [{"external_id": f"a{n}", "name": f"A{n}"} for n in range(300)])
+    # Inserts go in batches (SQLite's variable limit makes those ~60 deliveries each), never
+    # one statement per delivery or job: 600 of each here.
+    with django_assert_max_num_queries(40):
+        assert dispatch(owner.workspace.pk) == 300
+    assert Delivery.objects.count() == 600
+    assert Job.objects.filter(kind="webhooks.deliver").count() == 600
