@@ -1,6 +1,5 @@
-"""The events app's jobs: hand events to consumers, and the sweep behind it."""
-
-from django_scopes import scopes_disabled
+"""The events app's jobs: hand events to consumers, and the sweeps behind it (housekeeping
+jobs have no workspace, so they run with scopes disabled)."""
 
 from tend.events import actions
 from tend.jobs.registry import job
@@ -13,11 +12,9 @@ def dispatch(job_row) -> None:
 
 @job("events.queue_stalled", max_attempts=3, lease_seconds=300)
 def queue_stalled(job_row) -> None:
-    with scopes_disabled():
-        actions.queue_stalled()
+    actions.queue_stalled()
 
 
 @job("events.purge", max_attempts=3, lease_seconds=600)
 def purge(job_row) -> None:
-    with scopes_disabled():
-        actions.purge()
+    actions.purge()
