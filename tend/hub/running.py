@@ -29,6 +29,7 @@ from django.utils import timezone
 from tend.accounts.actions.definitions.attributes import create_attribute
 from tend.accounts.bulk import upsert_accounts, upsert_contacts, upsert_end_users
 from tend.accounts.models import Account, AttributeDefinition, AttributeType, Contact, EndUser
+from tend.events import emit_many
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, OBJECT_TYPES, Fields, RowMapper
 from tend.hub.models import FINISHED, Import, ImportObject, ImportStatus, RejectedRow
 from tend.hub.reading import FileInfo, iter_rows
@@ -270,6 +271,9 @@ def run_import(import_id: int) -> None:
         if finished and status == ImportStatus.PARTIAL:
             imp.refresh_from_db()
             tell_admins(imp)
+        if finished:
+            imp.refresh_from_db()
+            emit_import_events(imp)
     log.info("import %s: %s rows in %.2fs", imp.pk, done, time.monotonic() - started)
 
 
@@ -313,7 +317,37 @@ def fail_import(import_id: int, error: str) -> None:
             status=ImportStatus.FAILED, error=error[:4000], finished_at=timezone.now()
         )
         if failed:
-            tell_admins(Import.objects.select_related("workspace", "created_by__user").get(pk=import_id))
+            imp = Import.objects.select_related("workspace", "created_by__user").get(pk=import_id)
+            tell_admins(imp)
+            emit_import_events(imp)
+
+
+def emit_import_events(imp: Import) -> None:
+    """import.finished (succeeded or partial) and import.failed (failed or partial), in the
+    transaction that set the final status (docs/webhooks.md); a dry run emits nothing."""
+    if imp.dry_run:
+        return
+    data = {
+        "import": {
+            "id": imp.pk,
+            "object": imp.object,
+            "source": imp.source,
+            "file_name": imp.file_name,
+            "status": imp.status,
+            "rows_total": imp.rows_total,
+            "created": imp.created,
+            "updated": imp.updated,
+            "unchanged": imp.unchanged,
+            "rejected": imp.rejected,
+            "error": imp.error,
+        }
+    }
+    types = []
+    if imp.status in (ImportStatus.SUCCEEDED, ImportStatus.PARTIAL):
+        types.append("import.finished")
+    if imp.status in (ImportStatus.FAILED, ImportStatus.PARTIAL):
+        types.append("import.failed")
+    emit_many(imp.workspace_id, [(t, data) for t in types])
 
 
 def tell_admins(imp: Import) -> None:

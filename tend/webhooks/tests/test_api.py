@@ -150,7 +150,8 @@ def test_a_test_event_is_queued_for_the_endpoint(owner):
 def test_event_types_are_listed_with_examples(owner):
     types = {t["key"]: t for t in owner.api.get("/api/v1/webhooks/event-types").json()}
     for key in ("account.created", "account.updated", "health.rank_changed", "segment.entered",
-                "segment.left", "task.created", "task.completed", "play.step_failed"):  # fmt: skip
+                "segment.left", "task.created", "task.completed", "play.step_failed",
+                "import.finished", "import.failed"):  # fmt: skip
         assert types[key]["example"], key
 
 

@@ -186,3 +186,42 @@ def test_a_burst_of_events_is_dispatched_in_a_bounded_number_of_queries(
         assert dispatch(owner.workspace.pk) == 300
     assert Delivery.objects.count() == 600
     assert Job.objects.filter(kind="webhooks.deliver").count() == 600
+
+
+def test_imports_emit_finished_and_failed_but_a_dry_run_emits_nothing(owner, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tend.hub import actions as hub
+    from tend.hub.running import fail_import, run_import
+
+    settings.TEND_IMPORT_DIR = tmp_path
+    make_subscription(owner.workspace, types=["import.finished", "import.failed"])
+
+    def run(text, *, dry_run=False):
+        imp = hub.upload_file(
+            owner.actor, SimpleUploadedFile("a.csv", text.encode()), object="account"
+        )
+        hub.set_mapping(owner.actor, imp, {"external_id": "external_id", "name": "name"})
+        imp = hub.start_import(owner.actor, imp, dry_run=dry_run)
+        run_import(imp.pk)
+        return imp
+
+    run("external_id,name\r\nd-1,Dry\r\n", dry_run=True)
+    assert not Event.objects.exists()
+    clean = run("external_id,name\r\nm-1,One\r\n")
+    assert types_of(owner.workspace) == ["import.finished"]
+    assert Event.objects.get().data["import"]["id"] == clean.pk
+    partial = run("external_id,name\r\nm-2,\r\nm-3,Three\r\n")
+    assert types_of(owner.workspace)[1:] == ["import.finished", "import.failed"]
+    assert Event.objects.last().data["import"]["status"] == "partial"
+    assert Event.objects.last().data["import"]["id"] == partial.pk
+    broken = hub.upload_file(
+        owner.actor, SimpleUploadedFile("b.csv", b"external_id,name\r\nx,X\r\n"), object="account"
+    )
+    hub.set_mapping(owner.actor, broken, {"external_id": "external_id", "name": "name"})
+    broken = hub.start_import(owner.actor, broken, dry_run=False)
+    fail_import(broken.pk, "FileNotFoundError: gone")
+    last = Event.objects.last()
+    assert last.type == "import.failed"
+    assert last.data["import"]["status"] == "failed"
+    assert last.data["import"]["error"] == "FileNotFoundError: gone"

@@ -1,0 +1,38 @@
+"""Events the data hub emits (tend/events/registry.py)."""
+
+from tend.events.registry import register
+
+IMPORT = {
+    "id": 12,
+    "object": "account",
+    "source": "CRM",
+    "file_name": "accounts.csv",
+    "status": "partial",
+    "rows_total": 1200,
+    "created": 40,
+    "updated": 1150,
+    "unchanged": 7,
+    "rejected": 3,
+    "error": "",
+}
+
+register(
+    "import.finished",
+    "Import finished",
+    group="Imports",
+    description="An import (not a dry run) ran to the end; `status` is partial when rows were rejected.",
+    example={"import": IMPORT},
+)
+register(
+    "import.failed",
+    "Import failed",
+    group="Imports",
+    description="An import failed, or finished with rejected rows (`status` failed or partial).",
+    example={
+        "import": {
+            **IMPORT,
+            "status": "failed",
+            "error": "the file is not UTF-8, UTF-16 or Latin-1",
+        }
+    },
+)
