@@ -7,8 +7,8 @@
 * ``deliver``: one attempt, through ``tend.lib.outgoing.send`` (hard deadline, SSRF rules,
   no redirects), signed as Standard Webhooks 1.0, classified: delivered; retried on the
   Standard Webhooks schedule (``retry_delay``, ~27 h); failed for good; or 410 — the
-  subscription is disabled and its admins told (a visible state on the page and API, and
-  a warning in the log).
+  subscription is disabled and its admins told (an in-app notification each, the state on
+  the page and in the API, and a warning in the log).
 * On a person's behalf: redeliver, send a test event.
 """
 
@@ -39,6 +39,7 @@ from tend.lib.outgoing import (
 )
 from tend.lib.outgoing.signing import secret_key
 from tend.lib.sealing import CannotUnseal
+from tend.notifications.actions import notify
 from tend.webhooks.models import (
     PENDING,
     TEST_EVENT,
@@ -50,6 +51,7 @@ from tend.webhooks.models import (
     SubscriptionStatus,
 )
 from tend.workspaces.access import ADMIN, Actor
+from tend.workspaces.models import Member, Seat
 
 log = logging.getLogger("tend.webhooks")
 
@@ -439,6 +441,27 @@ def _disable(subscription: Subscription, reason: str, now) -> None:
             subscription.workspace_id,
             subscription.url,
             reason,
+        )
+        _tell_admins(subscription, reason, now)
+
+
+def _tell_admins(subscription: Subscription, reason: str, now) -> None:
+    """An in-app notification to each active admin, once per disabling (keyed by its time)."""
+    admins = Member.objects.filter(
+        workspace_id=subscription.workspace_id,
+        seat=Seat.ADMIN,
+        is_active=True,
+        user__is_active=True,
+    )
+    for admin in admins:
+        notify(
+            admin,
+            kind="webhook",
+            title=f"Webhook disabled: {subscription.url}",
+            key=f"webhook-disabled:{subscription.pk}:{now.isoformat()}",
+            url=f"/settings/webhooks/{subscription.pk}/",
+            cause=f"The endpoint answered {reason}. Nothing more is sent until an admin enables it.",
+            now=now,
         )
 
 

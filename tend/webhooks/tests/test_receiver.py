@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from tend.accounts.actions.accounts import create_account, update_account
 from tend.events.models import Event
 from tend.lib.outgoing import verify
+from tend.notifications.models import Notification
 from tend.webhooks import actions
 from tend.webhooks.models import Delivery, DeliveryStatus, SubscriptionStatus
 from tend.webhooks.tests.conftest import deliver_everything
@@ -103,6 +104,9 @@ def test_every_event_reaches_the_healthy_endpoints_signed_and_the_410_one_is_dis
     assert any(
         r.levelno == logging.WARNING and "disabled" in r.getMessage() for r in caplog.records
     )
+    [told] = Notification.objects.filter(member=owner.member)  # each admin, in the app
+    assert told.kind == "webhook" and told.url == f"/settings/webhooks/{gone.pk}/"
+    assert "410" in told.cause
     # New events no longer go to the disabled endpoint.
     create_account(owner.actor, {"external_id": "late", "name": "Late"})
     deliver_everything()
