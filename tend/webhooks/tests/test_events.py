@@ -225,3 +225,31 @@ def test_imports_emit_finished_and_failed_but_a_dry_run_emits_nothing(owner, set
     assert last.type == "import.failed"
     assert last.data["import"]["status"] == "failed"
     assert last.data["import"]["error"] == "FileNotFoundError: gone"
+
+
+def test_tasks_a_play_creates_for_many_runs_at_once_emit_task_created(owner):
+    from tend.plays.tests.conftest import enter, tag_play, tick
+    from tend.segments.actions import create_segment
+    from tend.work.models import Task
+
+    accounts = [
+        create_account(owner.actor, {"external_id": f"a{n}", "name": f"A{n}"}) for n in range(3)
+    ]
+    segment = create_segment(owner.actor, {"name": "New", "kind": "static", "visibility": "shared"})
+    config = {
+        "title": "Kick off {{ account.name }}",
+        "due_in_days": 3,
+        "assignee_member_id": owner.member.pk,
+    }
+    step = {"kind": "create_task", "config": config}
+    tag_play(owner, segment, steps=[step])
+    make_subscription(owner.workspace, types=["task.created"])
+    enter(owner, segment, *accounts)
+    tick(owner.workspace)
+    events = Event.objects.filter(type="task.created")
+    assert sorted(e.data["task"]["id"] for e in events) == sorted(
+        Task.objects.values_list("id", flat=True)
+    )
+    assert events.count() == 3
+    tick(owner.workspace)  # nothing new: no second event
+    assert Event.objects.filter(type="task.created").count() == 3

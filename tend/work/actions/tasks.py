@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tend.accounts.models import Account
-from tend.events import emit
+from tend.events import emit, emit_many
 from tend.lib.errors import InvalidInput
 from tend.work.models import Priority, Task, TaskComment, TaskStatus, TaskType
 from tend.work.queries import (
