@@ -8,15 +8,14 @@ from django.conf import settings
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.accounts.schemas import ErrorOut, Strict
 from tend.events import registry
+from tend.lib.api_schemas import ERRORS, Strict
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.webhooks import actions
 from tend.webhooks.models import Delivery, Subscription
 from tend.workspaces.access import ADMIN, get_for
 
 router = Router(tags=["webhooks"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 DeliveryStatusName = Literal["pending", "retrying", "delivered", "failed"]
 
