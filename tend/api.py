@@ -27,7 +27,7 @@ from tend.segments import api as segments_api
 from tend.usage import api as usage_api
 from tend.webhooks import api as webhooks_api
 from tend.work import api as work_api
-from tend.work import touchpoint_api
+from tend.work import project_api, touchpoint_api
 from tend.workspaces.auth import ActorAuth
 
 
@@ -150,6 +150,7 @@ for router in [
     hub_api.router,
     work_api.router,
     touchpoint_api.router,
+    project_api.router,
     plays_api.router,
     notifications_api.router,
     alerts_api.router,

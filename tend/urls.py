@@ -24,6 +24,7 @@ urlpatterns = [
     path("scorecards/", include("tend.segments.scorecard_urls")),
     path("tasks/", include("tend.work.urls")),
     path("touchpoints/", include("tend.work.touchpoint_urls")),
+    path("projects/", include("tend.work.project_urls")),
     path("plays/", include("tend.plays.urls")),
     path("notifications/", include("tend.notifications.urls")),
     path("", include("tend.alerts.urls")),

@@ -9,6 +9,7 @@ def register() -> None:
     # Imported here: the panels' views read models, which need the apps loaded.
     from tend.work import timeline
     from tend.work.views.panel import tasks_panel
+    from tend.work.views.project import projects_panel
     from tend.work.views.touchpoint import panel_context
 
     add_profile_panel(
@@ -30,6 +31,16 @@ def register() -> None:
             context=panel_context,
             column="main",
             position=39,
+        )
+    )
+    add_profile_panel(
+        # Under the tasks they are made of.
+        ProfilePanel(
+            key="projects",
+            template="work/project_panel.html",
+            context=projects_panel,
+            column="side",
+            position=1,
         )
     )
     timeline.register()

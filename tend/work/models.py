@@ -92,6 +92,13 @@ class Task(models.Model):
     )
     # Set by callers that may run twice (a play step is at-least-once): one task per key.
     key = models.CharField(max_length=200, blank=True, default="")
+    # A task made by starting a project from a template belongs to one of its milestones.
+    project = models.ForeignKey(
+        "Project", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    milestone = models.ForeignKey(
+        "ProjectMilestone", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -276,3 +283,116 @@ class TouchpointMention(models.Model):
 
     def __str__(self):
         return f"member {self.member_id} in touchpoint {self.touchpoint_id}"
+
+
+# --- projects from templates -------------------------------------------------------------------
+
+
+class ProjectTemplate(models.Model):
+    """A reusable plan, e.g. "Onboarding — mid-market": milestones in order, each with tasks
+    due a number of days after the project's start and owned by an assignment role.
+
+    ``milestones`` is a list of ``{"name", "tasks": [{"title", "offset_days", "role",
+    "description", "type"}]}``, validated by ``tend.work.actions.projects`` (the one write
+    path); a project copies what it needs when it starts, so editing a template never moves
+    the dates of projects already running.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    milestones = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="project_template_name"),
+        ]
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def duration_days(self) -> int:
+        """Days from start to the last task's due date: the expected go-live."""
+        return max(
+            (t["offset_days"] for m in self.milestones for t in m.get("tasks", [])), default=0
+        )
+
+    @property
+    def task_count(self) -> int:
+        return sum(len(m.get("tasks", [])) for m in self.milestones)
+
+
+class ProjectQuerySet(models.QuerySet):
+    def with_progress(self):
+        """``total`` (tasks not cancelled), ``done``, ``open_count`` and ``last_done``
+        annotated in the same query."""
+        return self.annotate(
+            total=models.Count("tasks", filter=~Q(tasks__status=TaskStatus.CANCELLED)),
+            done=models.Count("tasks", filter=Q(tasks__status=TaskStatus.DONE)),
+            open_count=models.Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN)),
+            last_done=models.Max("tasks__completed_at", filter=Q(tasks__status=TaskStatus.DONE)),
+        )
+
+    def active(self):
+        """Projects with an open task (annotate ``with_progress`` first)."""
+        return self.filter(open_count__gt=0)
+
+
+class Project(models.Model):
+    """A template started on an account: its milestones and tasks with real dates and owners.
+
+    It is live while a task is open; ``actual go-live`` is when its last task was done.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="projects")
+    template = models.ForeignKey(
+        ProjectTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    start_date = models.DateField()
+    expected_go_live = models.DateField()
+    created_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    play_id = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    # One project per key: a play step that runs twice starts one project.
+    key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(models.Manager.from_queryset(ProjectQuerySet), workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "key"], condition=~Q(key=""), name="project_unique_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "created_at"], name="project_account_created")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectMilestone(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    due_date = models.DateField()
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name

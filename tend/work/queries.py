@@ -20,7 +20,7 @@ from django.http import Http404
 
 from tend.accounts.conditions import condition_now
 from tend.accounts.models import Assignment
-from tend.work.models import Task, Touchpoint
+from tend.work.models import Project, ProjectTemplate, Task, TaskStatus, Touchpoint
 from tend.workspaces.access import CONTRIBUTE, READ, WRITE, Actor
 from tend.workspaces.models import Member, Workspace
 
@@ -138,3 +138,64 @@ def get_touchpoint(actor: Actor, pk, *, queryset: QuerySet | None = None) -> Tou
         raise Http404("No touchpoint matches the given query.") from exc
     actor.require(READ)
     return touchpoint
+
+
+# --- projects ----------------------------------------------------------------------------------
+# Every member reads every project and template; starting a project is a contributor's right,
+# changing templates an admin's.
+
+
+def get_project(actor: Actor, pk) -> Project:
+    """The project ``pk`` of the actor's workspace with its progress annotated, or 404."""
+    try:
+        project = (
+            Project.objects.filter(workspace=actor.workspace)
+            .with_progress()
+            .select_related("account", "template", "created_by__user")
+            .get(pk=pk)
+        )
+    except (Project.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No project matches the given query.") from exc
+    actor.require(READ)
+    return project
+
+
+def get_template(actor: Actor, pk) -> ProjectTemplate:
+    try:
+        template = ProjectTemplate.objects.filter(workspace=actor.workspace).get(pk=pk)
+    except (ProjectTemplate.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No project template matches the given query.") from exc
+    actor.require(READ)
+    return template
+
+
+def project_tasks(project: Project) -> QuerySet:
+    return with_people(Task.objects.filter(workspace_id=project.workspace_id, project=project)).order_by(
+        "due_date", "id"
+    )
+
+
+def project_summary(
+    project: Project, workspace: Workspace, tasks: list[Task] | None = None
+) -> dict:
+    """What the project page and the API show: progress, overdue tasks, expected and actual
+    go-live (the day, in the workspace's time zone, its last task was done, once none is
+    open). ``project`` carries ``with_progress``'s annotations."""
+    today = local_today(workspace)
+    actual = None
+    if project.open_count == 0 and project.last_done is not None:
+        actual = condition_now(workspace, project.last_done).date()
+    overdue = [
+        t for t in (tasks or []) if t.status == TaskStatus.OPEN and t.due_date < today
+    ]
+    return {
+        "done": project.done,
+        "total": project.total,
+        "percent": round(100 * project.done / project.total) if project.total else 0,
+        "open": project.open_count,
+        "overdue": overdue,
+        "expected_go_live": project.expected_go_live,
+        "actual_go_live": actual,
+        "status": "active" if project.open_count else "completed",
+        "today": today,
+    }

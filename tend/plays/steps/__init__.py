@@ -21,6 +21,7 @@ MODULES = (
     "slack",
     "task",
     "touchpoint",
+    "project",
 )
 _kinds: dict[str, StepKind] = {}
 

@@ -1,0 +1,16 @@
+"""The project pages, at ``/projects/``."""
+
+from django.urls import path
+
+from tend.work.views import project
+
+app_name = "projects"
+
+urlpatterns = [
+    path("start/", project.project_start, name="start"),
+    path("templates/", project.template_list, name="templates"),
+    path("templates/new/", project.template_edit, name="template_new"),
+    path("templates/<int:template_id>/", project.template_edit, name="template_edit"),
+    path("templates/<int:template_id>/delete/", project.template_delete, name="template_delete"),
+    path("<int:project_id>/", project.project_detail, name="detail"),
+]
