@@ -11,12 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tend.accounts.models import Assignment, AssignmentRole
+from tend.test import make_member
 from tend.work import outline
 from tend.work.actions import complete_task, create_template, start_project
 from tend.work.models import Project, ProjectTemplate, Task
 from tend.work.queries import local_today
 from tend.work.tests.test_api_tasks import error_of, send
-from tend.test import make_member
 
 pytestmark = pytest.mark.django_db
 
