@@ -24,6 +24,8 @@ from tend.work.actions import (
     cancel_task,
     complete_task,
     create_task,
+    create_template,
+    start_project,
 )
 from tend.work.models import Task, TaskComment
 from tend.workspaces.access import Actor
@@ -154,8 +156,87 @@ def build_tasks(actor: Actor, today: datetime.date, seed: int = v.DEFAULT_SEED) 
         )
         comment.save(update_fields=["created_at"])
     return {
+        **_build_projects(actor, accounts, members, owner_of, today),
         "tasks": len(created),
         "tasks_done": done,
         "tasks_cancelled": cancelled,
         "task_comments": comments,
     }
+
+
+def _t(offset, title, kind="onboarding", role="success_manager", description=""):
+    return {"title": title, "offset_days": offset, "role": role, "type": kind, "description": description}
+
+
+PROJECT_TEMPLATES = [
+    (
+        "Onboarding — mid-market",
+        "A month from kickoff to go-live for a mid-market customer, run by their CSM.",
+        [
+            ("Kickoff", [
+                _t(0, "Kickoff call: goals and success criteria", "meeting",
+                   description="Agree what “live” means for them and who their admins are."),
+                _t(2, "Send the welcome pack and onboarding plan", "email"),
+            ]),
+            ("Setup", [
+                _t(7, "Connect their product usage data"),
+                _t(10, "Admin training", "meeting"),
+            ]),
+            ("Adoption", [
+                _t(21, "Adoption check: first team live", "call"),
+                _t(30, "Go-live review and hand-off to steady state", "meeting"),
+            ]),
+        ],
+    ),
+    (
+        "Enterprise onboarding",
+        "Seventy-five days with Sales at both ends: hand-off, technical setup, rollout, first EBR.",
+        [
+            ("Kickoff", [
+                _t(0, "Sales to CS hand-off", "meeting", role="sales_manager"),
+                _t(3, "Executive kickoff with the sponsor", "meeting"),
+                _t(7, "Success plan signed off", "other"),
+            ]),
+            ("Technical setup", [
+                _t(14, "SSO and SCIM configured", role="",
+                   description="With their IT team; our solutions engineer joins."),
+                _t(21, "Data integration live"),
+            ]),
+            ("Rollout", [
+                _t(35, "Pilot team trained", "meeting"),
+                _t(50, "Rollout to every department", "call"),
+            ]),
+            ("Go-live", [
+                _t(65, "Go-live review", "meeting"),
+                _t(75, "First executive business review", "meeting", role="sales_manager"),
+            ]),
+        ],
+    ),
+]
+
+
+def _build_projects(actor: Actor, accounts, members, owner_of, today: datetime.date) -> dict:
+    """The two templates, and each started on a trial account: the mid-market one twelve
+    days ago (its kickoff done, setup overdue), the enterprise one this week."""
+    workspace = actor.workspace
+    templates = [
+        create_template(
+            actor,
+            {
+                "name": name,
+                "description": description,
+                "milestones": [{"name": m, "tasks": tasks} for m, tasks in milestones],
+            },
+        )
+        for name, description, milestones in PROJECT_TEMPLATES
+    ]
+    trials = [a for a in accounts if a.status == "trial"][:2]
+    projects = 0
+    for (template, days_ago), account in zip(((templates[0], 12), (templates[1], 2)), trials, strict=False):
+        csm = Actor(workspace=workspace, member=members[owner_of[account.pk]])
+        project = start_project(csm, account, template, {"start_date": today - datetime.timedelta(days=days_ago)})
+        projects += 1
+        for task in Task.objects.filter(project=project, due_date__lt=today - datetime.timedelta(days=4)):
+            complete_task(Actor(workspace=workspace, member=task.assignee or csm.member), task)
+            Task.objects.filter(pk=task.pk).update(completed_at=_midday(task.due_date))
+    return {"project_templates": len(templates), "projects": projects}

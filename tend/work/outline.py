@@ -68,7 +68,7 @@ def located(exc: InvalidInput, lines: dict) -> InvalidInput:
     key = (int(match[1]),) if match[2] is None else (int(match[1]), int(match[2]))
     what = exc.field[match.end():].lstrip(".") or ("milestone" if match[2] is None else "task")
     where = f"line {lines[key]}: " if key in lines else ""
-    return InvalidInput("outline", f"{where}{what.replace('_', ' ')} {exc.message}")
+    return InvalidInput("outline", f"{where}{what.replace('_', ' ')}: {exc.message}")
 
 
 def render(milestones: list[dict]) -> str:

@@ -13,7 +13,7 @@ from tend.demo import vocabulary as v
 from tend.demo.generate import ascii_slug
 from tend.outbox.models import Message
 from tend.plays.models import Play, PlayRun
-from tend.work.models import Task, TaskComment, Touchpoint
+from tend.work.models import Project, Task, TaskComment, Touchpoint
 from tend.work.queries import local_today
 from tend.workspaces.models import Member
 
@@ -26,6 +26,16 @@ def test_the_demo_team_has_overdue_today_upcoming_and_done_tasks(built_demo):
     workspace = result.workspace
     today = local_today(workspace)
     tasks = Task.objects.filter(workspace=workspace)
+    # Projects: the two templates, each started on a trial account with its tasks.
+    assert result.counts["project_templates"] == 2 and result.counts["projects"] == 2
+    projects = Project.objects.filter(workspace=workspace).with_progress()
+    assert sorted(p.template.name for p in projects) == [
+        "Enterprise onboarding",
+        "Onboarding — mid-market",
+    ]
+    assert all(p.total == p.template.task_count and p.open_count for p in projects)
+    assert sum(p.done for p in projects) > 0
+    tasks = tasks.filter(project=None)
     assert result.counts["tasks"] == tasks.filter(play_id=None).count() > 100
 
     emails = [f"{ascii_slug(n)}@{v.DOMAIN}" for n in v.CSMS]

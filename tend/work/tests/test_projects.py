@@ -288,7 +288,7 @@ def test_the_template_editor_round_trips_the_outline_and_names_the_bad_line(owne
         {"name": "Mid-market", "outline": "# Kickoff\n+0 Kickoff call\n+3 @ghost Call"},
     )
     assert bad.status_code == 422
-    assert "line 3: role no assignment role with key" in bad.content.decode()
+    assert "line 3: role: no assignment role with key" in bad.content.decode()
     template.refresh_from_db()
     assert template.milestones[0]["tasks"][0]["title"] == "Kickoff call"
     assert owner.browser.get(f"/projects/templates/{template.pk}/").status_code == 200

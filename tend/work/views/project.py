@@ -58,6 +58,7 @@ def project_detail(request, project_id: int):
             "summary": summary,
             "milestones": milestones,
             "today": summary["today"],
+            "duration_days": (project.expected_go_live - project.start_date).days,
             "late_days": (go_live - project.expected_go_live).days if go_live else None,
             "behind_days": (summary["today"] - project.expected_go_live).days
             if not go_live and summary["today"] > project.expected_go_live
