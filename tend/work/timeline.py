@@ -1,4 +1,5 @@
-"""What work adds to the account timeline: touchpoints, and tasks created and completed.
+"""What work adds to the account timeline: touchpoints, tasks created and completed, and
+projects started.
 
 One query per source (touchpoints: plus one for the workspace's types and two for who took
 part), whatever the page size; see ``tend.accounts.timeline``.
@@ -10,7 +11,7 @@ from django.urls import reverse
 from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_source, before
 from tend.work.actions import touchpoint_types
 from tend.work.markdown import render_markdown
-from tend.work.models import Task, TaskStatus, Touchpoint
+from tend.work.models import Project, Task, TaskStatus, Touchpoint
 
 
 def _type_names(workspace) -> dict:
@@ -177,6 +178,42 @@ def task_completed_items(actor, account, cursor, limit, member):
     ]
 
 
+def _finish_project(item) -> None:
+    item.url = reverse("projects:detail", args=[item.id])
+
+
+def project_started_items(actor, account, cursor, limit, member):
+    rows = (
+        Project.objects.filter(workspace=actor.workspace, account=account)
+        .select_related("created_by__user")
+        .filter(before(cursor, "project_started", "created_at"))
+        .order_by("-created_at", "-id")
+    )
+    if member is not None:
+        rows = rows.filter(created_by_id=member)
+    return [
+        TimelineItem(
+            source="project_started",
+            kind="project_started",
+            at=project.created_at,
+            id=project.pk,
+            title=f"Project started: {project.name}",
+            detail=f"from {project.start_date:%b} {project.start_date.day}, go-live expected "
+            f"{project.expected_go_live:%b} {project.expected_go_live.day}",
+            actor=project.created_by.name if project.created_by else project.source,
+            actor_id=project.created_by_id,
+            finish=_finish_project,
+            data={
+                "project_id": project.pk,
+                "name": project.name,
+                "start_date": project.start_date.isoformat(),
+                "expected_go_live": project.expected_go_live.isoformat(),
+            },
+        )
+        for project in rows[:limit]
+    ]
+
+
 def register() -> None:
     add_timeline_source(TimelineSource("touchpoint", "Touchpoints", touchpoint_items, position=10))
     add_timeline_source(
@@ -184,4 +221,7 @@ def register() -> None:
     )
     add_timeline_source(
         TimelineSource("task_completed", "Tasks completed", task_completed_items, position=21)
+    )
+    add_timeline_source(
+        TimelineSource("project_started", "Projects started", project_started_items, position=22)
     )

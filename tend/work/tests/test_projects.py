@@ -199,6 +199,12 @@ def test_viewers_read_but_cannot_write(viewer, owner, practitioner, acme, templa
     assert page.status_code == 403
     assert viewer.browser.post(f"/projects/templates/{template.pk}/", {"name": "x"}).status_code == 403
     assert Project.objects.count() == 1 and ProjectTemplate.objects.get().name == template.name
+    # Viewers read the plan and the project, without the controls.
+    editor = viewer.browser.get(f"/projects/templates/{template.pk}/").content.decode()
+    assert "Kickoff call" in editor and "readonly" in editor and "Save template" not in editor
+    page = viewer.browser.get(f"/projects/{project.pk}/").content.decode()
+    assert "Kickoff call" in page and "✓ Complete" not in page
+    assert "Start project" not in viewer.browser.get(f"/accounts/{acme.pk}/").content.decode()
 
 
 def test_outsiders_get_404_everywhere(outsider, owner, acme, template):
@@ -293,3 +299,12 @@ def test_the_template_editor_round_trips_the_outline_and_names_the_bad_line(owne
     assert template.milestones[0]["tasks"][0]["title"] == "Kickoff call"
     assert owner.browser.get(f"/projects/templates/{template.pk}/").status_code == 200
     assert owner.browser.get("/projects/templates/").status_code == 200
+
+
+def test_the_account_timeline_shows_the_project_started(owner, acme, template):
+    project = start_project(owner.actor, acme, template, {"start_date": datetime.date(2026, 3, 2)})
+    body = send(owner.api, "get", f"/api/v1/accounts/{acme.pk}/timeline?kind=project_started").json()
+    assert [(i["kind"], i["title"]) for i in body["items"]] == [
+        ("project_started", "Project started: Onboarding — mid-market")
+    ]
+    assert body["items"][0]["url"].endswith(f"/projects/{project.pk}/")
