@@ -31,7 +31,15 @@ from tend.segments.view_models import SavedView
 from tend.test import make_member, make_token
 from tend.usage.models import Metric, MetricValue
 from tend.web.routes import all_routes
-from tend.work.models import Task, TaskComment, Touchpoint, TouchpointMention
+from tend.work.models import (
+    Project,
+    ProjectMilestone,
+    ProjectTemplate,
+    Task,
+    TaskComment,
+    Touchpoint,
+    TouchpointMention,
+)
 from tend.workspaces.models import ApiToken, Member, Team
 
 # Route parameter name → the kind of victim object whose id goes there.
@@ -61,6 +69,8 @@ PARAM_OBJECTS = {
     "message_id": "message",
     "task_id": "task",
     "touchpoint_id": "touchpoint",
+    "project_id": "project",
+    "template_id": "project_template",
     "play_id": "play",
     "import_id": "import",
     "subscription_id": "webhook",
@@ -94,6 +104,8 @@ API_COLLECTIONS = {
     "outbox": "message",
     "tasks": "task",
     "touchpoints": "touchpoint",
+    "projects": "project",
+    "project-templates": "project_template",
     "plays": "play",
     "imports": "import",
     "webhooks": "webhook",
@@ -214,9 +226,19 @@ def build_victim_world(workspace):
 
     webhook = make_subscription(workspace)
     webhook_delivery = make_delivery(webhook, "failed")
+    from tend.work.actions.projects import start_account_project
+
+    project_template = ProjectTemplate.objects.create(
+        workspace=workspace,
+        name="Victim onboarding",
+        milestones=[{"name": "Kickoff", "tasks": [{"title": "Kickoff call", "offset_days": 0, "role": "success_manager"}]}],
+    )
+    project, _ = start_account_project(account, project_template, start_date=timezone.localdate())
     objects = {
         "webhook": webhook,
         "webhook_delivery": webhook_delivery,
+        "project": project,
+        "project_template": project_template,
         "import": victim_import,
         "touchpoint": touchpoint,
         "notification": notification,
@@ -283,6 +305,9 @@ def snapshot(workspace) -> str:
         RejectedRow.objects.filter(workspace=workspace),
         Touchpoint.objects.filter(workspace=workspace),
         TouchpointMention.objects.filter(workspace=workspace),
+        ProjectTemplate.objects.filter(workspace=workspace),
+        Project.objects.filter(workspace=workspace),
+        ProjectMilestone.objects.filter(workspace=workspace),
         *_play_querysets(workspace),
         *_alert_querysets(workspace),
         *_webhook_querysets(workspace),
