@@ -40,6 +40,8 @@ from django.db.models import (
     TextField,
 )
 
+from tend.lib import pg_copy
+
 # Far below every limit, and big enough that a 50,000-item request needs only a few
 # statements; larger statements gain nothing measurable.
 MAX_VARIABLES = 30_000
@@ -237,8 +239,14 @@ def upsert(
 
 def insert(model: type[Model], attnames: Sequence[str], rows: Sequence[Sequence]) -> None:
     """Insert ``rows`` (values of ``attnames``): no conflict handling, nothing returned — the
-    same few statements as :func:`upsert` (change rows, written by the thousand)."""
-    if rows:
+    same few statements as :func:`upsert` on SQLite; COPY on PostgreSQL (change rows, written
+    by the thousand: through ``json_to_recordset`` they were a third of a 5,000-account bulk
+    upsert, the server parsing the document)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        pg_copy.insert(model, attnames, rows)
+    else:
         _insert(model, [model._meta.get_field(name) for name in attnames], rows, "")
 
 

@@ -84,6 +84,33 @@ def test_bulk_upserts_record_attribute_changes_too(owner, book):
     assert (change.from_value, change.to_value) == ("pro", "enterprise")
 
 
+def test_bulk_change_rows_keep_every_kind_of_value(owner, book):
+    """Change rows go in by COPY on PostgreSQL: dates, numbers, emptied values and text with
+    tabs, newlines and backslashes come back as they went in."""
+    from tend.accounts.actions.definitions import create_attribute
+    from tend.accounts.bulk.accounts import upsert_accounts
+
+    create_attribute(owner.actor, {"key": "seats", "label": "Seats", "type": "number"})
+    awkward = "tab\there\nnew line \\N back\\slash, “quotes” \"x\""
+    upsert_accounts(
+        owner.actor,
+        [{"external_id": "globex", "attributes": {"renewal_date": "2027-01-31", "seats": 12.5, "note": awkward}}],
+    )
+    upsert_accounts(owner.actor, [{"external_id": "globex", "attributes": {"seats": None, "note": "plain"}}])
+    changes = [
+        (c.key, c.from_value, c.to_value)
+        for c in AttributeChange.objects.filter(account=book["globex"]).order_by("id")
+        if c.key in ("renewal_date", "seats", "note")
+    ]
+    assert changes[-5:] == [
+        ("note", None, awkward),
+        ("renewal_date", None, "2027-01-31"),
+        ("seats", None, 12.5),
+        ("note", awkward, "plain"),
+        ("seats", 12.5, None),
+    ]
+
+
 def test_creating_an_account_is_a_change_from_nothing_for_each_initial_value(owner, book):
     """A play on "plan changed to enterprise" fires for an account created on that plan, by
     hand or by a bulk upsert; a later sync that changes nothing starts nothing."""
