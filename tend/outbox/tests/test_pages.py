@@ -209,3 +209,13 @@ def test_only_admins_send_test_messages(viewer, practitioner):
     assert practitioner.browser.post("/settings/outbox/test/").status_code == 403
     assert viewer.browser.get("/settings/outbox/test/").status_code in (403, 405)
     assert not Message.objects.exists()
+
+
+def test_the_list_pages_newest_first_keeping_its_filter(owner):
+    for n in range(51):
+        queue_email(owner.workspace, to=["a@b.test"], subject=f"s{n}", text="t", key=f"pager-{n}")
+    html = owner.browser.get("/settings/outbox/?status=queued").content.decode()
+    assert "1–50 of 51 messages" in html
+    assert 'href="?status=queued&amp;page=2">Older →' in html
+    html = owner.browser.get("/settings/outbox/?page=2").content.decode()
+    assert "51–51 of 51 messages" in html and 'href="?page=1">← Newer' in html
