@@ -43,6 +43,7 @@ from tend.plays.models import Play, PlayStep, RunPolicy
 from tend.segments.models import SegmentKind
 from tend.segments.queries import visible_segments
 from tend.work.actions import touchpoint_types
+from tend.work.models import ProjectTemplate
 from tend.workspaces.models import Member, Team
 
 PREFIX = "condition"
@@ -254,6 +255,17 @@ class Sources:
     def touchpoint_types(self):
         return self._get("touchpoint_types", lambda: touchpoint_types(self.workspace))
 
+    def project_templates(self):
+        return self._get(
+            "project_templates",
+            lambda: [
+                (str(pk), n)
+                for pk, n in ProjectTemplate.objects.filter(workspace=self.workspace)
+                .order_by("name", "pk")
+                .values_list("pk", "name")
+            ],
+        )
+
     def teams(self):
         return self._get(
             "teams",
@@ -300,6 +312,8 @@ def inputs(kind_name: str, config_cls, sources: Sources) -> list[Input]:
             choices = sources.members()
         elif name == "assignee_team_id":
             choices = sources.teams()
+        elif name == "template_id":
+            choices = sources.project_templates()
         elif kind_name == "log_touchpoint" and name == "type":
             choices = sources.touchpoint_types()
             item.help = ""

@@ -93,3 +93,12 @@ def test_a_template_of_another_workspace_is_refused_naming_the_field(
     )
     assert response.status_code == 422, response.content
     assert response.json()["errors"][0]["field"] == "steps.0.config.template_id"
+
+
+def test_the_editor_offers_the_templates_by_name(owner, template, static_segment):
+    from tend.plays.tests.test_editor import _form
+
+    data = _form(static_segment, owner, op="add_step", new_step_kind="start_project")
+    html = owner.browser.post("/plays/new/", data).content.decode()
+    select = html[html.index('name="s2-template_id"') :].split("</select>")[0]
+    assert f'<option value="{template.pk}"' in select and "Onboarding</option>" in select
