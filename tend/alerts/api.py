@@ -5,7 +5,6 @@ creator's). Another workspace's ids are 404."""
 import datetime
 from typing import Any
 
-from django.conf import settings
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -13,7 +12,7 @@ from tend.accounts.models import Account
 from tend.alerts.actions import create_rule, delete_rule, follow, unfollow, update_rule
 from tend.alerts.models import AlertRule
 from tend.alerts.queries import firing_counts, follows_of, rule_for
-from tend.lib.api_schemas import ERRORS
+from tend.lib.api_schemas import ERRORS, PageFilters
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.notifications.queries import member_of
 from tend.segments.queries import get_segment
@@ -74,11 +73,6 @@ class RuleOut(Schema):
 class RulePage(Schema):
     items: list[RuleOut]
     next_cursor: str | None
-
-
-class PageFilters(Schema):
-    limit: int = Field(settings.TEND_PAGE_SIZE_DEFAULT, ge=1, le=settings.TEND_PAGE_SIZE_MAX)
-    cursor: str | None = Field(None, description="The next_cursor of the previous page.")
 
 
 class FollowOut(Schema):

@@ -4,7 +4,8 @@ same: ``{"detail": "...", "errors": [{"field": "...", "message": "..."}]}``.
 In lib because apps below accounts (outbox, notifications) answer errors too.
 """
 
-from ninja import Schema
+from django.conf import settings
+from ninja import Field, Schema
 from pydantic import ConfigDict
 
 
@@ -26,3 +27,10 @@ class Strict(Schema):
 
 # The answers an endpoint that reads or writes one workspace's objects may give besides 200.
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class PageFilters(Schema):
+    """A cursor-paged list's query: how many, and where the previous page stopped."""
+
+    limit: int = Field(settings.TEND_PAGE_SIZE_DEFAULT, ge=1, le=settings.TEND_PAGE_SIZE_MAX)
+    cursor: str | None = Field(None, description="The next_cursor of the previous page.")

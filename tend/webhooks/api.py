@@ -4,12 +4,11 @@ events — for tokens with the admin scope (other scopes 403; another workspace'
 import datetime
 from typing import Literal
 
-from django.conf import settings
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tend.events import registry
-from tend.lib.api_schemas import ERRORS, Strict
+from tend.lib.api_schemas import ERRORS, PageFilters, Strict
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.webhooks import actions
 from tend.webhooks.models import Delivery, Subscription
@@ -108,11 +107,6 @@ class DeliveryDetailOut(DeliveryOut):
 class DeliveryPage(Schema):
     items: list[DeliveryOut]
     next_cursor: str | None
-
-
-class PageFilters(Schema):
-    limit: int = Field(settings.TEND_PAGE_SIZE_DEFAULT, ge=1, le=settings.TEND_PAGE_SIZE_MAX)
-    cursor: str | None = Field(None, description="The next_cursor of the previous page.")
 
 
 class DeliveryFilters(PageFilters):

@@ -8,12 +8,11 @@ Lists are paged by cursor; every 4xx answer names the field at fault.
 import datetime
 from typing import Literal
 
-from django.conf import settings
 from django.db.models import Count, Q
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from tend.lib.api_schemas import ERRORS, Strict
+from tend.lib.api_schemas import ERRORS, PageFilters, Strict
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
 from tend.work import actions
@@ -82,11 +81,6 @@ class TemplateOut(Schema):
 class TemplatePage(Schema):
     items: list[TemplateOut]
     next_cursor: str | None
-
-
-class PageFilters(Schema):
-    limit: int = Field(settings.TEND_PAGE_SIZE_DEFAULT, ge=1, le=settings.TEND_PAGE_SIZE_MAX)
-    cursor: str | None = Field(None, description="The next_cursor of the previous page.")
 
 
 class ProjectFilters(PageFilters):
