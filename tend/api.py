@@ -33,7 +33,21 @@ from tend.workspaces.auth import ActorAuth
 
 class OrjsonParser(Parser):
     def parse_body(self, request):
+        # No body, or an empty form, is "no payload" (a POST whose payload is optional, sent
+        # by curl without -d or by a form-posting client); a required one is then refused
+        # by validation, naming the field.
+        if not request.body.strip() or _is_empty_form(request):
+            return None
         return orjson.loads(request.body)
+
+
+def _is_empty_form(request) -> bool:
+    return (
+        request.content_type == "multipart/form-data"
+        and len(request.body) < 1024
+        and not request.POST
+        and not request.FILES
+    )
 
 
 class OrjsonRenderer(BaseRenderer):

@@ -1,7 +1,8 @@
 """The one write path of outgoing webhooks (docs/webhooks.md).
 
 * Subscriptions: create (the secret is generated and returned once), update, pause and
-  resume, delete, rotate or reveal the secret — admins only.
+  resume, delete, rotate (optionally keeping the old secret signing for a while) or reveal
+  the secret — admins only.
 * ``fan_out``: the events app hands over new events (in its transaction); each active
   subscription that wants the type gets a ``Delivery`` holding the exact body, and a job.
 * ``deliver``: one attempt, through ``tend.lib.outgoing.send`` (hard deadline, SSRF rules,
@@ -183,16 +184,75 @@ def delete_subscription(actor: Actor, subscription: Subscription) -> None:
     subscription.delete()
 
 
+# How long the old secret may keep signing after a rotation: the API's and the form's bound.
+MAX_OVERLAP_HOURS = 7 * 24
+
+
 @transaction.atomic
-def rotate_secret(actor: Actor, subscription: Subscription) -> str:
-    """A new secret replaces the old one at once; the next attempts are signed with it."""
+def rotate_secret(actor: Actor, subscription: Subscription, *, keep_previous_hours: int = 0) -> str:
+    """A new secret signs from the next attempt on. With ``keep_previous_hours`` the old one
+    keeps signing beside it for that long (Standard Webhooks' several ``v1,`` signatures), so
+    a receiver can switch secrets without rejecting a delivery; 0 stops the old one at once."""
     actor.require(ADMIN)
+    if (
+        isinstance(keep_previous_hours, bool)
+        or not isinstance(keep_previous_hours, int)
+        or not 0 <= keep_previous_hours <= MAX_OVERLAP_HOURS
+    ):
+        raise InvalidInput(
+            "keep_previous_hours", f"is a whole number of hours from 0 to {MAX_OVERLAP_HOURS}"
+        )
+    now = timezone.now()
+    if keep_previous_hours:
+        subscription.previous_secret_sealed = subscription.secret_sealed
+        subscription.previous_secret_until = now + timedelta(hours=keep_previous_hours)
+    else:
+        subscription.previous_secret_sealed = ""
+        subscription.previous_secret_until = None
     secret = generate_secret()
     subscription.secret = secret
-    subscription.updated_at = timezone.now()
-    subscription.save(update_fields=["secret_sealed", "updated_at"])
-    log.info("webhook %s: secret rotated by %s", subscription.pk, actor.label)
+    subscription.updated_at = now
+    subscription.save(
+        update_fields=[
+            "secret_sealed",
+            "previous_secret_sealed",
+            "previous_secret_until",
+            "updated_at",
+        ]
+    )
+    log.info(
+        "webhook %s: secret rotated by %s (the old one signs %s)",
+        subscription.pk,
+        actor.label,
+        f"for {keep_previous_hours} more hours" if keep_previous_hours else "no more",
+    )
     return secret
+
+
+@transaction.atomic
+def retire_previous_secret(actor: Actor, subscription: Subscription) -> None:
+    """Stop signing with the secret a rotation kept (the receiver has switched over)."""
+    actor.require(ADMIN)
+    subscription.previous_secret_sealed = ""
+    subscription.previous_secret_until = None
+    subscription.updated_at = timezone.now()
+    subscription.save(
+        update_fields=["previous_secret_sealed", "previous_secret_until", "updated_at"]
+    )
+    log.info("webhook %s: previous secret retired by %s", subscription.pk, actor.label)
+
+
+def signing_secrets(subscription: Subscription, now) -> list[str]:
+    """The secrets that sign an attempt now, newest first. Raises ``CannotUnseal`` for the
+    current secret only: a previous one that cannot be decrypted is left out (logged), since
+    the current signature is the one every receiver will move to."""
+    secrets = [subscription.secret]
+    if subscription.previous_secret_valid(now):
+        try:
+            secrets.append(subscription.previous_secret)
+        except CannotUnseal as exc:
+            log.warning("webhook %s: previous secret not usable (%s)", subscription.pk, exc)
+    return secrets
 
 
 def reveal_secret(actor: Actor, subscription: Subscription) -> str:
@@ -311,19 +371,19 @@ def deliver(delivery_id: int, *, claim: str) -> Delivery | None:
     subscription = delivery.subscription
     body = bytes(delivery.body)
     try:
-        secret = subscription.secret
+        signing = signing_secrets(subscription, now)
     except CannotUnseal as exc:
         # Configuration an operator can fix (TEND_SECRETS_KEYS lost a key): retried on the
         # schedule, like a receiver that is down, so fixing it delivers the backlog.
-        secret = None
+        signing = None
         unsealable = Result(
             outcome=Outcome.RETRY,
             reason=f"not sent: the signing secret cannot be decrypted ({exc}); restore the key or rotate the secret",
             elapsed=0.0,
         )
     headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers.update(signature_headers(secret, delivery.message_id, body))
+    if signing is not None:
+        headers.update(signature_headers(signing, delivery.message_id, body))
     with transaction.atomic():
         Attempt.objects.filter(delivery=delivery, outcome=AttemptOutcome.IN_PROGRESS).update(
             outcome=AttemptOutcome.INTERRUPTED, finished_at=now, reason=INTERRUPTED_NOTE
@@ -336,7 +396,7 @@ def deliver(delivery_id: int, *, claim: str) -> Delivery | None:
             request_headers=headers,
             started_at=now,
         )
-    if secret is None:
+    if signing is None:
         result = unsealable
     else:
         result = send(

@@ -38,6 +38,11 @@ class SubscriptionOut(Schema):
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
+    previous_secret_until: datetime.datetime | None = Field(
+        ...,
+        description="After a rotation that kept the old secret: until when it still signs.",
+    )
+
 
 class SubscriptionCreated(SubscriptionOut):
     secret: str = Field(..., description="The signing secret (whsec_…); shown here once.")
@@ -45,6 +50,20 @@ class SubscriptionCreated(SubscriptionOut):
 
 class SecretOut(Schema):
     secret: str
+
+
+class RotateIn(Strict):
+    keep_previous_hours: int = Field(
+        0,
+        strict=True,  # true/false are not hours
+        ge=0,
+        le=actions.MAX_OVERLAP_HOURS,
+        description="Keep signing with the old secret too for this many hours (0: stop it now).",
+    )
+
+
+class RotatedOut(SecretOut):
+    previous_secret_until: datetime.datetime | None
 
 
 class SubscriptionIn(Strict):
@@ -222,11 +241,28 @@ def reveal_secret(request, id: int):
 
 @router.post(
     "/webhooks/{int:id}/rotate-secret",
-    response={200: SecretOut, **ERRORS},
+    response={200: RotatedOut, **ERRORS},
     summary="Replace the signing secret",
+    description="The new secret signs from the next attempt. With keep_previous_hours the "
+    "old one signs beside it until previous_secret_until (several v1 signatures), so the "
+    "receiver can switch without rejecting a delivery.",
 )
-def rotate_secret(request, id: int):
-    return {"secret": actions.rotate_secret(request.auth, _subscription(request, id))}
+def rotate_secret(request, id: int, payload: RotateIn | None = None):
+    subscription = _subscription(request, id)
+    hours = payload.keep_previous_hours if payload else 0
+    secret = actions.rotate_secret(request.auth, subscription, keep_previous_hours=hours)
+    return {"secret": secret, "previous_secret_until": subscription.previous_secret_until}
+
+
+@router.post(
+    "/webhooks/{int:id}/retire-previous-secret",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Stop signing with the secret a rotation kept",
+)
+def retire_previous_secret(request, id: int):
+    subscription = _subscription(request, id)
+    actions.retire_previous_secret(request.auth, subscription)
+    return subscription
 
 
 @router.post(

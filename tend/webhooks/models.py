@@ -29,6 +29,10 @@ class Subscription(models.Model):
     event_types = models.JSONField(default=list)
     # ``whsec_…`` sealed with tend.lib.sealing (Fernet, keys from TEND_SECRETS_KEYS).
     secret_sealed = models.TextField()
+    # After a rotation the old secret keeps signing, beside the new one, until
+    # ``previous_secret_until``: receivers switch over without dropping a delivery.
+    previous_secret_sealed = models.TextField(blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
@@ -56,6 +60,17 @@ class Subscription(models.Model):
     @secret.setter
     def secret(self, value: str) -> None:
         self.secret_sealed = seal(value)
+
+    @property
+    def previous_secret(self) -> str:
+        return unseal(self.previous_secret_sealed)
+
+    def previous_secret_valid(self, now) -> bool:
+        return (
+            bool(self.previous_secret_sealed)
+            and self.previous_secret_until is not None
+            and (now < self.previous_secret_until)
+        )
 
     @property
     def is_active(self) -> bool:

@@ -21,6 +21,8 @@ from tend.workspaces.access import ADMIN, get_for
 from tend.workspaces.views import admin_page
 
 PAGE_SIZE = 50
+# "Rotate" offers these overlaps (hours the old secret keeps signing beside the new one).
+OVERLAP_CHOICES = ((0, "Stop the old secret now"), (24, "Keep it for 24 hours"), (72, "Keep it for 3 days"), (168, "Keep it for 7 days"))  # fmt: skip
 LOG_FIELDS = (
     "id", "workspace_id", "subscription_id", "event_type", "status", "reason", "attempts",
     "last_status_code", "next_attempt_at", "created_at", "delivered_at", "failed_at",
@@ -104,6 +106,8 @@ def _detail(request, subscription, *, form=None, new_secret=None, revealed=None,
         )
     context = {
         "subscription": subscription,
+        "previous_secret_valid": subscription.previous_secret_valid(timezone.now()),
+        "overlap_choices": OVERLAP_CHOICES,
         "page": page,
         "status": status_filter,
         "filters": [("", "All", sum(counts.values()))]
@@ -182,13 +186,34 @@ def subscription_delete(request, subscription_id: int):
 @admin_page
 @require_POST
 def subscription_secret(request, subscription_id: int):
-    """Reveal (``action=reveal``) or replace (``action=rotate``) the signing secret."""
+    """Reveal (``action=reveal``), replace (``action=rotate``, keeping the old secret signing
+    for ``keep_previous_hours``) or stop the kept one (``action=retire``)."""
     subscription = get_for(request.actor, Subscription, ADMIN, pk=subscription_id)
     action = request.POST.get("action")
     if action == "rotate":
-        secret = actions.rotate_secret(request.actor, subscription)
-        messages.success(request, "New secret made: the next deliveries are signed with it.")
+        try:
+            hours = int(request.POST.get("keep_previous_hours") or 0)
+            secret = actions.rotate_secret(request.actor, subscription, keep_previous_hours=hours)
+        except (ValueError, InvalidInput):
+            messages.error(
+                request,
+                "keep_previous_hours: choose how long the old secret keeps signing "
+                f"(0 to {actions.MAX_OVERLAP_HOURS} hours).",
+            )
+            return _detail(request, subscription, status=400)
+        if hours:
+            messages.success(
+                request,
+                f"New secret made. For {hours} hours deliveries carry two signatures, "
+                "the new secret's and the old one's.",
+            )
+        else:
+            messages.success(request, "New secret made: the next deliveries are signed with it.")
         return _detail(request, subscription, new_secret=secret)
+    if action == "retire":
+        actions.retire_previous_secret(request.actor, subscription)
+        messages.success(request, "The previous secret no longer signs deliveries.")
+        return redirect("webhooks:detail", subscription.pk)
     if action == "reveal":
         try:
             secret = actions.reveal_secret(request.actor, subscription)
@@ -196,7 +221,7 @@ def subscription_secret(request, subscription_id: int):
             messages.error(request, f"{exc.field}: {exc.message}")
             return _detail(request, subscription, status=400)
         return _detail(request, subscription, revealed=secret)
-    return HttpResponseBadRequest("action: choose reveal or rotate.")
+    return HttpResponseBadRequest("action: choose reveal, rotate or retire.")
 
 
 @admin_page

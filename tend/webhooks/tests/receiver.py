@@ -35,7 +35,11 @@ class Receiver:
         self.slow_seconds = slow_seconds
         self.trickled: dict[str, int] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        # Closing waits for every handler thread, so the log is complete once the receiver
+        # is closed: a client can read the last byte of an answer before the handler has
+        # logged it (seen under load as an "accepted" request missing from the log).
+        self.server.daemon_threads = False
+        self.server.block_on_close = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -177,6 +177,7 @@ def test_tokens_without_the_admin_scope_get_403_and_change_nothing(owner, viewer
         assert c.patch(f"/api/v1/webhooks/{s.pk}", {"url": URL + "/x"},
                        content_type="application/json").status_code == 403  # fmt: skip
         assert c.post(f"/api/v1/webhooks/{s.pk}/rotate-secret").status_code == 403
+        assert c.post(f"/api/v1/webhooks/{s.pk}/retire-previous-secret").status_code == 403
         assert c.post(f"/api/v1/webhooks/{s.pk}/test").status_code == 403
         assert c.post(f"/api/v1/webhooks/{s.pk}/deliveries/{d.pk}/redeliver").status_code == 403
         assert c.delete(f"/api/v1/webhooks/{s.pk}").status_code == 403
@@ -191,7 +192,8 @@ def test_outsiders_get_404_on_every_webhook_route(owner, outsider):
     base = f"/api/v1/webhooks/{s.pk}"
     for method, url in [
         ("get", base), ("patch", base), ("delete", base), ("get", f"{base}/secret"),
-        ("post", f"{base}/rotate-secret"), ("post", f"{base}/test"),
+        ("post", f"{base}/rotate-secret"), ("post", f"{base}/retire-previous-secret"),
+        ("post", f"{base}/test"),
         ("get", f"{base}/deliveries"), ("get", f"{base}/deliveries/{d.pk}"),
         ("post", f"{base}/deliveries/{d.pk}/redeliver"),
     ]:  # fmt: skip

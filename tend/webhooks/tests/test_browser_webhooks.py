@@ -1,7 +1,8 @@
 """Settings → Webhooks in real Chromium: an admin adds an endpoint (the secret is shown once),
 events from ordinary actions reach a real receiver, the log shows a failed and a delivered
 delivery, the failed one opens with its attempts and is redelivered; an endpoint that
-answered 410 shows as disabled with the reason."""
+answered 410 shows as disabled with the reason; rotating the secret keeps the old one
+signing for a day, until it is stopped from the page."""
 
 import os
 
@@ -82,4 +83,19 @@ def test_an_admin_adds_an_endpoint_reads_its_log_and_redelivers(owner, login, lo
         )
         assert "410" in page.locator("#disabled-banner").inner_text()
         shot(page, "webhooks-disabled")
+
+        # Rotate keeping the old secret for a day: the page says both sign, then stop it.
+        page.goto(f"/settings/webhooks/{subscription.pk}/")
+        page.once("dialog", lambda dialog: dialog.accept())
+        assert page.locator("#keep-previous").input_value() == "24"
+        page.click("#rotate-secret button[type=submit]")
+        new_secret = page.locator("#secret-value").inner_text()
+        assert new_secret.startswith("whsec_") and new_secret != secret
+        assert "also signs until" in page.locator("#previous-secret").inner_text()
+        shot(page, "webhooks-rotated")
+        page.click("text=Stop the previous secret now")
+        page.wait_for_selector("text=The previous secret no longer signs deliveries.")
+        assert page.locator("#previous-secret").count() == 0
+        subscription.refresh_from_db()
+        assert subscription.secret == new_secret and not subscription.previous_secret_sealed
     assert Delivery.objects.filter(subscription=subscription, status="delivered").count() == 2
