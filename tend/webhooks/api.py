@@ -37,7 +37,6 @@ class SubscriptionOut(Schema):
     disabled_at: datetime.datetime | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
-
     previous_secret_until: datetime.datetime | None = Field(
         ...,
         description="After a rotation that kept the old secret: until when it still signs.",
