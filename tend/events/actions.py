@@ -53,6 +53,11 @@ def add_consumer(key: str, *, interest, consume) -> None:
     _consumers[key] = Consumer(interest, consume)
 
 
+def remove_consumer(key: str) -> None:
+    """Forget a consumer (tests that listened for a while)."""
+    _consumers.pop(key, None)
+
+
 def wanted_types(workspace_id: int) -> set[str]:
     wanted: set[str] = set()
     for consumer in _consumers.values():

@@ -167,9 +167,12 @@ def _record_status(account: Account, old_status: str, actor: Actor, source: str)
 
 
 @transaction.atomic
-def tag_account(actor: Actor, account: Account, *, add=(), remove=()) -> tuple[list[str], list[str]]:
+def tag_account(
+    actor: Actor, account: Account, *, add=(), remove=(), source: str = "ui"
+) -> tuple[list[str], list[str]]:
     """Add and remove tags by name, leaving the account's other tags alone; return the names
-    actually added and removed (a tag already there, or already gone, is not a change)."""
+    actually added and removed (a tag already there, or already gone, is not a change). A
+    change is an ``account.updated`` event naming ``tags``, as a full update's would be."""
     if not can_edit_account(actor, account):
         actor.require(WRITE)
     adding = tags_by_name(actor.workspace, add) if add else []
@@ -179,7 +182,13 @@ def tag_account(actor: Actor, account: Account, *, add=(), remove=()) -> tuple[l
     gone = [pk for pk, name in current.items() if name in set(remove)]
     AccountTag.objects.filter(account=account, tag_id__in=gone).delete()
     if new or gone:
-        Account.objects.filter(pk=account.pk).update(updated_at=timezone.now())
+        account.updated_at = timezone.now()
+        Account.objects.filter(pk=account.pk).update(updated_at=account.updated_at)
+        emit(
+            account.workspace_id,
+            "account.updated",
+            {"account": account_event_data(account), "source": source, "changed": ["tags"]},
+        )
     return [t.name for t in new], [current[pk] for pk in gone]
 
 

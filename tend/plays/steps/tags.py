@@ -36,7 +36,7 @@ class AddTag(StepKind):
         }
 
     def run(self, ctx):
-        added, _ = tag_account(ctx.actor, ctx.account, add=[ctx.config.tag])
+        added, _ = tag_account(ctx.actor, ctx.account, add=[ctx.config.tag], source="play")
         if added:
             return Done(f"Added tag {ctx.config.tag!r}.", {"tags_added": added})
         return Done(f"Tag {ctx.config.tag!r} was already on the account.", {"tags_added": []})
@@ -61,7 +61,7 @@ class RemoveTag(StepKind):
         }
 
     def run(self, ctx):
-        _, removed = tag_account(ctx.actor, ctx.account, remove=[ctx.config.tag])
+        _, removed = tag_account(ctx.actor, ctx.account, remove=[ctx.config.tag], source="play")
         if removed:
             return Done(f"Removed tag {ctx.config.tag!r}.", {"tags_removed": removed})
         return Done(f"Tag {ctx.config.tag!r} was not on the account.", {"tags_removed": []})

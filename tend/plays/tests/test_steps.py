@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from tend.accounts.actions.definitions.stages import create_stage
 from tend.accounts.models import AccountTag
+from tend.events.actions import add_consumer, remove_consumer
+from tend.events.models import Event
 from tend.lib.errors import InvalidInput
 from tend.plays import steps
 from tend.plays.actions import set_status
@@ -19,6 +21,25 @@ from tend.segments.actions import create_segment
 from tend.segments.models import SegmentMember
 
 
+@pytest.fixture
+def account_events():
+    """A consumer that wants account.updated, so the events are recorded (with no consumer
+    interested, emitting writes nothing)."""
+    add_consumer("test-steps", interest=lambda workspace_id: {"account.updated"}, consume=list)
+    yield
+    remove_consumer("test-steps")
+
+
+def updates_of(account) -> list[tuple[str, list[str]]]:
+    """The account.updated events of ``account``: (source, changed fields), oldest first."""
+    events = Event.objects.filter(workspace_id=account.workspace_id, type="account.updated")
+    return [
+        (e.data["source"], e.data["changed"])
+        for e in events.order_by("id")
+        if e.data["account"]["id"] == account.pk
+    ]
+
+
 def run_for(owner, segment, account, step_list, **extra):
     play = tag_play(owner, segment, steps=step_list, **extra)
     enter(owner, segment, account)
@@ -26,7 +47,7 @@ def run_for(owner, segment, account, step_list, **extra):
     return play, PlayRun.objects.get(play=play, account=account)
 
 
-def test_add_then_remove_tag(owner, book, static_segment):
+def test_add_then_remove_tag(owner, book, static_segment, account_events):
     _, run = run_for(
         owner,
         static_segment,
@@ -41,9 +62,11 @@ def test_add_then_remove_tag(owner, book, static_segment):
     assert set(
         AccountTag.objects.filter(account=book["acme"]).values_list("tag__name", flat=True)
     ) == {"vip"}
+    # Each change is an account.updated event (webhooks), from the play: three here.
+    assert updates_of(book["acme"]) == [("play", ["tags"])] * 3
 
 
-def test_set_attribute_and_stage(owner, book, static_segment):
+def test_set_attribute_and_stage(owner, book, static_segment, account_events):
     create_stage(owner.actor, {"name": "Renewal"})
     _, run = run_for(
         owner,
@@ -57,6 +80,7 @@ def test_set_attribute_and_stage(owner, book, static_segment):
     book["acme"].refresh_from_db()
     assert book["acme"].attributes["plan"] == "pro" and book["acme"].stage.name == "Renewal"
     assert [r.detail.get("to") for r in PlayRunStep.objects.filter(run=run)] == ["pro", "Renewal"]
+    assert updates_of(book["acme"]) == [("play", ["attributes"]), ("play", ["stage"])]
 
 
 def test_add_to_and_remove_from_a_static_segment(owner, book, static_segment):
