@@ -18,6 +18,7 @@ urlpatterns = [
     path("data-model/", include("tend.accounts.data_model_urls")),
     path("ingest/", include("tend.usage.ingest.urls")),
     path("data/imports/", include("tend.hub.urls")),
+    path("data/exports/", include("tend.hub.export_urls")),
     path("health/", include("tend.health.urls")),
     path("segments/", include("tend.segments.urls")),
     path("views/", include("tend.segments.view_urls")),

@@ -17,6 +17,10 @@ class AccountsConfig(AppConfig):
         from tend.accounts import attribute_filter
 
         attribute_filter.register()
+        # Full-table exports (Data → Exports) of accounts and end users.
+        from tend.accounts import datasets
+
+        datasets.register()
         # The timeline: accounts' own sources, and the panel showing every app's.
         from tend.accounts import timeline_sources
         from tend.accounts.views.accounts import timeline as timeline_views

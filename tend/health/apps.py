@@ -27,3 +27,7 @@ class HealthConfig(AppConfig):
         from tend.health import timeline
 
         timeline.register()
+        # Full-table exports (Data → Exports) of this app's tables.
+        from tend.health import datasets
+
+        datasets.register()

@@ -20,3 +20,7 @@ class UsageConfig(AppConfig):
         from tend.usage import timeline
 
         timeline.register()
+        # Full-table exports (Data → Exports) of this app's tables.
+        from tend.usage import datasets
+
+        datasets.register()

@@ -16,6 +16,7 @@ NAVIGATION = [
     ("Data model", "data_model:index", "read"),
     ("Ingestion", "usage:ingestion", "read"),
     ("Imports", "hub:list", "read"),
+    ("Exports", "hub_exports:list", "read"),
     ("Settings", "workspaces:settings", "read"),
 ]
 
