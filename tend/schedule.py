@@ -39,4 +39,6 @@ SCHEDULE = [
     Periodic("events-purge", "events.purge", at="03:40"),
     Periodic("webhooks-requeue-stalled", "webhooks.requeue_stalled", every=timedelta(minutes=5)),
     Periodic("webhooks-purge", "webhooks.purge", at="03:50"),
+    # SFTP sources due by their own schedule (every N minutes each) get a poll job (docs/imports.md).
+    Periodic("hub-sftp-poll-due", "hub.sftp_poll_due", every=timedelta(minutes=1)),
 ]

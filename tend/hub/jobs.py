@@ -32,3 +32,7 @@ def run_import_job(job_row) -> None:
         if job_row.attempts >= job_row.max_attempts:
             fail_import(import_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+# The SFTP sources' jobs (tend/hub/sftp/jobs.py), registered with the hub's.
+from tend.hub.sftp import jobs as _sftp_jobs  # noqa: E402, F401

@@ -185,3 +185,7 @@ class FieldOwner(models.Model):
 
     def __str__(self):
         return f"{self.object}.{self.key} owned by {self.source}"
+
+
+# SFTP sources live in their own module (tend/hub/sftp/); imported here so Django sees them.
+from tend.hub.sftp.models import RemoteFile, SftpSource  # noqa: E402, F401
