@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from tend.hub import views
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.import_list, name="list"),
     path("new/", views.import_new, name="new"),
     path("sources/", views.owners, name="owners"),
+    path("sftp/", include("tend.hub.sftp.urls")),
     path("<int:import_id>/", views.import_detail, name="detail"),
     path("<int:import_id>/progress/", views.import_progress, name="progress"),
     path("<int:import_id>/mapping/", views.import_mapping, name="mapping"),

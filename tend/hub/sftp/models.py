@@ -7,7 +7,7 @@ at the first successful connection, and a server presenting another key afterwar
 refused before any credential is sent (docs/decisions.md, "SFTP host keys").
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -136,6 +136,13 @@ class SftpSource(models.Model):
     def address(self) -> str:
         return f"{self.username}@{self.host}:{self.port}"
 
+    @property
+    def badge(self) -> str:
+        """The badge style of the last poll's status (the shared badge colours)."""
+        return {PollStatus.OK: "succeeded", PollStatus.FAILED: "failed"}.get(
+            self.last_poll_status, "draft"
+        )
+
 
 class RemoteFileState(models.TextChoices):
     WAITING = "waiting", "Waiting until complete"
@@ -194,3 +201,14 @@ class RemoteFile(models.Model):
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def badge(self) -> str:
+        return {
+            RemoteFileState.WAITING: "queued", RemoteFileState.IMPORTED: "succeeded",
+            RemoteFileState.DUPLICATE: "draft", RemoteFileState.REJECTED: "failed",
+        }[self.state]  # fmt: skip
+
+    @property
+    def modified(self):
+        return datetime.fromtimestamp(self.mtime, UTC)
