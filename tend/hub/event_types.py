@@ -27,7 +27,10 @@ register(
     "import.failed",
     "Import failed",
     group="Imports",
-    description="An import failed, or finished with rejected rows (`status` failed or partial).",
+    description=(
+        "An import failed, or finished with rejected rows (`status` failed or partial); or an "
+        "SFTP source failed to poll after its retries (`import` null, `source` says which and why)."
+    ),
     example={
         "import": {
             **IMPORT,

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tend.hub.models import ImportObject, SavedMapping
@@ -115,6 +116,7 @@ def source_detail(request, source_id: int):
     )
     context = {
         "source": source, "page": files, "can_write": actor.can(WRITE), "can_admin": actor.can(ADMIN),
+        "now": timezone.now(),
     }  # fmt: skip
     return render(request, "hub/sftp/detail.html", context)
 
