@@ -54,7 +54,8 @@ class SftpSource(models.Model):
         max_length=200, default="*.csv", help_text="A glob the file names must match."
     )
     object = models.CharField(max_length=10, choices=ImportObject.choices)
-    mapping = models.ForeignKey(SavedMapping, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a mapping in use cannot be deleted alone, but goes with its workspace.
+    mapping = models.ForeignKey(SavedMapping, on_delete=models.RESTRICT, related_name="+")
     source_name = models.CharField(
         max_length=40, default="SFTP", help_text="The imports' source, for sources of truth."
     )

@@ -113,7 +113,7 @@ def poll_source(
         try:
             with Connection(credentials(source)) as conn:
                 remember_host_key(source, conn.fingerprint)
-                outcome = _poll(source, conn)
+                outcome = _poll(source, conn, holder)
         except SftpError as exc:
             record_failure(source, exc.message, last_attempt=last_attempt)
             raise
@@ -124,7 +124,7 @@ def poll_source(
         release(source_id, holder)
 
 
-def _poll(source: SftpSource, conn: Connection) -> PollOutcome:
+def _poll(source: SftpSource, conn: Connection, holder: str) -> PollOutcome:
     outcome = PollOutcome()
     entries = {e.name: e for e in conn.listdir(source.folder) if e.is_file}
     markers = {name[: -len(MARKER)] for name in entries if name.endswith(MARKER)}
@@ -170,6 +170,10 @@ def _poll(source: SftpSource, conn: Connection) -> PollOutcome:
         if not complete:
             outcome.waiting += 1
             continue
+        # Each download may take a while: keep the claim on the source fresh.
+        SftpSource.objects.filter(pk=source.pk, poll_claim=holder).update(
+            polling_until=timezone.now() + CLAIM
+        )
         _take(source, conn, latest, entry, has_marker=name in markers, outcome=outcome)
     return outcome
 

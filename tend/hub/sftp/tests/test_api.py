@@ -209,9 +209,13 @@ def test_lists_page_with_a_bounded_number_of_queries(
     ] is None
 
 
-def test_a_saved_mapping_in_use_cannot_vanish_under_a_source(owner, accounts_mapping):
-    from django.db.models import ProtectedError
+def test_a_saved_mapping_in_use_cannot_vanish_under_a_source_but_goes_with_its_workspace(
+    owner, accounts_mapping
+):
+    from django.db.models import RestrictedError
 
     post(owner, payload())
-    with pytest.raises(ProtectedError):
+    with pytest.raises(RestrictedError):
         SavedMapping.objects.get().delete()
+    owner.workspace.delete()
+    assert not SftpSource.objects.exists() and not SavedMapping.objects.exists()

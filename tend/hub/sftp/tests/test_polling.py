@@ -212,3 +212,54 @@ def test_key_authentication_works_and_credentials_are_stored_encrypted(make_sour
         raw = " ".join(a + b for a, b in cursor.fetchall())
     assert "hunter2-very-secret" not in raw and "PRIVATE KEY" not in raw and "fernet:" in raw
     assert password_source.password == "hunter2-very-secret"
+
+
+def test_two_polls_of_one_source_never_run_at_once(make_source, sftp_server):
+    from tend.hub.sftp.polling import claim
+
+    source = make_source()
+    sftp_server.write("outgoing/accounts.csv", HEAD + ROWS, mtime=T0)
+    sftp_server.write("outgoing/accounts.csv.done", b"")
+    assert claim(source.pk, "job:1")
+    assert poll_source(source.pk, holder="job:2") is None  # another poll holds the source
+    assert imports(source) == []
+    assert len(poll_source(source.pk, holder="job:1").imported) == 1  # the holder's retry runs
+    assert poll_source(source.pk, holder="job:2") is not None  # released when done
+
+
+def test_a_file_the_saved_mapping_does_not_fit_becomes_a_failed_import_and_is_left(
+    make_source, sftp_server, owner
+):
+    source = make_source()
+    sftp_server.write("outgoing/wrong.csv", b"code,company\r\nx,Acme\r\n", mtime=T0)
+    sftp_server.write("outgoing/wrong.csv.done", b"")
+    sftp_server.write("outgoing/empty.csv", b"", mtime=T0)
+    sftp_server.write("outgoing/empty.csv.done", b"")
+    outcome = poll_source(source.pk)
+    assert sorted(rf.name for rf in outcome.rejected) == ["empty.csv", "wrong.csv"]
+    [imp] = imports(source)
+    assert (
+        imp.status == ImportStatus.FAILED
+        and "does not fit this file" in imp.error
+        and "external_id" in imp.error
+    )
+    wrong = RemoteFile.objects.get(path="/outgoing/wrong.csv")
+    assert wrong.state == RemoteFileState.REJECTED and wrong.import_run_id == imp.pk
+    empty = RemoteFile.objects.get(path="/outgoing/empty.csv")
+    assert (
+        empty.state == RemoteFileState.REJECTED
+        and "empty" in empty.error
+        and empty.import_run_id is None
+    )
+    assert (sftp_server.root / "outgoing/wrong.csv").exists() and (
+        sftp_server.root / "outgoing/empty.csv"
+    ).exists()
+    titles = sorted(
+        Notification.objects.filter(member=owner.member).values_list("title", flat=True)
+    )
+    assert any("wrong.csv failed" in t for t in titles) and any(
+        "empty.csv could not be read" in t for t in titles
+    )
+    # Left where they are, they are not tried again until they change.
+    assert poll_source(source.pk).rejected == []
+    assert len(imports(source)) == 1
