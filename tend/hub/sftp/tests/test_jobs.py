@@ -15,7 +15,6 @@ from tend.jobs.models import Job, JobStatus
 from tend.jobs.runner import Worker
 from tend.jobs.scheduling import declared_schedule
 from tend.notifications.models import Notification
-from tend.webhooks.models import Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,14 +60,10 @@ def test_a_worker_polls_imports_and_runs_the_import(make_source, sftp_server):
 
 
 def test_a_failing_poll_is_retried_by_the_runner_and_told_once_after_the_last_attempt(
-    make_source, sftp_server, owner
+    make_source, sftp_server, owner, monkeypatch
 ):
-    Subscription.objects.create(
-        workspace=owner.workspace,
-        url="https://hooks.example.com/",
-        event_types=["import.failed"],
-        secret="whsec_x",
-    )
+    # Events are stored only when a consumer (a webhook subscription, above this app) wants them.
+    monkeypatch.setattr("tend.events.actions.wanted_types", lambda workspace_id: {"import.failed"})
     source = make_source()
     SftpSource.objects.filter(pk=source.pk).update(
         password_sealed=SftpSource(password="bad").password_sealed
