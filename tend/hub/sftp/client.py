@@ -62,6 +62,10 @@ class HostKeyChanged(SftpError):
     pass
 
 
+class Gone(SftpError):
+    """The file was there when listed and is not any more (renamed or deleted meanwhile)."""
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -295,6 +299,11 @@ class Connection:
         deadline = DOWNLOAD_BASE_SECONDS + size / MIN_RATE
         try:
             return self._call(_get(), deadline)
+        except SftpError as exc:
+            dest.unlink(missing_ok=True)
+            if isinstance(exc.__cause__, asyncssh.SFTPNoSuchFile):
+                raise Gone(exc.message) from exc
+            raise
         except BaseException:
             dest.unlink(missing_ok=True)
             raise

@@ -46,7 +46,7 @@ from tend.hub import actions as hub_actions
 from tend.hub.jobs import PERMANENT
 from tend.hub.running import fail_import
 from tend.hub.sftp.actions import credentials, remember_host_key
-from tend.hub.sftp.client import Connection, Entry, SftpError
+from tend.hub.sftp.client import Connection, Entry, Gone, SftpError
 from tend.hub.sftp.models import (
     DONE_STATES,
     AfterImport,
@@ -114,8 +114,10 @@ def poll_source(
             with Connection(credentials(source)) as conn:
                 remember_host_key(source, conn.fingerprint)
                 outcome = _poll(source, conn, holder)
-        except SftpError as exc:
-            record_failure(source, exc.message, last_attempt=last_attempt)
+        except Exception as exc:
+            # Whatever stopped the poll is told on the source, then the runner retries it.
+            message = exc.message if isinstance(exc, SftpError) else f"{type(exc).__name__}: {exc}"
+            record_failure(source, message, last_attempt=last_attempt)
             raise
         record_success(source)
         log.info("sftp source %s polled: %r", source.pk, outcome)
@@ -192,7 +194,12 @@ def _take(
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f"sftp-{uuid.uuid4().hex}.part"
     try:
-        got = conn.download(rf.path, partial, size=entry.size, limit=settings.TEND_IMPORT_MAX_BYTES)
+        try:
+            got = conn.download(
+                rf.path, partial, size=entry.size, limit=settings.TEND_IMPORT_MAX_BYTES
+            )
+        except Gone:
+            return  # moved away since the listing: nothing to import; a new name is a new file
         if got.size != entry.size:
             # Written to since it was listed: wait for it to settle again.
             RemoteFile.objects.filter(pk=rf.pk).update(size=got.size, stable_since=timezone.now())

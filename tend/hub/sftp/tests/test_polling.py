@@ -263,3 +263,41 @@ def test_a_file_the_saved_mapping_does_not_fit_becomes_a_failed_import_and_is_le
     # Left where they are, they are not tried again until they change.
     assert poll_source(source.pk).rejected == []
     assert len(imports(source)) == 1
+
+
+def test_a_file_gone_between_listing_and_download_is_skipped_and_the_rest_imported(
+    make_source, sftp_server, monkeypatch
+):
+    from tend.hub.sftp.client import Connection, Entry
+
+    source = make_source()
+    sftp_server.write("outgoing/real.csv", HEAD + ROWS, mtime=T0)
+    sftp_server.write("outgoing/real.csv.done", b"")
+    listdir = Connection.listdir
+
+    def with_a_ghost(self, folder):
+        return [
+            *listdir(self, folder),
+            Entry("a-ghost.csv", 10, T0, True),
+            Entry("a-ghost.csv.done", 0, T0, True),
+        ]
+
+    monkeypatch.setattr(Connection, "listdir", with_a_ghost)
+    outcome = poll_source(source.pk)
+    assert [rf.name for rf in outcome.imported] == ["real.csv"]
+    assert RemoteFile.objects.get(path="/outgoing/a-ghost.csv").state == RemoteFileState.WAITING
+    source.refresh_from_db()
+    assert source.last_poll_status == PollStatus.OK
+
+
+def test_a_host_that_resolves_to_a_private_address_is_refused_before_connecting(
+    make_source, sftp_server, settings
+):
+    source = make_source()
+    SftpSource.objects.filter(pk=source.pk).update(host="localhost")
+    settings.TEND_OUTGOING_ALLOW = ""
+    with pytest.raises(SftpError, match="localhost resolves to .*loopback.*TEND_OUTGOING_ALLOW"):
+        poll_source(source.pk)
+    assert sftp_server.logins == 0
+    settings.TEND_OUTGOING_ALLOW = "localhost"
+    assert poll_source(source.pk) is not None
