@@ -2,22 +2,30 @@
 
 * ``usage_user`` — an end user's first activity (``UserUsage.first_seen_ms``, exact);
 * ``usage_module`` — the first day a module was used (``AccountActivityDay``, the start of
-  that local day in the workspace's time zone).
+  that local day in the workspace's time zone);
+* ``usage_stopped`` — usage dropped to zero: the first day of a run of at least
+  ``QUIET_DAYS`` (7) whole local days without a single event, after a day with events.
+  Found from ``AccountDay`` (a row only for days with events) as a gap between one active
+  day and the next (or today, when usage has not resumed) of more than ``QUIET_DAYS``
+  days. A week, so that weekends and holidays of an account used on working days are not
+  reported; the run must be over (its seventh day before today), so a stop shows up on the
+  eighth quiet day and stays where it happened when usage resumes.
 
 One query each per page (see ``tend.accounts.timeline``). Usage has no member behind it, so
-both are left out when the timeline is filtered by member. "Usage dropped to zero" is not
-here: the rollups keep no row for the day it happened.
+they are left out when the timeline is filtered by member.
 """
 
 import datetime
 
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q, Value, Window
+from django.db.models.functions import Lead
 
 from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_source
-from tend.lib.dates import date_of, zone
-from tend.usage.models import AccountActivityDay, UserUsage
+from tend.lib.dates import date_of, today, zone
+from tend.usage.models import AccountActivityDay, AccountDay, UserUsage
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+QUIET_DAYS = 7
 MS = datetime.timedelta(milliseconds=1)
 
 
@@ -97,6 +105,62 @@ def first_module_items(actor, account, cursor, limit, member):
     return items[:limit]
 
 
+def _day_start(day: int, tz) -> datetime.datetime:
+    start = datetime.datetime.combine(date_of(day), datetime.time(), tzinfo=tz)
+    return start.astimezone(datetime.UTC)
+
+
+def _short(day: int) -> str:
+    date = date_of(day)
+    return f"{date:%b} {date.day}"
+
+
+def usage_stopped_items(actor, account, cursor, limit, member):
+    """Each stop in one windowed query: every active day with the next active day beside it
+    (today when there is none), kept when more than ``QUIET_DAYS`` days lie between. An
+    account has few stops, so the cursor and the page are cut in Python, as for modules."""
+    tz = zone(actor.workspace.time_zone)
+    now = today(tz)
+    stops = (
+        AccountDay.objects.filter(workspace=actor.workspace, account=account, events__gt=0)
+        .annotate(
+            next_day=Window(Lead("day", 1, Value(now)), order_by=F("day").asc()),
+            next_row=Window(Lead("id"), order_by=F("day").asc()),
+        )
+        .filter(next_day__gt=F("day") + QUIET_DAYS)
+        .values_list("id", "day", "next_day", "next_row")
+    )
+    items = []
+    for row, last_active, next_day, next_row in stops:
+        stopped = last_active + 1
+        resumed = next_day if next_row is not None else None
+        quiet = next_day - stopped
+        if resumed is None:
+            detail = f"No events since {_short(last_active)} ({quiet} days)"
+        else:
+            detail = f"No events for {quiet} days; usage resumed on {_short(resumed)}"
+        item = TimelineItem(
+            source="usage_stopped",
+            kind="usage_stopped",
+            at=_day_start(stopped, tz),
+            # The last active day's rollup row: a stable id for the keyset.
+            id=row,
+            title="Usage dropped to zero",
+            detail=detail,
+            tone="bad",
+            data={
+                "last_active_day": date_of(last_active).isoformat(),
+                "stopped_on": date_of(stopped).isoformat(),
+                "resumed_on": date_of(resumed).isoformat() if resumed is not None else None,
+                "quiet_days": quiet,
+            },
+        )
+        if cursor is None or item.sort_key < (cursor.at, cursor.source, cursor.id):
+            items.append(item)
+    items.sort(key=lambda item: item.sort_key, reverse=True)
+    return items[:limit]
+
+
 def register() -> None:
     add_timeline_source(
         TimelineSource(
@@ -108,5 +172,11 @@ def register() -> None:
         TimelineSource(
             "usage_module", "Modules first used", first_module_items, by_member=False,
             position=71,
+        )
+    )  # fmt: skip
+    add_timeline_source(
+        TimelineSource(
+            "usage_stopped", "Usage dropped to zero", usage_stopped_items, by_member=False,
+            position=72,
         )
     )  # fmt: skip

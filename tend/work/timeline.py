@@ -5,7 +5,7 @@ One query per source (touchpoints: plus one for the workspace's types and two fo
 part), whatever the page size; see ``tend.accounts.timeline``.
 """
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_source, before
@@ -107,8 +107,10 @@ def _task_data(task: Task) -> dict:
 
 
 def task_created_items(actor, account, cursor, limit, member):
+    """Tasks created one by one. A project's tasks are created with it and are told by its
+    "Project started" line (with their number), not one line each."""
     rows = (
-        Task.objects.filter(workspace=actor.workspace, account=account)
+        Task.objects.filter(workspace=actor.workspace, account=account, project=None)
         .select_related("assignee__user", "created_by__user")
         .only(
             *TASK_FIELDS,
@@ -186,6 +188,7 @@ def project_started_items(actor, account, cursor, limit, member):
     rows = (
         Project.objects.filter(workspace=actor.workspace, account=account)
         .select_related("created_by__user")
+        .annotate(task_count=Count("tasks"))
         .filter(before(cursor, "project_started", "created_at"))
         .order_by("-created_at", "-id")
     )
@@ -198,7 +201,8 @@ def project_started_items(actor, account, cursor, limit, member):
             at=project.created_at,
             id=project.pk,
             title=f"Project started: {project.name}",
-            detail=f"from {project.start_date:%b} {project.start_date.day}, go-live expected "
+            detail=f"{project.task_count} task{'' if project.task_count == 1 else 's'} "
+            f"from {project.start_date:%b} {project.start_date.day}, go-live expected "
             f"{project.expected_go_live:%b} {project.expected_go_live.day}",
             actor=project.created_by.name if project.created_by else project.source,
             actor_id=project.created_by_id,
@@ -208,6 +212,7 @@ def project_started_items(actor, account, cursor, limit, member):
                 "name": project.name,
                 "start_date": project.start_date.isoformat(),
                 "expected_go_live": project.expected_go_live.isoformat(),
+                "tasks": project.task_count,
             },
         )
         for project in rows[:limit]

@@ -24,7 +24,12 @@ PLAN = [
     {
         "name": "Kickoff",
         "tasks": [
-            {"title": "Kickoff call", "offset_days": 0, "role": "success_manager", "type": "meeting"},
+            {
+                "title": "Kickoff call",
+                "offset_days": 0,
+                "role": "success_manager",
+                "type": "meeting",
+            },
             {"title": "Send the welcome pack", "offset_days": 3, "role": "success_manager"},
         ],
     },
@@ -101,7 +106,9 @@ def _progress(project):
 
 def test_progress_overdue_and_actual_go_live(owner, acme, template, csm):
     today = local_today(owner.workspace)
-    project = start_project(owner.actor, acme, template, {"start_date": today - datetime.timedelta(days=5)})
+    project = start_project(
+        owner.actor, acme, template, {"start_date": today - datetime.timedelta(days=5)}
+    )
     body = send(owner.api, "get", f"/api/v1/projects/{project.pk}").json()
     # Kickoff (day 0) and welcome pack (day 3) are past due.
     assert (body["done"], body["total"], body["overdue"], body["status"]) == (0, 4, 2, "active")
@@ -117,14 +124,18 @@ def test_progress_overdue_and_actual_go_live(owner, acme, template, csm):
 
 
 def test_templates_api_crud_for_admins(owner, role, solutions):
-    created = send(owner.api, "post", "/api/v1/project-templates", {"name": "Enterprise", "milestones": PLAN})
+    created = send(
+        owner.api, "post", "/api/v1/project-templates", {"name": "Enterprise", "milestones": PLAN}
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["duration_days"] == 30 and body["milestones"][1]["tasks"][0]["role"] == "solutions"
     url = f"/api/v1/project-templates/{body['id']}"
     changed = send(owner.api, "patch", url, {"name": "Enterprise onboarding"})
     assert changed.json()["name"] == "Enterprise onboarding"
-    assert send(owner.api, "get", "/api/v1/project-templates").json()["items"][0]["id"] == body["id"]
+    assert (
+        send(owner.api, "get", "/api/v1/project-templates").json()["items"][0]["id"] == body["id"]
+    )
     assert send(owner.api, "delete", url).status_code == 204
     assert not ProjectTemplate.objects.exists()
 
@@ -134,20 +145,32 @@ def test_templates_api_crud_for_admins(owner, role, solutions):
     [
         ([], "milestones"),
         ([{"name": "A", "tasks": []}], "milestones.0.tasks"),
-        ([{"name": "A", "tasks": [{"title": "x", "offset_days": -1}]}], "milestones.0.tasks.0.offset_days"),
+        (
+            [{"name": "A", "tasks": [{"title": "x", "offset_days": -1}]}],
+            "milestones.0.tasks.0.offset_days",
+        ),
         ([{"name": "A", "tasks": [{"title": "x"}]}], "milestones.0.tasks.0.offset_days"),
     ],
 )
 def test_bad_templates_are_422_naming_the_field(owner, milestones, field):
-    response = send(owner.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": milestones})
+    response = send(
+        owner.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": milestones}
+    )
     assert error_of(response)[0] == field
 
 
 def test_an_unknown_role_and_a_taken_name_are_refused_by_the_action(owner, template):
     plan = [{"name": "A", "tasks": [{"title": "x", "offset_days": 1, "role": "nobody"}]}]
-    response = send(owner.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": plan})
-    assert error_of(response) == ("milestones[0].tasks[0].role", "no assignment role with key 'nobody'")
-    response = send(owner.api, "post", "/api/v1/project-templates", {"name": template.name, "milestones": PLAN})
+    response = send(
+        owner.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": plan}
+    )
+    assert error_of(response) == (
+        "milestones[0].tasks[0].role",
+        "no assignment role with key 'nobody'",
+    )
+    response = send(
+        owner.api, "post", "/api/v1/project-templates", {"name": template.name, "milestones": PLAN}
+    )
     assert error_of(response)[0] == "name"
 
 
@@ -173,7 +196,10 @@ def test_projects_api_starts_lists_by_account_and_reads(owner, acme, globex, tem
         ({"template_id": 1}, "account_id"),
         ({"account_external_id": "acme", "template_id": 999999}, "template_id"),
         ({"account_external_id": "acme", "template_id": 1, "start_date": "soon"}, "start_date"),
-        ({"account_external_id": "acme", "template_id": 1, "fallback_assignee": "x@y.z"}, "fallback_assignee"),
+        (
+            {"account_external_id": "acme", "template_id": 1, "fallback_assignee": "x@y.z"},
+            "fallback_assignee",
+        ),
     ],
 )
 def test_bad_starts_are_4xx_naming_the_field(owner, acme, template, payload, field):
@@ -187,17 +213,26 @@ def test_bad_starts_are_4xx_naming_the_field(owner, acme, template, payload, fie
 def test_viewers_read_but_cannot_write(viewer, owner, practitioner, acme, template):
     project = start_project(owner.actor, acme, template)
     assert send(viewer.api, "get", f"/api/v1/projects/{project.pk}").status_code == 200
-    start = send(viewer.api, "post", "/api/v1/projects", {"account_id": acme.pk, "template_id": template.pk})
+    start = send(
+        viewer.api, "post", "/api/v1/projects", {"account_id": acme.pk, "template_id": template.pk}
+    )
     assert start.status_code == 403
     url = f"/api/v1/project-templates/{template.pk}"
     # Templates are an admin's: a practitioner may start projects but not change plans.
     for persona in (viewer, practitioner):
         assert send(persona.api, "patch", url, {"name": "Mine"}).status_code == 403
         assert send(persona.api, "delete", url).status_code == 403
-    assert send(viewer.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": PLAN}).status_code == 403
+    assert (
+        send(
+            viewer.api, "post", "/api/v1/project-templates", {"name": "T", "milestones": PLAN}
+        ).status_code
+        == 403
+    )
     page = viewer.browser.post("/projects/start/", {"account": acme.pk, "template": template.pk})
     assert page.status_code == 403
-    assert viewer.browser.post(f"/projects/templates/{template.pk}/", {"name": "x"}).status_code == 403
+    assert (
+        viewer.browser.post(f"/projects/templates/{template.pk}/", {"name": "x"}).status_code == 403
+    )
     assert Project.objects.count() == 1 and ProjectTemplate.objects.get().name == template.name
     # Viewers read the plan and the project, without the controls.
     editor = viewer.browser.get(f"/projects/templates/{template.pk}/").content.decode()
@@ -211,10 +246,22 @@ def test_outsiders_get_404_everywhere(outsider, owner, acme, template):
     project = start_project(owner.actor, acme, template)
     for url in (f"/api/v1/projects/{project.pk}", f"/api/v1/project-templates/{template.pk}"):
         assert send(outsider.api, "get", url).status_code == 404
-    assert send(outsider.api, "patch", f"/api/v1/project-templates/{template.pk}", {"name": "x"}).status_code == 404
-    assert send(outsider.api, "delete", f"/api/v1/project-templates/{template.pk}").status_code == 404
+    assert (
+        send(
+            outsider.api, "patch", f"/api/v1/project-templates/{template.pk}", {"name": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        send(outsider.api, "delete", f"/api/v1/project-templates/{template.pk}").status_code == 404
+    )
     assert send(outsider.api, "get", "/api/v1/projects").json()["items"] == []
-    start = send(outsider.api, "post", "/api/v1/projects", {"account_id": acme.pk, "template_id": template.pk})
+    start = send(
+        outsider.api,
+        "post",
+        "/api/v1/projects",
+        {"account_id": acme.pk, "template_id": template.pk},
+    )
     assert start.status_code == 422 and Project.objects.count() == 1
     browser = outsider.browser
     assert browser.get(f"/projects/{project.pk}/").status_code == 404
@@ -234,7 +281,10 @@ def test_page_panel_and_lists_take_a_fixed_number_of_queries(owner, acme, templa
     small = start_project(owner.actor, acme, template)
     big_template = create_template(
         owner.actor,
-        {"name": "Big", "milestones": [{"name": f"M{i}", "tasks": PLAN[0]["tasks"] * 3} for i in range(6)]},
+        {
+            "name": "Big",
+            "milestones": [{"name": f"M{i}", "tasks": PLAN[0]["tasks"] * 3} for i in range(6)],
+        },
     )
     big = start_project(owner.actor, acme, big_template)
     browser = owner.browser
@@ -257,7 +307,9 @@ def test_page_panel_and_lists_take_a_fixed_number_of_queries(owner, acme, templa
 
 def test_the_project_page_and_the_profile_panel_show_it(owner, acme, template, csm):
     today = local_today(owner.workspace)
-    project = start_project(owner.actor, acme, template, {"start_date": today - datetime.timedelta(days=4)})
+    project = start_project(
+        owner.actor, acme, template, {"start_date": today - datetime.timedelta(days=4)}
+    )
     page = owner.browser.get(f"/projects/{project.pk}/").content.decode()
     assert "Kickoff call" in page and "Technical setup" in page and "Sam Rivera" in page
     assert '<div class="kpi-number overdue" id="overdue-count">2</div>' in page
@@ -267,18 +319,23 @@ def test_the_project_page_and_the_profile_panel_show_it(owner, acme, template, c
 
 def test_starting_from_the_profile_form(owner, acme, template, csm):
     response = owner.browser.post(
-        "/projects/start/", {"account": acme.pk, "template": template.pk, "start_date": "2026-03-02"}
+        "/projects/start/",
+        {"account": acme.pk, "template": template.pk, "start_date": "2026-03-02"},
     )
     project = Project.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/projects/{project.pk}/"
     assert project.start_date == datetime.date(2026, 3, 2)
-    bad = owner.browser.post("/projects/start/", {"account": acme.pk, "template": template.pk, "start_date": "x"})
+    bad = owner.browser.post(
+        "/projects/start/", {"account": acme.pk, "template": template.pk, "start_date": "x"}
+    )
     assert bad.status_code == 302 and Project.objects.count() == 1
 
 
 def test_the_template_editor_round_trips_the_outline_and_names_the_bad_line(owner, role):
     text = "# Kickoff\n+0 @success_manager [meeting] Kickoff call\n    Agenda first.\n+7 Welcome pack\n"
-    response = owner.browser.post("/projects/templates/new/", {"name": "Mid-market", "outline": text})
+    response = owner.browser.post(
+        "/projects/templates/new/", {"name": "Mid-market", "outline": text}
+    )
     assert response.status_code == 302, response.content[:400]
     template = ProjectTemplate.objects.get()
     assert template.milestones[0]["tasks"][0] == {
@@ -303,8 +360,25 @@ def test_the_template_editor_round_trips_the_outline_and_names_the_bad_line(owne
 
 def test_the_account_timeline_shows_the_project_started(owner, acme, template):
     project = start_project(owner.actor, acme, template, {"start_date": datetime.date(2026, 3, 2)})
-    body = send(owner.api, "get", f"/api/v1/accounts/{acme.pk}/timeline?kind=project_started").json()
+    body = send(
+        owner.api, "get", f"/api/v1/accounts/{acme.pk}/timeline?kind=project_started"
+    ).json()
     assert [(i["kind"], i["title"]) for i in body["items"]] == [
         ("project_started", "Project started: Onboarding — mid-market")
     ]
     assert body["items"][0]["url"].endswith(f"/projects/{project.pk}/")
+    assert body["items"][0]["detail"].startswith("4 tasks from Mar 2")
+
+
+def test_a_projects_tasks_are_told_by_its_line_not_one_task_created_each(owner, acme, template):
+    from tend.work.actions import create_task
+
+    start_project(owner.actor, acme, template, {"start_date": datetime.date(2026, 3, 2)})
+    create_task(owner.actor, acme, {"title": "Call back"})
+    body = send(owner.api, "get", f"/api/v1/accounts/{acme.pk}/timeline").json()
+    assert [
+        i["title"] for i in body["items"] if i["kind"] in ("task_created", "project_started")
+    ] == [
+        "Task created: Call back",
+        "Project started: Onboarding — mid-market",
+    ]
