@@ -17,6 +17,7 @@ from django.utils import timezone
 from tend.alerts.models import Follow
 from tend.digest.content import build
 from tend.notifications.models import Notification
+from tend.work.views.project import projects_due
 from tend.workspaces.views import member_page
 
 RECENT = datetime.timedelta(days=7)
@@ -38,10 +39,11 @@ class HomePanel:
 
 
 # The extension spot: apps above the digest cannot be imported by lower layers, so Home's
-# extra cards are listed here, in the shell that assembles pages. Projects due (issue 7) goes
-# here — e.g. HomePanel("projects", "Projects due", "work/home_projects.html",
-# projects_due_context) — as will renewals and NPS when they land.
-PANELS: list[HomePanel] = []
+# extra cards are listed here, in the shell that assembles pages. Renewals and NPS go here
+# when they land.
+PANELS: list[HomePanel] = [
+    HomePanel("projects", "Projects due", "work/home_projects.html", projects_due, position=10),
+]
 
 
 @member_page
@@ -65,8 +67,9 @@ def home(request):
         for f in follows[:FOLLOWED_SHOWN]
     ]
     notifications = list(
-        Notification.objects.filter(workspace=member.workspace_id, member=member)
-        .order_by("-id")[:NOTIFICATIONS_SHOWN]
+        Notification.objects.filter(workspace=member.workspace_id, member=member).order_by("-id")[
+            :NOTIFICATIONS_SHOWN
+        ]
     )
     panels = []
     for panel in sorted(PANELS, key=lambda p: p.position):

@@ -221,9 +221,7 @@ class Touchpoint(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True, help_text="Markdown; sanitised when shown.")
-    sentiment = models.CharField(
-        max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL
-    )
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
     author = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -340,14 +338,15 @@ class ProjectQuerySet(models.QuerySet):
         )
 
     def active(self):
-        """Projects with an open task (annotate ``with_progress`` first)."""
-        return self.filter(open_count__gt=0)
+        """Projects with an open task, not cancelled (annotate ``with_progress`` first)."""
+        return self.filter(open_count__gt=0, cancelled_at=None)
 
 
 class Project(models.Model):
     """A template started on an account: its milestones and tasks with real dates and owners.
 
     It is live while a task is open; ``actual go-live`` is when its last task was done.
+    Cancelling it (``cancelled_at``) cancels its open tasks and keeps it, for the record.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
@@ -366,6 +365,10 @@ class Project(models.Model):
     # One project per key: a play step that runs twice starts one project.
     key = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ScopedManager(models.Manager.from_queryset(ProjectQuerySet), workspace="workspace")
 

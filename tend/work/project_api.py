@@ -1,6 +1,6 @@
 """``/project-templates``: list, read, create, change and delete templates (writes: admins,
 tokens with the admin scope); ``/projects``: list (by account), start one from a template,
-read one with its milestones, tasks and progress.
+read one with its milestones, tasks and progress, rename it, cancel it, delete it.
 
 Lists are paged by cursor; every 4xx answer names the field at fault.
 """
@@ -32,8 +32,12 @@ router = Router(tags=["projects"])
 
 class TemplateTaskIn(Strict):
     title: str = Field(..., min_length=1, max_length=actions.TITLE_MAX)
-    offset_days: int = Field(..., ge=0, le=actions.OFFSET_MAX, description="Due this many days after the start.")
-    role: str = Field("", max_length=63, description="An assignment role key; empty: the fallback member.")
+    offset_days: int = Field(
+        ..., ge=0, le=actions.OFFSET_MAX, description="Due this many days after the start."
+    )
+    role: str = Field(
+        "", max_length=63, description="An assignment role key; empty: the fallback member."
+    )
     description: str = Field("", max_length=actions.DESCRIPTION_MAX, description="Markdown.")
     type: TypeName = "other"
 
@@ -52,7 +56,9 @@ class TemplateIn(Strict):
 class TemplatePatch(Strict):
     name: str | None = Field(None, min_length=1, max_length=actions.TEMPLATE_NAME_MAX)
     description: str | None = Field(None, max_length=actions.DESCRIPTION_MAX)
-    milestones: list[MilestoneIn] | None = Field(None, min_length=1, max_length=actions.MILESTONES_MAX)
+    milestones: list[MilestoneIn] | None = Field(
+        None, min_length=1, max_length=actions.MILESTONES_MAX
+    )
 
 
 class TemplateTaskOut(Schema):
@@ -72,7 +78,9 @@ class TemplateOut(Schema):
     id: int
     name: str
     description: str
-    duration_days: int = Field(..., description="The last task's offset: start + this = expected go-live.")
+    duration_days: int = Field(
+        ..., description="The last task's offset: start + this = expected go-live."
+    )
     milestones: list[MilestoneTemplateOut]
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -86,14 +94,20 @@ class TemplatePage(Schema):
 class ProjectFilters(PageFilters):
     account_id: int | None = None
     account_external_id: str | None = None
-    status: Literal["active", "completed"] | None = None
+    status: Literal["active", "completed", "cancelled"] | None = None
+
+
+class ProjectPatch(Strict):
+    name: str = Field(..., min_length=1, max_length=200)
 
 
 class ProjectIn(Strict):
     account_id: int | None = Field(None, description="The account's Tend id …")
     account_external_id: str | None = Field(None, description="… or its external id.")
     template_id: int
-    start_date: datetime.date | None = Field(None, description="Default: today in the workspace's time zone.")
+    start_date: datetime.date | None = Field(
+        None, description="Default: today in the workspace's time zone."
+    )
     name: str = Field("", max_length=200, description="Default: the template's name.")
     fallback_assignee: int | str | None = Field(
         None,
@@ -125,16 +139,19 @@ class ProjectOut(Schema):
     name: str
     account: TaskAccountOut
     template_id: int | None
-    status: Literal["active", "completed"]
+    status: Literal["active", "completed", "cancelled"]
     start_date: datetime.date
     expected_go_live: datetime.date
-    actual_go_live: datetime.date | None = Field(..., description="The day the last task was done, once none is open.")
+    actual_go_live: datetime.date | None = Field(
+        ..., description="The day the last task was done, once none is open."
+    )
     done: int
     total: int = Field(..., description="Tasks not cancelled.")
     overdue: int
     play_id: int | None
     source: str
     created_at: datetime.datetime
+    cancelled_at: datetime.datetime | None
 
 
 class ProjectDetailOut(ProjectOut):
@@ -176,6 +193,7 @@ def project_out(project: Project, actor: Actor, overdue: int | None = None, summ
         "play_id": project.play_id,
         "source": project.source,
         "created_at": project.created_at,
+        "cancelled_at": project.cancelled_at,
     }
 
 
@@ -217,7 +235,9 @@ def project_detail(actor: Actor, pk: int) -> dict:
 # --- templates ---------------------------------------------------------------------------------
 
 
-@router.get("/project-templates", response={200: TemplatePage, **ERRORS}, summary="List project templates")
+@router.get(
+    "/project-templates", response={200: TemplatePage, **ERRORS}, summary="List project templates"
+)
 def list_templates(request, filters: Query[PageFilters]):
     actor = request.auth
     actor.require(READ)
@@ -234,7 +254,11 @@ def list_templates(request, filters: Query[PageFilters]):
     }
 
 
-@router.get("/project-templates/{int:id}", response={200: TemplateOut, **ERRORS}, summary="Get a project template")
+@router.get(
+    "/project-templates/{int:id}",
+    response={200: TemplateOut, **ERRORS},
+    summary="Get a project template",
+)
 def get_one_template(request, id: int):
     return template_out(get_template(request.auth, id))
 
@@ -266,7 +290,11 @@ def patch_template(request, id: int, payload: TemplatePatch):
     return template_out(actions.update_template(actor, template, changes))
 
 
-@router.delete("/project-templates/{int:id}", response={204: None, **ERRORS}, summary="Delete a project template")
+@router.delete(
+    "/project-templates/{int:id}",
+    response={204: None, **ERRORS},
+    summary="Delete a project template",
+)
 def remove_template(request, id: int):
     actor = request.auth
     actions.delete_template(actor, get_template(actor, id))
@@ -281,7 +309,9 @@ def list_projects(request, filters: Query[ProjectFilters]):
     """Projects of the workspace by id, filtered by account and status."""
     actor = request.auth
     actor.require(READ)
-    rows = Project.objects.filter(workspace=actor.workspace).with_progress().select_related("account")
+    rows = (
+        Project.objects.filter(workspace=actor.workspace).with_progress().select_related("account")
+    )
     if filters.account_id is not None:
         rows = rows.filter(account_id=filters.account_id)
     if filters.account_external_id is not None:
@@ -289,7 +319,9 @@ def list_projects(request, filters: Query[ProjectFilters]):
     if filters.status == "active":
         rows = rows.active()
     elif filters.status == "completed":
-        rows = rows.filter(open_count=0)
+        rows = rows.filter(open_count=0, cancelled_at=None)
+    elif filters.status == "cancelled":
+        rows = rows.exclude(cancelled_at=None)
     today = local_today(actor.workspace)
     rows = rows.annotate(
         overdue_count=Count("tasks", filter=Q(tasks__status="open", tasks__due_date__lt=today))
@@ -306,7 +338,9 @@ def list_projects(request, filters: Query[ProjectFilters]):
     }
 
 
-@router.get("/projects/{int:id}", response={200: ProjectDetailOut, **ERRORS}, summary="Get a project")
+@router.get(
+    "/projects/{int:id}", response={200: ProjectDetailOut, **ERRORS}, summary="Get a project"
+)
 def get_one_project(request, id: int):
     return project_detail(request.auth, id)
 
@@ -326,10 +360,54 @@ def post_project(request, payload: ProjectIn):
     actor.require(CONTRIBUTE)
     data = payload.dict(exclude_unset=True)
     account = _account(actor, data.pop("account_id", None), data.pop("account_external_id", None))
-    template = ProjectTemplate.objects.filter(workspace=actor.workspace, pk=data.pop("template_id")).first()
+    template = ProjectTemplate.objects.filter(
+        workspace=actor.workspace, pk=data.pop("template_id")
+    ).first()
     if template is None:
         raise InvalidInput("template_id", "no such template in this workspace")
     if "fallback_assignee" in data:
         data["fallback"] = _member(actor, data.pop("fallback_assignee"), "fallback_assignee")
     project = actions.start_project(actor, account, template, data)
     return Status(201, project_detail(actor, project.pk))
+
+
+@router.patch(
+    "/projects/{int:id}",
+    response={200: ProjectDetailOut, **ERRORS},
+    summary="Rename a project",
+    description="Writers rename any project, a contributor one they started.",
+)
+def patch_project(request, id: int, payload: ProjectPatch):
+    actor = request.auth
+    project = get_project(actor, id)
+    actions.rename_project(actor, project, payload.name)
+    return project_detail(actor, project.pk)
+
+
+@router.post(
+    "/projects/{int:id}/cancel",
+    response={200: ProjectDetailOut, **ERRORS},
+    summary="Cancel a project",
+    description=(
+        "Its open tasks are cancelled, done ones stay; the project is kept with status "
+        "`cancelled`. Writers cancel any project, a contributor one they started. A second "
+        "cancel is 422 naming `status`."
+    ),
+)
+def cancel_one_project(request, id: int):
+    actor = request.auth
+    project = get_project(actor, id)
+    actions.cancel_project(actor, project)
+    return project_detail(actor, project.pk)
+
+
+@router.delete(
+    "/projects/{int:id}",
+    response={204: None, **ERRORS},
+    summary="Delete a project",
+    description="With its milestones and tasks. Writers delete any project, a contributor one they started.",
+)
+def remove_project(request, id: int):
+    actor = request.auth
+    actions.delete_project(actor, get_project(actor, id))
+    return Status(204, None)

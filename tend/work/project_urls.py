@@ -13,4 +13,7 @@ urlpatterns = [
     path("templates/<int:template_id>/", project.template_edit, name="template_edit"),
     path("templates/<int:template_id>/delete/", project.template_delete, name="template_delete"),
     path("<int:project_id>/", project.project_detail, name="detail"),
+    path("<int:project_id>/rename/", project.project_rename, name="rename"),
+    path("<int:project_id>/cancel/", project.project_cancel, name="cancel"),
+    path("<int:project_id>/delete/", project.project_delete, name="delete"),
 ]

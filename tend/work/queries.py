@@ -151,13 +151,29 @@ def get_project(actor: Actor, pk) -> Project:
         project = (
             Project.objects.filter(workspace=actor.workspace)
             .with_progress()
-            .select_related("account", "template", "created_by__user")
+            .select_related("account", "template", "created_by__user", "cancelled_by__user")
             .get(pk=pk)
         )
     except (Project.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No project matches the given query.") from exc
     actor.require(READ)
     return project
+
+
+def can_manage_project(actor: Actor, project: Project) -> bool:
+    """Renaming, cancelling and deleting a project: writers any, a contributor one they
+    started (as for tasks)."""
+    if actor.can(WRITE):
+        return True
+    member = actor.member
+    return member is not None and actor.can(CONTRIBUTE) and project.created_by_id == member.pk
+
+
+def require_manage_project(actor: Actor, project: Project) -> None:
+    if not can_manage_project(actor, project):
+        if not actor.can(CONTRIBUTE):
+            raise PermissionDenied(actor.denial(CONTRIBUTE))
+        raise PermissionDenied("A Contributor seat changes only the projects they started.")
 
 
 def get_template(actor: Actor, pk) -> ProjectTemplate:
@@ -170,9 +186,9 @@ def get_template(actor: Actor, pk) -> ProjectTemplate:
 
 
 def project_tasks(project: Project) -> QuerySet:
-    return with_people(Task.objects.filter(workspace_id=project.workspace_id, project=project)).order_by(
-        "due_date", "id"
-    )
+    return with_people(
+        Task.objects.filter(workspace_id=project.workspace_id, project=project)
+    ).order_by("due_date", "id")
 
 
 def project_summary(
@@ -183,11 +199,9 @@ def project_summary(
     open). ``project`` carries ``with_progress``'s annotations."""
     today = local_today(workspace)
     actual = None
-    if project.open_count == 0 and project.last_done is not None:
+    if project.cancelled_at is None and project.open_count == 0 and project.last_done is not None:
         actual = condition_now(workspace, project.last_done).date()
-    overdue = [
-        t for t in (tasks or []) if t.status == TaskStatus.OPEN and t.due_date < today
-    ]
+    overdue = [t for t in (tasks or []) if t.status == TaskStatus.OPEN and t.due_date < today]
     return {
         "done": project.done,
         "total": project.total,
@@ -196,6 +210,10 @@ def project_summary(
         "overdue": overdue,
         "expected_go_live": project.expected_go_live,
         "actual_go_live": actual,
-        "status": "active" if project.open_count else "completed",
+        "status": "cancelled"
+        if project.cancelled_at is not None
+        else "active"
+        if project.open_count
+        else "completed",
         "today": today,
     }

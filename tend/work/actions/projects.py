@@ -26,9 +26,10 @@ from tend.work.models import (
     ProjectMilestone,
     ProjectTemplate,
     Task,
+    TaskStatus,
     TaskType,
 )
-from tend.work.queries import local_today
+from tend.work.queries import local_today, require_manage_project
 from tend.workspaces.access import ADMIN, CONTRIBUTE, Actor
 from tend.workspaces.models import Member, Seat
 
@@ -43,6 +44,9 @@ __all__ = [
     "delete_template",
     "start_project",
     "start_account_project",
+    "rename_project",
+    "cancel_project",
+    "delete_project",
 ]
 
 TEMPLATE_NAME_MAX = 120
@@ -109,7 +113,9 @@ def clean_milestones(workspace, value) -> list[dict]:
                     "title": title,
                     "offset_days": offset,
                     "role": role,
-                    "description": _text(f"{at}.description", task.get("description"), DESCRIPTION_MAX),
+                    "description": _text(
+                        f"{at}.description", task.get("description"), DESCRIPTION_MAX
+                    ),
                     "type": kind,
                 }
             )
@@ -267,7 +273,9 @@ def _insert(
 
 
 @transaction.atomic
-def start_project(actor: Actor, account: Account, template: ProjectTemplate, data: dict | None = None) -> Project:
+def start_project(
+    actor: Actor, account: Account, template: ProjectTemplate, data: dict | None = None
+) -> Project:
     """Start ``template`` on ``account`` for a person or token (a contributor's right).
     ``data``: ``start_date`` (default today in the workspace's time zone), ``name``
     (default the template's), ``fallback`` (who gets tasks whose role nobody holds; default
@@ -278,8 +286,12 @@ def start_project(actor: Actor, account: Account, template: ProjectTemplate, dat
         raise InvalidInput("account_id", "is not an account of this workspace")
     if template is None or template.workspace_id != actor.workspace.pk:
         raise InvalidInput("template_id", "is not a template of this workspace")
-    fallback = data.get("fallback", actor.member or (actor.token.created_by if actor.token else None))
-    if fallback is not None and (fallback.workspace_id != actor.workspace.pk or not _usable(fallback)):
+    fallback = data.get(
+        "fallback", actor.member or (actor.token.created_by if actor.token else None)
+    )
+    if fallback is not None and (
+        fallback.workspace_id != actor.workspace.pk or not _usable(fallback)
+    ):
         raise InvalidInput("fallback_assignee", "must be an active member who can work on tasks")
     project, _created = _insert(
         account,
@@ -319,3 +331,51 @@ def start_account_project(
         source=source,
         key=_text("key", key, KEY_MAX),
     )
+
+
+# --- changing a project ------------------------------------------------------------------------
+# Writers change any project, a contributor one they started (``can_manage_project``).
+
+
+@transaction.atomic
+def rename_project(actor: Actor, project: Project, name) -> Project:
+    """A new name for the project. Its tasks keep their ``source`` label: it tells how they
+    were made, under the name the project had then."""
+    require_manage_project(actor, project)
+    name = _text("name", name, PROJECT_NAME_MAX)
+    if not name:
+        raise InvalidInput("name", "is required")
+    Project.objects.filter(pk=project.pk).update(name=name)
+    project.name = name
+    return project
+
+
+@transaction.atomic
+def cancel_project(actor: Actor, project: Project) -> int:
+    """Cancel the project: its open tasks are cancelled (done ones stay done) and it leaves
+    the active lists; the project and its history stay. Returns how many tasks were
+    cancelled. Cancelling a cancelled project is refused, naming ``status``."""
+    require_manage_project(actor, project)
+    # Locked and read again: two cancels at once cancel once.
+    current = Project.objects.select_for_update().get(pk=project.pk)
+    if current.cancelled_at is not None:
+        raise InvalidInput("status", "the project is already cancelled")
+    now = timezone.now()
+    count = Task.objects.filter(project=project, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED,
+        completed_at=now,
+        completed_by=actor.member,
+        updated_at=now,
+    )
+    Project.objects.filter(pk=project.pk).update(cancelled_at=now, cancelled_by=actor.member)
+    project.cancelled_at, project.cancelled_by = now, actor.member
+    return count
+
+
+@transaction.atomic
+def delete_project(actor: Actor, project: Project) -> None:
+    """Delete the project with its milestones and tasks (done ones too): for a project
+    started by mistake. Cancel keeps the record."""
+    require_manage_project(actor, project)
+    Task.objects.filter(project=project).delete()
+    Project.objects.filter(pk=project.pk).delete()
