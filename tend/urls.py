@@ -7,8 +7,15 @@ from tend.work import totango as totango_touchpoints
 
 urlpatterns = [
     path("api/v1/", api.urls),
-    # Totango's touchpoint create and read pair, at Totango's paths (docs/api.md).
-    re_path(r"^api/v3/touchpoints/?$", totango_touchpoints.create_touchpoint, name="totango_touchpoint"),
+    # Totango's touchpoint create, update and read, at Totango's paths (docs/api.md).
+    re_path(
+        r"^api/v3/touchpoints/?$", totango_touchpoints.create_touchpoint, name="totango_touchpoint"
+    ),
+    re_path(
+        r"^api/v3/touchpoints/(?P<note_id>[^/]+)/?$",
+        totango_touchpoints.update_touchpoint,
+        name="totango_touchpoint_update",
+    ),
     re_path(r"^api/v2/events/?$", totango_touchpoints.list_events, name="totango_events"),
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),

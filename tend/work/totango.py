@@ -8,6 +8,13 @@
   members, else the account's contacts, by email). ``activity_type_id``,
   ``touchpoint_tags`` and ``disable_sync`` are accepted and kept in ``source`` or ignored.
   Answers ``{"note": {"id": …}}`` as the clients read it.
+* ``PUT /api/v3/touchpoints/{note_id}`` — form (URL-encoded or multipart) or JSON with
+  Totango's update fields: ``content``, ``subject`` and ``touchpointType`` change what they
+  name (only the fields sent; a type that is not a Tend key — Totango's opaque ids — keeps
+  the type); ``account_id``, ``note_id`` (when sent) must be the touchpoint's account and
+  id; ``event_id``, ``activity_type_id`` and ``touchpoint_tags`` are accepted and ignored
+  (Tend's event id is the touchpoint's id). The same rights as editing on the page:
+  writers any touchpoint, a contributor those they logged. Answers as the create does.
 * ``GET /api/v2/events/?account_id=`` — a bare JSON array of the account's touchpoints as
   Totango events (``type: "note"``), newest first; ``count`` (≤ 1000) and ``offset`` page
   it, and ``X-Total-Count`` says how many there are, so nothing is cut off unsaid.
@@ -17,18 +24,20 @@ envelope with Tend's ``errors`` beside it, each naming the field.
 """
 
 import datetime
+import io
 
 import orjson
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from ninja.errors import HttpError
 
 from tend.accounts.models import Account, Contact
 from tend.lib.errors import InvalidInput
 from tend.work import actions
 from tend.work.models import Touchpoint, TouchpointKind
-from tend.work.queries import touchpoint_people
+from tend.work.queries import can_change_touchpoint, touchpoint_people
 from tend.workspaces.access import CONTRIBUTE, READ
 from tend.workspaces.auth import ActorAuth
 from tend.workspaces.models import Member
@@ -76,6 +85,8 @@ def _actor(request, right):
 
 
 def _fields(request) -> dict:
+    """The body's fields: JSON, or a form — which Django reads for POST only, so a PUT's
+    form is parsed here."""
     if request.content_type == "application/json":
         try:
             body = orjson.loads(request.body or b"{}")
@@ -84,6 +95,20 @@ def _fields(request) -> dict:
         if not isinstance(body, dict):
             raise InvalidInput("body", "must be a JSON object")
         return body
+    if request.method == "PUT":
+        if request.content_type == "multipart/form-data":
+            try:
+                form, _files = MultiPartParser(
+                    request.META,
+                    io.BytesIO(request.body),
+                    request.upload_handlers,
+                    request.encoding,
+                ).parse()
+            except MultiPartParserError as exc:
+                raise InvalidInput("body", f"is not a readable form: {exc}") from None
+        else:
+            form = QueryDict(request.body, encoding=request.encoding)
+        return {key: form.get(key) for key in form}
     return {key: request.POST.get(key) for key in request.POST}
 
 
@@ -180,11 +205,7 @@ def create_touchpoint(request):
     try:
         fields = _fields(request)
         account = _account(actor, fields.get("account_id"))
-        content = fields.get("content") or ""
-        if not isinstance(content, str):
-            raise InvalidInput("content", "must be text")
-        if len(content) > CONTENT_MAX:
-            raise InvalidInput("content", f"must be at most {CONTENT_MAX:,} characters")
+        content = _content(fields.get("content"))
         subject = fields.get("subject") or content.strip().split("\n")[0][:80] or "Touchpoint"
         kind = fields.get("touchpointType")
         members, contacts, unknown = _participants(actor, account, fields.get("participantList"))
@@ -212,6 +233,10 @@ def create_touchpoint(request):
             )
     except InvalidInput as exc:
         return _failed(400, exc.field, exc.message)
+    return _note(touchpoint, account, ignored_participants=unknown)
+
+
+def _note(touchpoint: Touchpoint, account: Account, **extra) -> HttpResponse:
     return _answer(
         {
             "status": "success",
@@ -220,11 +245,68 @@ def create_touchpoint(request):
                 "account_id": account.external_id,
                 "subject": touchpoint.subject,
                 "content": touchpoint.body,
+                "type": touchpoint.type,
                 "create_date": int(touchpoint.occurred_at.timestamp() * 1000),
-                "ignored_participants": unknown,
+                **extra,
             },
         }
     )
+
+
+def _content(value) -> str:
+    content = value or ""
+    if not isinstance(content, str):
+        raise InvalidInput("content", "must be text")
+    if len(content) > CONTENT_MAX:
+        raise InvalidInput("content", f"must be at most {CONTENT_MAX:,} characters")
+    return content
+
+
+@csrf_exempt  # as create_touchpoint
+@require_http_methods(["PUT"])
+def update_touchpoint(request, note_id: str):
+    actor, refusal = _actor(request, CONTRIBUTE)
+    if refusal:
+        return refusal
+    touchpoint = (
+        Touchpoint.objects.filter(workspace=actor.workspace, pk=int(note_id))
+        .select_related("account")
+        .first()
+        if note_id.isdigit()
+        else None
+    )
+    if touchpoint is None:
+        # Another workspace's touchpoint is as unknown as a missing one.
+        return _failed(404, "note_id", "Touchpoint not found")
+    if not can_change_touchpoint(actor, touchpoint):
+        return _failed(
+            403, "app-token", "A Contributor seat changes only the touchpoints they logged."
+        )
+    account = touchpoint.account
+    try:
+        fields = _fields(request)
+        sent_account = fields.get("account_id")
+        if sent_account not in (None, "") and str(sent_account) != account.external_id:
+            raise InvalidInput("account_id", "is not the touchpoint's account")
+        sent_id = fields.get("note_id")
+        if sent_id not in (None, "") and str(sent_id) != str(touchpoint.pk):
+            raise InvalidInput("note_id", "does not match the touchpoint in the path")
+        changes = {}
+        if "content" in fields:
+            changes["body"] = _content(fields["content"])
+        if "subject" in fields:
+            subject = fields["subject"]
+            if not isinstance(subject, str) or not subject.strip():
+                raise InvalidInput("subject", "must not be empty")
+            changes["subject"] = subject
+        kind = fields.get("touchpointType")
+        if kind in dict(actions.touchpoint_types(actor.workspace)):
+            changes["type"] = kind
+        if changes:
+            touchpoint = actions.update_touchpoint(actor, touchpoint, changes)
+    except InvalidInput as exc:
+        return _failed(400, exc.field, exc.message)
+    return _note(touchpoint, account)
 
 
 @require_GET

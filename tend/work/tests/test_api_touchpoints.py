@@ -8,7 +8,7 @@ import orjson
 import pytest
 from django.test import Client
 
-from tend.accounts.models import Contact
+from tend.accounts.models import Account, Contact
 from tend.work.models import Task, Touchpoint, TouchpointMention
 from tend.work.tests.test_api_tasks import created_by, error_of, send
 
@@ -250,3 +250,126 @@ def test_a_session_without_its_csrf_token_writes_nothing(owner, acme):
     page = browser.post(f"/touchpoints/new/?account={acme.pk}", {"subject": "x"})
     assert page.status_code == 403
     assert not Touchpoint.objects.exists()
+
+
+# --- Totango's update -------------------------------------------------------------------------
+
+
+def _put(client, url, fields: dict, kind: str = "form"):
+    from urllib.parse import urlencode
+
+    if kind == "json":
+        return client.put(url, data=orjson.dumps(fields), content_type="application/json")
+    if kind == "multipart":
+        from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+        return client.put(
+            url, data=encode_multipart(BOUNDARY, fields), content_type=MULTIPART_CONTENT
+        )
+    return client.put(url, data=urlencode(fields), content_type="application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize("kind", ["form", "multipart", "json"])
+def test_totango_update_changes_what_it_names(owner, acme, kind):
+    client = app_token_client(owner)
+    note = client.post(
+        "/api/v3/touchpoints/",
+        {
+            "account_id": "acme",
+            "content": "First notes",
+            "subject": "Call",
+            "touchpointType": "call",
+        },
+    ).json()["note"]
+    url = f"/api/v3/touchpoints/{note['id']}"
+    # As jmassardo/issues-to-totango sends it: every field of the form, ids repeated.
+    response = _put(
+        client,
+        url,
+        {
+            "account_id": "acme",
+            "note_id": str(note["id"]),
+            "event_id": str(note["id"]),
+            "content": "Revised notes, @nobody",
+            "subject": "Renewal call",
+            "activity_type_id": "renewal",
+            "touchpointType": "meeting",
+            "touchpoint_tags": "[]",
+        },
+        kind,
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "success" and body["note"]["id"] == note["id"]
+    touchpoint = Touchpoint.objects.get(pk=note["id"])
+    assert (touchpoint.subject, touchpoint.body, touchpoint.type) == (
+        "Renewal call",
+        "Revised notes, @nobody",
+        "meeting",
+    )
+    # Only what is sent changes; a Totango type id keeps the type; the trailing slash works.
+    assert (
+        _put(client, url + "/", {"content": "Third", "touchpointType": "4711"}, kind).status_code
+        == 200
+    )
+    touchpoint.refresh_from_db()
+    assert (touchpoint.subject, touchpoint.body, touchpoint.type) == (
+        "Renewal call",
+        "Third",
+        "meeting",
+    )
+    event = client.get("/api/v2/events/?account_id=acme").json()[0]
+    assert (
+        event["note_content"]["text"] == "Third"
+        and event["properties"]["subject"] == "Renewal call"
+    )
+
+
+def test_totango_update_refusals_name_the_field(
+    owner, viewer, contributor, outsider, acme, workspace
+):
+    client = app_token_client(owner)
+    note = client.post(
+        "/api/v3/touchpoints/", {"account_id": "acme", "content": "x", "subject": "S"}
+    ).json()["note"]
+    other = Account.objects.create(workspace=workspace, external_id="globex", name="Globex")
+    url = f"/api/v3/touchpoints/{note['id']}"
+    from tend.work.actions import log_touchpoint
+
+    theirs = log_touchpoint(contributor.actor, acme, {"subject": "Mine"})
+    cases = [
+        (_put(client, url, {"content": "x" * 12_001}), 400, "content"),
+        (_put(client, url, {"subject": "  "}), 400, "subject"),
+        (_put(client, url, {"account_id": other.external_id, "content": "y"}), 400, "account_id"),
+        (_put(client, url, {"note_id": "999", "content": "y"}), 400, "note_id"),
+        (client.put(url, data=b"{", content_type="application/json"), 400, "body"),
+        (_put(client, "/api/v3/touchpoints/999999", {"content": "y"}), 404, "note_id"),
+        (_put(client, "/api/v3/touchpoints/abc", {"content": "y"}), 404, "note_id"),
+        (_put(app_token_client(viewer), url, {"content": "y"}), 403, "app-token"),
+        (_put(Client(), url, {"content": "y"}), 401, "app-token"),
+        # Another workspace's touchpoint is unknown to the outsider.
+        (_put(app_token_client(outsider), url, {"content": "y"}), 404, "note_id"),
+        # A contributor changes only the touchpoints they logged (through the session).
+        (_put(contributor.browser, url, {"content": "y"}), 403, "app-token"),
+    ]
+    for response, status, field in cases:
+        assert response.status_code == status, response.content
+        body = response.json()
+        assert body["status"] == "failed" and body["errors"][0]["field"] == field
+    touchpoint = Touchpoint.objects.get(pk=note["id"])
+    assert (touchpoint.subject, touchpoint.body) == ("S", "x")
+    changed = _put(contributor.browser, f"/api/v3/touchpoints/{theirs.pk}", {"content": "ok"})
+    assert changed.status_code == 200, changed.content
+    assert client.post(url).status_code == 405  # the update is a PUT
+
+
+def test_a_session_put_without_its_csrf_token_changes_nothing(owner, acme):
+    from tend.work.actions import log_touchpoint
+
+    touchpoint = log_touchpoint(owner.actor, acme, {"subject": "Kept"})
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner.member.user)
+    response = _put(browser, f"/api/v3/touchpoints/{touchpoint.pk}", {"subject": "Changed"})
+    assert response.status_code == 403 and response.json()["status"] == "failed"
+    touchpoint.refresh_from_db()
+    assert touchpoint.subject == "Kept"
