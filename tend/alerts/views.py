@@ -97,6 +97,8 @@ def describe(rule: AlertRule, names: dict) -> str:
             parts.append(f"from {c['from_status']}")
         if c.get("to_status"):
             parts.append(f"to {c['to_status']}")
+            if not c.get("from_status") and c.get("new_accounts", True):
+                parts.append(f"(or account created as {c['to_status']})")
         return " ".join(parts)
     if kind == "usage_dropped":
         return f"Usage dropped by {c.get('percent', 50)}% or more week on week (from at least {c.get('min_events', 20)} events)"
@@ -116,11 +118,12 @@ def who(rule: AlertRule, names: dict) -> str:
 
 def _names(workspace, actor) -> dict:
     return {
-        "segments": dict(visible_segments(actor).filter(workspace=workspace).values_list("pk", "name")),
+        "segments": dict(
+            visible_segments(actor).filter(workspace=workspace).values_list("pk", "name")
+        ),
         "roles": dict(AssignmentRole.objects.filter(workspace=workspace).values_list("pk", "name")),
         "members": {
-            m.pk: m.name
-            for m in Member.objects.filter(workspace=workspace).select_related("user")
+            m.pk: m.name for m in Member.objects.filter(workspace=workspace).select_related("user")
         },
     }
 
@@ -141,7 +144,11 @@ def rule_list(request):
             "who": who(r, names),
             "how": ", ".join(
                 label
-                for label, on in (("in-app", r.in_app), ("email", r.email), ("Slack", bool(r.slack_url)))
+                for label, on in (
+                    ("in-app", r.in_app),
+                    ("email", r.email),
+                    ("Slack", bool(r.slack_url)),
+                )
                 if on
             ),
             "sent": counts.get(r.pk, {}).get("sent", 0),
@@ -172,6 +179,7 @@ def _form_data(post) -> dict:
         for name in ("from_status", "to_status"):
             if post.get(name):
                 config[name] = post[name]
+        config["new_accounts"] = bool(post.get("new_accounts"))
     elif kind == "stage_changed":
         if post.get("to_stage"):
             config["to_stage"] = post["to_stage"]
@@ -239,7 +247,9 @@ def _editor(request, rule: AlertRule | None):
         try:
             if rule is None:
                 rule = create_rule(actor, data)
-                messages.success(request, f"Alert rule “{rule.name}” created: it fires on changes from now on.")
+                messages.success(
+                    request, f"Alert rule “{rule.name}” created: it fires on changes from now on."
+                )
             else:
                 rule = update_rule(actor, rule, data)
                 messages.success(request, f"Alert rule “{rule.name}” saved.")
@@ -261,12 +271,27 @@ def _editor(request, rule: AlertRule | None):
         "kinds": [(name, kind.label) for name, kind in kinds.kinds().items()],
         "ranks": Rank.choices,
         "statuses": AccountStatus.choices,
-        "segments": list(visible_segments(actor).filter(workspace=workspace).order_by("name").values_list("pk", "name")),
-        "stages": list(Stage.objects.filter(workspace=workspace).order_by("position").values_list("name", flat=True)),
-        "roles": list(AssignmentRole.objects.filter(workspace=workspace).order_by("name").values_list("pk", "name")),
+        "segments": list(
+            visible_segments(actor)
+            .filter(workspace=workspace)
+            .order_by("name")
+            .values_list("pk", "name")
+        ),
+        "stages": list(
+            Stage.objects.filter(workspace=workspace)
+            .order_by("position")
+            .values_list("name", flat=True)
+        ),
+        "roles": list(
+            AssignmentRole.objects.filter(workspace=workspace)
+            .order_by("name")
+            .values_list("pk", "name")
+        ),
         "members": [
             (m.pk, m.name)
-            for m in Member.objects.filter(workspace=workspace, is_active=True).select_related("user").order_by("user__email")
+            for m in Member.objects.filter(workspace=workspace, is_active=True)
+            .select_related("user")
+            .order_by("user__email")
         ],
     }
     return render(request, "alerts/editor.html", context, status=status)
@@ -306,5 +331,11 @@ def rule_detail(request, rule_id: int):
     return render(
         request,
         "alerts/detail.html",
-        {"rule": rule, "page": page, "what": describe(rule, names), "who": who(rule, names), "can_edit": request.actor.can(ADMIN)},
+        {
+            "rule": rule,
+            "page": page,
+            "what": describe(rule, names),
+            "who": who(rule, names),
+            "can_edit": request.actor.can(ADMIN),
+        },
     )

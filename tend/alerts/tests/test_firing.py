@@ -24,7 +24,9 @@ from tend.workspaces.models import Seat
 pytestmark = pytest.mark.django_db
 
 
-def test_a_followed_account_turning_poor_notifies_its_follower_once(owner, practitioner, acme, make_rule):
+def test_a_followed_account_turning_poor_notifies_its_follower_once(
+    owner, practitioner, acme, make_rule
+):
     follow(practitioner.member, account=acme)
     rule = make_rule()
     score_workspace(owner.workspace)  # never used: ranked Poor
@@ -63,7 +65,9 @@ def test_an_account_nobody_follows_notifies_nobody(owner, acme, make_rule):
 
 def test_the_rate_limit_suppresses_and_counts_what_is_over_it(owner, practitioner, make_rule):
     accounts = [
-        create_account(owner.actor, {"external_id": f"a{i}", "name": f"Account {i}", "status": "trial"})
+        create_account(
+            owner.actor, {"external_id": f"a{i}", "name": f"Account {i}", "status": "trial"}
+        )
         for i in range(5)
     ]
     for account in accounts:
@@ -107,8 +111,12 @@ def test_the_limit_is_per_member(owner, practitioner, viewer, make_rule):
 def test_role_holders_and_named_members_are_told_and_inactive_members_are_not(
     owner, practitioner, viewer, acme, make_rule
 ):
-    role = AssignmentRole.objects.create(workspace=owner.workspace, key="csm", name="Success Manager")
-    Assignment.objects.create(workspace=owner.workspace, account=acme, role=role, member=practitioner.member)
+    role = AssignmentRole.objects.create(
+        workspace=owner.workspace, key="csm", name="Success Manager"
+    )
+    Assignment.objects.create(
+        workspace=owner.workspace, account=acme, role=role, member=practitioner.member
+    )
     make_rule(roles=[role.pk], members=[viewer.member.pk, owner.member.pk], followers=False)
     owner.member.is_active = False
     owner.member.save()
@@ -123,11 +131,15 @@ def test_a_rule_cannot_name_members_or_roles_of_another_workspace(owner, outside
         make_rule(members=[outsider.member.pk])
     assert raised.value.field == "members"
     with pytest.raises(InvalidInput) as raised:
-        follow(outsider.member, account=create_account(owner.actor, {"external_id": "x", "name": "X"}))
+        follow(
+            outsider.member, account=create_account(owner.actor, {"external_id": "x", "name": "X"})
+        )
     assert raised.value.field == "account"
 
 
-def test_only_members_of_the_rules_workspace_are_notified(owner, outsider, practitioner, acme, make_rule):
+def test_only_members_of_the_rules_workspace_are_notified(
+    owner, outsider, practitioner, acme, make_rule
+):
     # The outsider's workspace has an account with the same external id and its own follower.
     theirs = create_account(outsider.actor, {"external_id": "acme", "name": "Acme elsewhere"})
     follow(outsider.member, account=theirs)
@@ -157,12 +169,17 @@ def test_an_event_such_as_a_cancellation_fires_its_rule(owner, practitioner, acm
     assert "subscription_cancelled" in Notification.objects.get().cause
 
 
-def test_usage_dropping_week_on_week_fires_once_until_it_recovers(owner, practitioner, acme, make_rule):
+def test_usage_dropping_week_on_week_fires_once_until_it_recovers(
+    owner, practitioner, acme, make_rule
+):
     follow(practitioner.member, account=acme)
     usage = AccountUsage.objects.create(
         workspace=owner.workspace, account=acme, events_7d=30, events_14d=60, day=20000
     )
-    make_rule(name="Usage down", trigger={"kind": "usage_dropped", "config": {"percent": 50, "min_events": 20}})
+    make_rule(
+        name="Usage down",
+        trigger={"kind": "usage_dropped", "config": {"percent": 50, "min_events": 20}},
+    )
     later = timezone.now() + datetime.timedelta(minutes=2)
     assert poll_workspace(owner.workspace, now=later)["sent"] == 0  # 30 → 30: not down
 
@@ -200,8 +217,13 @@ def test_a_segment_follower_hears_of_accounts_entering_it(owner, practitioner, m
         },
     )
     follow(practitioner.member, segment=segment)
-    make_rule(name="Entered Paying", trigger={"kind": "segment_entered", "config": {"segment_id": segment.pk}})
-    account = create_account(owner.actor, {"external_id": "p", "name": "Newly paying", "status": "paying"})
+    make_rule(
+        name="Entered Paying",
+        trigger={"kind": "segment_entered", "config": {"segment_id": segment.pk}},
+    )
+    account = create_account(
+        owner.actor, {"external_id": "p", "name": "Newly paying", "status": "paying"}
+    )
     from tend.segments.actions.evaluation import evaluate_segment
 
     evaluate_segment(segment)
@@ -250,7 +272,9 @@ def test_the_scheduled_job_and_a_committed_change_both_poll_the_rules(
     assert Notification.objects.count() == 1
 
 
-def test_changes_made_while_a_rule_was_paused_do_not_fire_when_it_resumes(owner, practitioner, acme, make_rule):
+def test_changes_made_while_a_rule_was_paused_do_not_fire_when_it_resumes(
+    owner, practitioner, acme, make_rule
+):
     from tend.alerts.actions import update_rule
 
     follow(practitioner.member, account=acme)
@@ -269,9 +293,110 @@ def test_firings_older_than_ninety_days_are_purged(owner, acme, make_rule):
     rule = make_rule()
     for key, days in (("old", 91), ("recent", 89)):
         AlertFiring.objects.create(
-            workspace=owner.workspace, rule=rule, key=key, recipient="slack", account=acme, status="sent",
+            workspace=owner.workspace,
+            rule=rule,
+            key=key,
+            recipient="slack",
+            account=acme,
+            status="sent",
             at=timezone.now() - datetime.timedelta(days=days),
         )
     enqueue("alerts.purge_firings")
     run_jobs()
     assert list(AlertFiring.objects.values_list("key", flat=True)) == ["recent"]
+
+
+# --- a new paying account ----------------------------------------------------------------------
+
+
+def _paying_rule(make_rule, owner, **config):
+    return make_rule(
+        name="New paying customer",
+        trigger={"kind": "status_changed", "config": {"to_status": "paying", **config}},
+        members=[owner.member.pk],
+    )
+
+
+def test_an_account_created_as_paying_fires_once(owner, make_rule):
+    create_account(
+        owner.actor, {"external_id": "old", "name": "Before the rule", "status": "paying"}
+    )
+    rule = _paying_rule(make_rule, owner)
+    assert rule.trigger_state["account_cursor"] > 0  # "Before the rule" is not news
+    paying = create_account(
+        owner.actor, {"external_id": "p", "name": "Paying Co", "status": "paying"}
+    )
+    create_account(owner.actor, {"external_id": "t", "name": "Trial Co", "status": "trial"})
+    assert poll_workspace(owner.workspace)["sent"] == 1
+    note = Notification.objects.get()
+    assert note.account == paying and "created as paying" in note.cause
+    # Read again from where the rule started: still once.
+    assert poll_workspace(owner.workspace)["sent"] == 0
+    AlertRule.objects.filter(pk=rule.pk).update(trigger_cursor=0, trigger_state=rule.trigger_state)
+    again = poll_workspace(owner.workspace)
+    assert again["sent"] == 0 and again["duplicate"] == 1
+    assert AlertFiring.objects.count() == 1
+
+
+def test_created_as_trial_then_made_paying_fires_once_for_the_change(owner, make_rule):
+    _paying_rule(make_rule, owner)
+    account = create_account(
+        owner.actor, {"external_id": "t", "name": "Trial Co", "status": "trial"}
+    )
+    update_account(owner.actor, account, {"status": "paying"})  # before the rule polls
+    assert poll_workspace(owner.workspace)["sent"] == 1
+    assert "status changed from trial to paying" in Notification.objects.get().cause
+
+
+def test_created_as_paying_then_changed_still_fires_for_its_creation(owner, make_rule):
+    _paying_rule(make_rule, owner)
+    account = create_account(
+        owner.actor, {"external_id": "p", "name": "Paying Co", "status": "paying"}
+    )
+    update_account(owner.actor, account, {"status": "churned"})
+    assert poll_workspace(owner.workspace)["sent"] == 1
+    assert "created as paying" in Notification.objects.get().cause
+
+
+def test_accounts_created_in_bulk_as_paying_fire_once_each(owner, make_rule):
+    _paying_rule(make_rule, owner)
+    import orjson
+
+    items = [
+        {"external_id": f"b{i}", "name": f"Bulk {i}", "status": "paying" if i % 2 else "free"}
+        for i in range(6)
+    ]
+    response = owner.api.put(
+        "/api/v1/accounts", data=orjson.dumps(items), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert poll_workspace(owner.workspace)["sent"] == 3
+    assert sorted(Notification.objects.values_list("account__external_id", flat=True)) == [
+        "b1",
+        "b3",
+        "b5",
+    ]
+
+
+def test_new_accounts_can_be_left_out_and_a_from_status_leaves_them_out(owner, make_rule):
+    _paying_rule(make_rule, owner, new_accounts=False)
+    make_rule(
+        name="Trial to paying",
+        trigger={
+            "kind": "status_changed",
+            "config": {"from_status": "trial", "to_status": "paying"},
+        },
+        members=[owner.member.pk],
+    )
+    create_account(owner.actor, {"external_id": "p", "name": "Paying Co", "status": "paying"})
+    assert poll_workspace(owner.workspace)["sent"] == 0
+
+
+def test_a_rule_from_before_reads_new_accounts_from_now_on(owner, make_rule):
+    rule = _paying_rule(make_rule, owner)
+    AlertRule.objects.filter(pk=rule.pk).update(trigger_state={})  # as rules made before
+    create_account(owner.actor, {"external_id": "a", "name": "Already", "status": "paying"})
+    assert poll_workspace(owner.workspace)["sent"] == 0  # the first poll sets the cursor
+    create_account(owner.actor, {"external_id": "n", "name": "New", "status": "paying"})
+    assert poll_workspace(owner.workspace)["sent"] == 1
+    assert Notification.objects.get().account.external_id == "n"
