@@ -33,7 +33,9 @@ def _valid_hour(value) -> int:
 def _valid_zone(value) -> str:
     value = (value or "").strip()
     if value and value not in zoneinfo.available_timezones():
-        raise InvalidInput("time_zone", f"unknown time zone {value[:64]!r}; use a name such as Europe/Paris")
+        raise InvalidInput(
+            "time_zone", f"unknown time zone {value[:64]!r}; use a name such as Europe/Paris"
+        )
     return value
 
 
@@ -72,7 +74,9 @@ def render_email(digest) -> dict:
         "home_url": absolute(reverse("web:home")),
         "preview_url": absolute(reverse("digest:preview")),
         "settings_url": absolute(reverse("digest:settings")),
-        "unsubscribe_url": absolute(reverse("digest:unsubscribe", args=[unsubscribe_token(digest.member)])),
+        "unsubscribe_url": absolute(
+            reverse("digest:unsubscribe", args=[unsubscribe_token(digest.member)])
+        ),
     }
     day = f"{digest.today:%a} {digest.today.day} {digest.today:%b}"
     count = digest.item_count
@@ -80,6 +84,12 @@ def render_email(digest) -> dict:
         "subject": f"Your Tend digest for {day}: {count} item{'s' if count != 1 else ''}",
         "text": render_to_string("digest/email.txt", context),
         "html": render_to_string("digest/email.html", context),
+        # RFC 2369 and RFC 8058: mail clients show an Unsubscribe button that POSTs
+        # "List-Unsubscribe=One-Click" to the link, which needs no login (views.unsubscribe_link).
+        "headers": {
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     }
 
 
@@ -112,6 +122,7 @@ def send_digest(member, now: datetime.datetime | None = None) -> DigestRun | Non
                     html=email["html"],
                     source="digest",
                     key=f"digest:{member.pk}:{digest.today.isoformat()}",
+                    headers=email["headers"],
                 )
             return DigestRun.objects.create(
                 workspace_id=member.workspace_id,

@@ -26,7 +26,9 @@ class DigestSettingsOut(Schema):
 class DigestSettingsIn(Strict):
     enabled: bool
     hour: int = Field(..., description="0–23")
-    time_zone: str = Field("", description="An IANA zone such as Europe/Paris; empty: the workspace's.")
+    time_zone: str = Field(
+        "", description="An IANA zone such as Europe/Paris; empty: the workspace's."
+    )
 
 
 class DigestPreviewOut(Schema):
@@ -47,12 +49,18 @@ def _settings_out(member) -> dict:
     }
 
 
-@router.get("/digest/settings", response={200: DigestSettingsOut, **ERRORS}, summary="My digest settings")
+@router.get(
+    "/digest/settings", response={200: DigestSettingsOut, **ERRORS}, summary="My digest settings"
+)
 def get_settings(request):
     return _settings_out(member_of(request.auth))
 
 
-@router.put("/digest/settings", response={200: DigestSettingsOut, **ERRORS}, summary="Change my digest settings")
+@router.put(
+    "/digest/settings",
+    response={200: DigestSettingsOut, **ERRORS},
+    summary="Change my digest settings",
+)
 def put_settings(request, data: DigestSettingsIn):
     """Turn the daily digest on or off, and choose its local hour and time zone."""
     member = member_of(request.auth)
@@ -60,7 +68,9 @@ def put_settings(request, data: DigestSettingsIn):
     return _settings_out(member)
 
 
-@router.get("/digest/preview", response={200: DigestPreviewOut, **ERRORS}, summary="Preview my digest")
+@router.get(
+    "/digest/preview", response={200: DigestPreviewOut, **ERRORS}, summary="Preview my digest"
+)
 def preview(request):
     """What today's digest would contain if it were sent now."""
     digest = build(member_of(request.auth), timezone.now())

@@ -157,7 +157,9 @@ def build(member: Member, now: datetime.datetime, since: datetime.datetime | Non
     ws = member.workspace_id
 
     follows = list(
-        Follow.objects.filter(workspace_id=ws, member=member).values_list("account_id", "segment_id")
+        Follow.objects.filter(workspace_id=ws, member=member).values_list(
+            "account_id", "segment_id"
+        )
     )
     account_ids = [a for a, _ in follows if a]
     segment_ids = [s for _, s in follows if s]
@@ -181,7 +183,9 @@ def build(member: Member, now: datetime.datetime, since: datetime.datetime | Non
             .order_by("name", "pk")
         ):
             health = getattr(account, "health", None)
-            sections[account.pk] = AccountSection(account.pk, account.name, health.rank if health else None)
+            sections[account.pk] = AccountSection(
+                account.pk, account.name, health.rank if health else None
+            )
 
         def newest(queryset):
             rows = list(queryset.order_by("-changed_at", "-id")[: LIMIT + 1])
@@ -189,22 +193,30 @@ def build(member: Member, now: datetime.datetime, since: datetime.datetime | Non
                 digest.truncated = True
             return rows[:LIMIT]
 
-        for h in newest(HealthChange.objects.filter(workspace_id=ws, account_id__in=account_ids, **window)):
+        for h in newest(
+            HealthChange.objects.filter(workspace_id=ws, account_id__in=account_ids, **window)
+        ):
             text = (
                 f"Health {_label(h.from_rank)} → {_label(h.to_rank)}"
                 if h.from_rank
                 else f"Health rated {_label(h.to_rank)}"
             )
-            sections[h.account_id].changes.append(Change(h.changed_at, "health", text, h.to_rank or ""))
-        for s in newest(
-            StageChange.objects.filter(workspace_id=ws, account_id__in=account_ids, **window).select_related(
-                "from_stage", "to_stage"
+            sections[h.account_id].changes.append(
+                Change(h.changed_at, "health", text, h.to_rank or "")
             )
+        for s in newest(
+            StageChange.objects.filter(
+                workspace_id=ws, account_id__in=account_ids, **window
+            ).select_related("from_stage", "to_stage")
         ):
             before = s.from_stage.name if s.from_stage else "no stage"
             after = s.to_stage.name if s.to_stage else "no stage"
-            sections[s.account_id].changes.append(Change(s.changed_at, "stage", f"Stage {before} → {after}"))
-        for s in newest(StatusChange.objects.filter(workspace_id=ws, account_id__in=account_ids, **window)):
+            sections[s.account_id].changes.append(
+                Change(s.changed_at, "stage", f"Stage {before} → {after}")
+            )
+        for s in newest(
+            StatusChange.objects.filter(workspace_id=ws, account_id__in=account_ids, **window)
+        ):
             sections[s.account_id].changes.append(
                 Change(
                     s.changed_at,

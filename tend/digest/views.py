@@ -30,11 +30,20 @@ def preview(request):
     now = timezone.now()
     digest = build(member, now)
     setting = setting_of(member)
-    last = DigestRun.objects.filter(workspace=member.workspace_id, member=member).order_by("-day").first()
+    last = (
+        DigestRun.objects.filter(workspace=member.workspace_id, member=member)
+        .order_by("-day")
+        .first()
+    )
     return render(
         request,
         "digest/preview.html",
-        {"digest": digest, "setting": setting, "last": last, "local_now": local_now(member, now, setting)},
+        {
+            "digest": digest,
+            "setting": setting,
+            "last": last,
+            "local_now": local_now(member, now, setting),
+        },
     )
 
 
@@ -58,7 +67,9 @@ def settings_page(request):
         else:
             messages.success(
                 request,
-                "Daily digest on." if values["enabled"] else "Daily digest off: no more digest emails.",
+                "Daily digest on."
+                if values["enabled"]
+                else "Daily digest off: no more digest emails.",
             )
             return redirect("digest:settings")
     return render(
@@ -83,7 +94,9 @@ def unsubscribe_link(request, token: str):
     not signed by us (edited, truncated) answers 400; a member since removed, 404."""
     ids = member_ids_of(token)
     if ids is None:
-        return HttpResponseBadRequest("This unsubscribe link is not valid: copy the whole link from the email.")
+        return HttpResponseBadRequest(
+            "This unsubscribe link is not valid: copy the whole link from the email."
+        )
     member_id, workspace_id = ids
     with scope(workspace=workspace_id):
         member = (

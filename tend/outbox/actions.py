@@ -34,6 +34,7 @@ from tend.outbox.composing import (
     build_headers,
     clean_address,
     clean_addresses,
+    clean_extra_headers,
     clean_subject,
     new_message_id,
     sender_for,
@@ -101,8 +102,12 @@ def queue_email(
     account_id: int | None = None,
     source: str = "",
     key: str | None = None,
+    headers=None,
 ) -> Message:
     """Store a message and queue its delivery; return it.
+
+    ``headers`` adds headers after the outbox's own (a ``{name: value}`` mapping, e.g.
+    ``List-Unsubscribe``); they are stored with the message and sent on every attempt.
 
     ``key``, unique per workspace, makes the call idempotent: a caller that may run twice
     (a play step re-run after its worker was killed) passes a key derived from its own
@@ -121,6 +126,7 @@ def queue_email(
     subject = clean_subject(subject)
     text = _clean_body(text, "text", required=True)
     html = _clean_body(html, "html", required=False)
+    extra = clean_extra_headers(headers)
     from_email = sender_for(workspace.name)
     message_id = new_message_id()
     now = timezone.now()
@@ -144,6 +150,7 @@ def queue_email(
             subject=subject,
             message_id=message_id,
             when=now,
+            extra=extra,
         ),
         message_id=message_id,
         created_at=now,
@@ -182,6 +189,7 @@ def queue_emails(workspace, items: list[dict]) -> list[Message | str]:
             subject = clean_subject(item["subject"])
             text = _clean_body(item["text"], "text", required=True)
             html = _clean_body(item.get("html"), "html", required=False)
+            extra = clean_extra_headers(item.get("headers"))
         except InvalidInput as exc:
             out.append(str(exc))
             continue
@@ -199,8 +207,14 @@ def queue_emails(workspace, items: list[dict]) -> list[Message | str]:
             text=text,
             html=html,
             headers=build_headers(
-                from_email=from_email, to=to, cc=cc, reply_to=reply_to, subject=subject,
-                message_id=message_id, when=now,
+                from_email=from_email,
+                to=to,
+                cc=cc,
+                reply_to=reply_to,
+                subject=subject,
+                message_id=message_id,
+                when=now,
+                extra=extra,
             ),  # fmt: skip
             message_id=message_id,
             created_at=now,
@@ -211,8 +225,12 @@ def queue_emails(workspace, items: list[dict]) -> list[Message | str]:
     if not fresh:
         return out
     keys = list(fresh)
-    held = set(Message.objects.filter(workspace=workspace, key__in=keys).values_list("key", flat=True))
-    Message.objects.bulk_create([m for k, m in fresh.items() if k not in held], ignore_conflicts=True)
+    held = set(
+        Message.objects.filter(workspace=workspace, key__in=keys).values_list("key", flat=True)
+    )
+    Message.objects.bulk_create(
+        [m for k, m in fresh.items() if k not in held], ignore_conflicts=True
+    )
     stored = {m.key: m for m in Message.objects.filter(workspace=workspace, key__in=keys)}
     new = [m for k, m in stored.items() if k not in held and m.message_id == fresh[k].message_id]
     enqueue_many(

@@ -72,9 +72,57 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
+# Headers the outbox writes itself (or the MIME layer does): a caller cannot set them.
+OWN_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "From", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-ID", "Auto-Submitted",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Sender", "Return-Path",
+    )
+)  # fmt: skip
+MAX_EXTRA_HEADERS = 20
+MAX_HEADER_VALUE = 900  # RFC 5322 lines stop at 998 characters; folding does the rest
+_FIELD_NAME = re.compile(r"^[!-9;-~]{1,76}$")  # printable ASCII but the colon (RFC 5322 2.2)
+
+
+def clean_extra_headers(value) -> list[list[str]]:
+    """Extra headers a caller adds (``List-Unsubscribe`` …): a ``{name: value}`` mapping or
+    ``[name, value]`` pairs, as ``[name, value]`` pairs. Refused, naming ``headers`` or
+    ``headers.<name>``: a name that is not a header name, one of the outbox's own headers,
+    a value with a line break (header injection) or too long, more than
+    ``MAX_EXTRA_HEADERS``."""
+    if value in (None, {}, []):
+        return []
+    pairs = list(value.items()) if isinstance(value, dict) else value
+    if not isinstance(pairs, list | tuple):
+        raise InvalidInput("headers", "must be an object of header names and values")
+    if len(pairs) > MAX_EXTRA_HEADERS:
+        raise InvalidInput("headers", f"at most {MAX_EXTRA_HEADERS} headers")
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise InvalidInput("headers", "each header is a name and a value")
+        name, text = pair
+        if not isinstance(name, str) or not _FIELD_NAME.match(name):
+            raise InvalidInput("headers", f"{str(name)[:40]!r} is not a header name")
+        field = f"headers.{name}"
+        if name.lower() in OWN_HEADERS:
+            raise InvalidInput(field, "is written by the outbox itself")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(field, "must be non-empty text")
+        if _LINE_BREAK.search(text):
+            raise InvalidInput(field, "must not contain line breaks")
+        if len(text) > MAX_HEADER_VALUE:
+            raise InvalidInput(field, f"must be at most {MAX_HEADER_VALUE} characters")
+        out.append([name, text.strip()])
+    return out
+
+
 def build_headers(
-    *, from_email, to, cc, reply_to, subject, message_id, when=None
+    *, from_email, to, cc, reply_to, subject, message_id, when=None, extra=()
 ) -> list[list[str]]:
+    """Every header of the message, in order; ``extra`` (cleaned by
+    :func:`clean_extra_headers`) goes last."""
     headers = [
         ["From", from_email],
         ["To", ", ".join(to)],
@@ -90,7 +138,7 @@ def build_headers(
         # RFC 3834: written by a program, so auto-responders should not answer it.
         ["Auto-Submitted", "auto-generated"],
     ]
-    return headers
+    return headers + [list(pair) for pair in extra]
 
 
 def mime_bytes(message) -> bytes:

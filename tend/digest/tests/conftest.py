@@ -37,12 +37,19 @@ def segment(workspace, name, owner=None):
 
 
 def moved(seg, acc, kind, at):
-    return SegmentChange.objects.create(workspace=seg.workspace, segment=seg, account=acc, kind=kind, at=at, source="member")
+    return SegmentChange.objects.create(
+        workspace=seg.workspace, segment=seg, account=acc, kind=kind, at=at, source="member"
+    )
 
 
 def task(member, acc, title, due, status=TaskStatus.OPEN):
     return Task.objects.create(
-        workspace=acc.workspace, account=acc, title=title, due_date=due, assignee=member, status=status
+        workspace=acc.workspace,
+        account=acc,
+        title=title,
+        due_date=due,
+        assignee=member,
+        status=status,
     )
 
 
@@ -63,16 +70,40 @@ def world(workspace, practitioner):
     adoption = Stage.objects.create(workspace=workspace, name="Adoption", position=2)
 
     # In the window (the last day before NOW): expected.
-    HealthChange.objects.create(workspace=workspace, account=acme, from_rank="good", to_rank="poor", changed_at=NOW - 2 * H)
-    StageChange.objects.create(workspace=workspace, account=acme, from_stage=onboarding, to_stage=adoption, changed_at=NOW - 3 * H)
-    StatusChange.objects.create(workspace=workspace, account=globex, from_status="trial", to_status="paying", changed_at=NOW - H)
+    HealthChange.objects.create(
+        workspace=workspace, account=acme, from_rank="good", to_rank="poor", changed_at=NOW - 2 * H
+    )
+    StageChange.objects.create(
+        workspace=workspace,
+        account=acme,
+        from_stage=onboarding,
+        to_stage=adoption,
+        changed_at=NOW - 3 * H,
+    )
+    StatusChange.objects.create(
+        workspace=workspace,
+        account=globex,
+        from_status="trial",
+        to_status="paying",
+        changed_at=NOW - H,
+    )
     moved(enterprise, acme, "entered", NOW - 4 * H)  # under Acme: the segment is not followed
     moved(at_risk, initech, "entered", NOW - 5 * H)  # under the followed segment
     moved(at_risk, acme, "left", NOW - H / 2)  # under the segment only, never twice
     # Not expected: before the window, after it, not followed, not visible to me.
-    HealthChange.objects.create(workspace=workspace, account=acme, from_rank="average", to_rank="good", changed_at=NOW - 2 * DAY)
-    HealthChange.objects.create(workspace=workspace, account=initech, from_rank="good", to_rank="poor", changed_at=NOW - H)
-    HealthChange.objects.create(workspace=workspace, account=globex, from_rank="poor", to_rank="good", changed_at=NOW + H)
+    HealthChange.objects.create(
+        workspace=workspace,
+        account=acme,
+        from_rank="average",
+        to_rank="good",
+        changed_at=NOW - 2 * DAY,
+    )
+    HealthChange.objects.create(
+        workspace=workspace, account=initech, from_rank="good", to_rank="poor", changed_at=NOW - H
+    )
+    HealthChange.objects.create(
+        workspace=workspace, account=globex, from_rank="poor", to_rank="good", changed_at=NOW + H
+    )
     moved(secret, acme, "entered", NOW - H)
     moved(enterprise, initech, "entered", NOW - H)
 
@@ -81,7 +112,14 @@ def world(workspace, practitioner):
     task(me, globex, "Plan the QBR", TODAY + DAY)  # upcoming
     task(me, acme, "Old thing", TODAY - DAY, status=TaskStatus.DONE)
     task(someone, acme, "Someone else's call", TODAY)
-    return {"me": me, "someone": someone, "acme": acme, "globex": globex, "initech": initech, "at_risk": at_risk}
+    return {
+        "me": me,
+        "someone": someone,
+        "acme": acme,
+        "globex": globex,
+        "initech": initech,
+        "at_risk": at_risk,
+    }
 
 
 EXPECTED = [

@@ -19,7 +19,10 @@ def test_the_digest_has_exactly_the_expected_items(world):
     assert digest.since == NOW - DAY
     assert digest.lines() == EXPECTED
     assert digest.item_count == len(EXPECTED)
-    assert [(a.name, a.rank) for a in digest.accounts] == [("Acme Corp", "poor"), ("Globex", "good")]
+    assert [(a.name, a.rank) for a in digest.accounts] == [
+        ("Acme Corp", "poor"),
+        ("Globex", "good"),
+    ]
 
 
 def test_someone_else_sees_none_of_my_follows(world, workspace):
@@ -47,7 +50,9 @@ def test_the_day_is_the_members_local_day(world):
     me = world["me"]
     save_settings(me, enabled=True, hour=8, time_zone="Pacific/Auckland")  # UTC+13 in November
     assert build(me, NOW).today == datetime.date(2026, 11, 30)
-    assert build(me, datetime.datetime(2026, 11, 30, 11, 0, tzinfo=datetime.UTC)).today == datetime.date(2026, 12, 1)
+    assert build(
+        me, datetime.datetime(2026, 11, 30, 11, 0, tzinfo=datetime.UTC)
+    ).today == datetime.date(2026, 12, 1)
 
 
 def test_members_are_due_once_their_local_hour_has_come(world, owner):

@@ -63,7 +63,11 @@ def test_settings_turn_the_digest_on_and_pick_the_hour(world, viewer):
 
 @pytest.mark.parametrize(
     "data, field",
-    [({"hour": "24"}, "hour"), ({"hour": "soon"}, "hour"), ({"hour": "8", "time_zone": "Mars/Olympus"}, "time_zone")],
+    [
+        ({"hour": "24"}, "hour"),
+        ({"hour": "soon"}, "hour"),
+        ({"hour": "8", "time_zone": "Mars/Olympus"}, "time_zone"),
+    ],
 )
 def test_bad_settings_are_refused_naming_the_field(world, practitioner, data, field):
     response = practitioner.browser.post(reverse("digest:settings"), {"enabled": "on", **data})
@@ -93,8 +97,14 @@ def test_the_unsubscribe_link_cannot_be_used_for_another_member(world, workspace
     # another salt, and a truncated one: all refused, nothing changed.
     payload, _, sig = token.partition(":")
     assert forged_payload_differs(payload, other)
-    forged_payload = signing.Signer(salt=SALT).sign_object({"m": other.pk, "w": other.workspace_id}).partition(":")[0]
-    wrong_salt = signing.Signer(salt="something else").sign_object({"m": other.pk, "w": other.workspace_id})
+    forged_payload = (
+        signing.Signer(salt=SALT)
+        .sign_object({"m": other.pk, "w": other.workspace_id})
+        .partition(":")[0]
+    )
+    wrong_salt = signing.Signer(salt="something else").sign_object(
+        {"m": other.pk, "w": other.workspace_id}
+    )
     for bad in (f"{forged_payload}:{sig}", wrong_salt, token[:-3], "nonsense"):
         response = Client().post(reverse("digest:unsubscribe", args=[bad]))
         assert response.status_code == 400, bad
@@ -110,7 +120,12 @@ def test_the_unsubscribe_link_cannot_be_used_for_another_member(world, workspace
 
 
 def forged_payload_differs(payload, other) -> bool:
-    return signing.Signer(salt=SALT).sign_object({"m": other.pk, "w": other.workspace_id}).partition(":")[0] != payload
+    return (
+        signing.Signer(salt=SALT)
+        .sign_object({"m": other.pk, "w": other.workspace_id})
+        .partition(":")[0]
+        != payload
+    )
 
 
 def test_a_removed_members_link_answers_404(world):
@@ -131,7 +146,11 @@ def test_home_is_the_landing_page_and_shows_my_day(workspace, practitioner):
     response = practitioner.browser.get("/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Call Acme today" in page and "Acme Corp" in page and "Health turned Poor: Acme Corp" in page
+    assert (
+        "Call Acme today" in page
+        and "Acme Corp" in page
+        and "Health turned Poor: Acme Corp" in page
+    )
     assert 'class="nav-item active">Home' in page.replace("\n", "")
 
 
@@ -151,14 +170,22 @@ def _grow(workspace, me, n):
     for i in range(n):
         acc = account(workspace, f"grow-{n}-{i}", f"Grown {n}-{i}", rank="average")
         follow(me, account=acc)
-        HealthChange.objects.create(workspace=workspace, account=acc, from_rank="good", to_rank="average", changed_at=timezone.now())
+        HealthChange.objects.create(
+            workspace=workspace,
+            account=acc,
+            from_rank="good",
+            to_rank="average",
+            changed_at=timezone.now(),
+        )
         moved(seg, acc, "entered", timezone.now())
         task(me, acc, f"Task {n}-{i}", local_today(workspace))
         notify(me, kind="alert", title=f"N {n}-{i}", key=f"grow-{n}-{i}", account=acc, url="/")
 
 
 @pytest.mark.parametrize("url", ["/", "/digest/preview/"])
-def test_home_and_preview_queries_do_not_grow_with_what_i_follow(workspace, practitioner, url, django_assert_max_num_queries):
+def test_home_and_preview_queries_do_not_grow_with_what_i_follow(
+    workspace, practitioner, url, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -171,7 +198,9 @@ def test_home_and_preview_queries_do_not_grow_with_what_i_follow(workspace, prac
     _grow(workspace, me, 15)
     with django_assert_max_num_queries(len(small)):
         assert client.get(url).status_code == 200
-    assert len(small) <= 16, len(small)  # session, member, bell, follows, changes, tasks, notifications …
+    assert len(small) <= 16, len(
+        small
+    )  # session, member, bell, follows, changes, tasks, notifications …
 
 
 def _tokens_of(*personas):
@@ -179,7 +208,9 @@ def _tokens_of(*personas):
     from tend.workspaces.models import ApiToken, hash_token
 
     for persona in personas:
-        ApiToken.objects.filter(token_hash=hash_token(persona.token)).update(created_by=persona.member)
+        ApiToken.objects.filter(token_hash=hash_token(persona.token)).update(
+            created_by=persona.member
+        )
 
 
 def test_the_api_reads_and_changes_my_digest_settings(world, practitioner, outsider):
@@ -207,4 +238,7 @@ def test_the_api_reads_and_changes_my_digest_settings(world, practitioner, outsi
 def test_the_api_preview_lists_the_items(world, practitioner):
     _tokens_of(practitioner)
     items = practitioner.api.get("/api/v1/digest/preview").json()["items"]
-    assert "Due today: Send the kickoff deck (Globex)" in items or "Overdue: Send the kickoff deck (Globex)" in items
+    assert (
+        "Due today: Send the kickoff deck (Globex)" in items
+        or "Overdue: Send the kickoff deck (Globex)" in items
+    )

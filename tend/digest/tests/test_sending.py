@@ -13,7 +13,9 @@ from tend.work.models import Task
 pytestmark = pytest.mark.django_db
 
 
-def test_the_digest_arrives_at_the_smtp_server_once_a_day(world, practitioner, owner, smtp_server, settings):
+def test_the_digest_arrives_at_the_smtp_server_once_a_day(
+    world, practitioner, owner, smtp_server, settings
+):
     settings.TEND_BASE_URL = "https://tend.example.com"
     me = world["me"]
     save_settings(me, enabled=True, hour=0)  # due whatever the hour of the test run
@@ -31,6 +33,23 @@ def test_the_digest_arrives_at_the_smtp_server_once_a_day(world, practitioner, o
     assert f"https://tend.example.com/digest/unsubscribe/{unsubscribe_token(me)}/" in text
     html = got["message"].get_body(("html",)).get_content()
     assert "Send the kickoff deck" in html
+    # RFC 8058 one-click unsubscribe: the header names the same link, and a mail client's
+    # POST to it, with no session and no CSRF token, turns the digest off.
+    link = f"https://tend.example.com/digest/unsubscribe/{unsubscribe_token(me)}/"
+    assert got["message"]["List-Unsubscribe"] == f"<{link}>"
+    assert got["message"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    from django.test import Client
+
+    from tend.digest.models import DigestSetting
+
+    clicked = Client(enforce_csrf_checks=True).post(
+        link.removeprefix("https://tend.example.com"),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert clicked.status_code == 200
+    assert DigestSetting.objects.get(member=me).enabled is False
+    save_settings(me, enabled=True, hour=0)
 
     # The scheduler's job runs again (and again): nothing more is sent that day.
     enqueue("digest.send_due")

@@ -66,6 +66,22 @@ def test_a_message_queued_in_a_transaction_that_rolls_back_leaves_nothing(worksp
         ({"subject": "  "}, "subject", "is empty"),
         ({"text": ""}, "text", "is empty"),
         ({"key": ""}, "key", "must be 1 to 200 characters"),
+        (
+            {"headers": {"List-Id": "a\r\nBcc: evil@x.test"}},
+            "headers.List-Id",
+            "must not contain line breaks",
+        ),
+        ({"headers": {"From": "x@y.test"}}, "headers.From", "is written by the outbox itself"),
+        (
+            {"headers": {"message-id": "<x@y>"}},
+            "headers.message-id",
+            "is written by the outbox itself",
+        ),
+        ({"headers": {"Bad Name": "x"}}, "headers", "'Bad Name' is not a header name"),
+        ({"headers": {"X-Empty": " "}}, "headers.X-Empty", "must be non-empty text"),
+        ({"headers": {"X-Long": "x" * 901}}, "headers.X-Long", "must be at most 900 characters"),
+        ({"headers": {f"X-{n}": "v" for n in range(21)}}, "headers", "at most 20 headers"),
+        ({"headers": "List-Id: x"}, "headers", "must be an object of header names and values"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(workspace, overrides, field, message):
@@ -79,3 +95,37 @@ def test_line_breaks_in_a_subject_become_spaces(workspace):
     message = send(workspace, subject="Renewal\r\nin 60 days")
     assert message.subject == "Renewal in 60 days"
     assert dict(message.headers)["Subject"] == "Renewal in 60 days"
+
+
+def test_extra_headers_are_stored_after_the_outbox_own_and_arrive(workspace, smtp_server):
+    from tend.outbox.tests.conftest import run_jobs
+
+    extra = {
+        "List-Unsubscribe": "<https://tend.example.com/digest/unsubscribe/abc/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    message = send(workspace, headers=extra)
+    names = [name for name, _ in message.headers]
+    assert names[-2:] == ["List-Unsubscribe", "List-Unsubscribe-Post"]
+    assert names.index("Auto-Submitted") < names.index("List-Unsubscribe")
+    run_jobs()
+    [got] = smtp_server.received
+    for name, value in extra.items():
+        assert got["message"][name] == value
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+def test_queue_emails_carries_extra_headers_and_refuses_bad_ones(workspace):
+    from tend.outbox.actions import queue_emails
+
+    item = {"to": ["a@b.test"], "subject": "S", "text": "T"}
+    good, bad = queue_emails(
+        workspace,
+        [
+            {**item, "key": "k1", "headers": [["List-Id", "Tend <digest.tend.example.com>"]]},
+            {**item, "key": "k2", "headers": {"Subject": "x"}},
+        ],
+    )
+    assert dict(good.headers)["List-Id"] == "Tend <digest.tend.example.com>"
+    assert bad == "headers.Subject: is written by the outbox itself"
