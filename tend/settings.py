@@ -210,6 +210,13 @@ TEND_IMPORT_DIR = Path(os.environ.get("TEND_IMPORT_DIR") or DATA_DIR / "imports"
 TEND_IMPORT_MAX_BYTES = env_int("TEND_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 TEND_IMPORT_CHUNK = env_int("TEND_IMPORT_CHUNK", 2000)
 TEND_LARGE_BODY_PATHS = ("/api/v1/imports", "/data/imports/new")
+# Touchpoint attachments (tend/work): files on disk here, each up to this size (a request
+# carrying several stays under TEND_MAX_BODY_BYTES), at most TEND_ATTACHMENTS_PER_TOUCHPOINT.
+TEND_ATTACHMENT_DIR = Path(
+    os.environ.get("TEND_ATTACHMENT_DIR") or DATA_DIR / "attachments"
+).resolve()
+TEND_ATTACHMENT_MAX_BYTES = env_int("TEND_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+TEND_ATTACHMENTS_PER_TOUCHPOINT = env_int("TEND_ATTACHMENTS_PER_TOUCHPOINT", 10)
 # Requests per minute per token (or per member for session calls).
 TEND_RATE_LIMIT_PER_MINUTE = env_int("TEND_RATE_LIMIT_PER_MINUTE", 6000)
 TEND_PAGE_SIZE_DEFAULT = 100

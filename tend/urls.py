@@ -11,11 +11,13 @@ urlpatterns = [
     re_path(
         r"^api/v3/touchpoints/?$", totango_touchpoints.create_touchpoint, name="totango_touchpoint"
     ),
-    re_path(
-        r"^api/v3/touchpoints/(?P<note_id>[^/]+)/?$",
+    # With and without the trailing slash, as Totango's clients write it.
+    path(
+        "api/v3/touchpoints/<str:note_id>",
         totango_touchpoints.update_touchpoint,
         name="totango_touchpoint_update",
     ),
+    path("api/v3/touchpoints/<str:note_id>/", totango_touchpoints.update_touchpoint),
     re_path(r"^api/v2/events/?$", totango_touchpoints.list_events, name="totango_events"),
     path("", include("tend.web.urls")),
     path("", include("tend.workspaces.urls")),

@@ -68,6 +68,8 @@ class TimelineItem:
     url: str = ""
     tone: str = ""  # "good", "bad" or "" — the marker's colour
     data: dict = field(default_factory=dict)
+    # Links shown under the item, as {"label", "url"} (e.g. a touchpoint's attached files).
+    links: list = field(default_factory=list)
     # Called with the item once it is known to be on the page, to fill in what is costly to
     # make (Markdown to HTML, links): each source reads ``limit + 1`` rows, but only
     # ``limit`` items of all the sources together are shown.

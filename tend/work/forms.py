@@ -1,6 +1,7 @@
 """The task form (new and edit), the comment form and the touchpoint form. Forms parse; the actions validate."""
 
 from django import forms
+from django.conf import settings
 
 from tend.accounts.models import Contact
 from tend.work.actions import (
@@ -57,6 +58,10 @@ class CommentForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
 class TouchpointForm(forms.Form):
     """Log (or edit) a touchpoint. ``occurred_at`` is in the workspace's time zone; the
     follow-up task's fields are read only when ``follow_up`` is ticked."""
@@ -79,12 +84,24 @@ class TouchpointForm(forms.Form):
         choices=Sentiment.choices, initial=Sentiment.NEUTRAL, widget=forms.RadioSelect
     )
     members = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, label="Teammates present",
+        queryset=None,
+        required=False,
+        label="Teammates present",
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     contacts = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, label="Customer contacts",
+        queryset=None,
+        required=False,
+        label="Customer contacts",
         widget=forms.CheckboxSelectMultiple,
+    )
+    # Rendered here, read by the views from request.FILES and checked by the action.
+    attachments = forms.FileField(
+        required=False,
+        label="Attach files",
+        widget=MultipleFileInput(attrs={"multiple": True}),
+        help_text=f"Up to {settings.TEND_ATTACHMENTS_PER_TOUCHPOINT} files on a touchpoint, "
+        f"each at most {settings.TEND_ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB.",
     )
     follow_up = forms.BooleanField(required=False, label="Create a follow-up task")
     follow_up_title = forms.CharField(max_length=TITLE_MAX, required=False, label="Task")

@@ -259,6 +259,32 @@ class Touchpoint(models.Model):
         return self.author.name if self.author else (self.author_label or "Someone")
 
 
+class TouchpointAttachment(models.Model):
+    """A file attached to a touchpoint. The bytes are on disk under
+    ``settings.TEND_ATTACHMENT_DIR`` (``stored_name``: ``<workspace>/<random hex>``, never
+    the uploader's name); they are served only through the touchpoint's workspace check, as
+    a download."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="attachments")
+    file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100, unique=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file_name
+
+
 class TouchpointMention(models.Model):
     """A member ``@mentioned`` in a touchpoint; ``notified_at`` is when they were notified
     in the app (never for the touchpoint's own author)."""

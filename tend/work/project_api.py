@@ -98,7 +98,8 @@ class ProjectFilters(PageFilters):
 
 
 class ProjectPatch(Strict):
-    name: str = Field(..., min_length=1, max_length=200)
+    # Optional in the schema so that another workspace's project is 404 before any 422.
+    name: str | None = Field(None, min_length=1, max_length=200)
 
 
 class ProjectIn(Strict):
@@ -380,6 +381,8 @@ def post_project(request, payload: ProjectIn):
 def patch_project(request, id: int, payload: ProjectPatch):
     actor = request.auth
     project = get_project(actor, id)
+    if payload.name is None:
+        raise InvalidInput("name", "is required")
     actions.rename_project(actor, project, payload.name)
     return project_detail(actor, project.pk)
 

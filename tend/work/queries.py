@@ -122,10 +122,10 @@ def can_change_touchpoint(actor: Actor, touchpoint: Touchpoint) -> bool:
 
 
 def touchpoint_people(queryset: QuerySet) -> QuerySet:
-    """What a touchpoint shows: its account, author, participants and follow-up, fetched with
-    it (three queries for a whole page)."""
+    """What a touchpoint shows: its account, author, participants, follow-up and files,
+    fetched with it (four more queries for a whole page)."""
     return queryset.select_related("account", "author__user", "follow_up_task").prefetch_related(
-        "members__user", "contacts", "mentions__member__user"
+        "members__user", "contacts", "mentions__member__user", "attachments"
     )
 
 

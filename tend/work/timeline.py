@@ -11,7 +11,7 @@ from django.urls import reverse
 from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_source, before
 from tend.work.actions import touchpoint_types
 from tend.work.markdown import render_markdown
-from tend.work.models import Project, Task, TaskStatus, Touchpoint
+from tend.work.models import Project, Task, TaskStatus, Touchpoint, TouchpointAttachment
 
 
 def _type_names(workspace) -> dict:
@@ -33,6 +33,17 @@ def _participants(ids: list[int]) -> dict[int, list[str]]:
     return people
 
 
+def _attachments(ids: list[int]) -> dict[int, list[dict]]:
+    """The files of each touchpoint, in one query."""
+    files: dict[int, list[dict]] = {pk: [] for pk in ids}
+    rows = TouchpointAttachment.objects.filter(touchpoint_id__in=ids).order_by("id")
+    for pk, touchpoint_id, name, size in rows.values_list(
+        "pk", "touchpoint_id", "file_name", "size"
+    ):
+        files[touchpoint_id].append({"id": pk, "file_name": name, "size": size})
+    return files
+
+
 def touchpoint_items(actor, account, cursor, limit, member):
     rows = (
         Touchpoint.objects.filter(workspace=actor.workspace, account=account)
@@ -48,6 +59,7 @@ def touchpoint_items(actor, account, cursor, limit, member):
         return []
     names = _type_names(actor.workspace)
     participants = _participants([t.pk for t in rows])
+    files = _attachments([t.pk for t in rows])
     items = []
     for touchpoint in rows:
         people = participants[touchpoint.pk]
@@ -76,6 +88,7 @@ def touchpoint_items(actor, account, cursor, limit, member):
                     "body": touchpoint.body,
                     "sentiment": touchpoint.sentiment,
                     "participants": people,
+                    "attachments": files[touchpoint.pk],
                 },
             )
         )
@@ -86,6 +99,9 @@ def _finish_touchpoint(item) -> None:
     body = item.data["body"]
     item.body_html = render_markdown(body) if body else ""
     item.url = reverse("touchpoints:detail", args=[item.id])
+    for file in item.data["attachments"]:
+        file["url"] = reverse("touchpoints:attachment", args=[item.id, file["id"]])
+        item.links.append({"label": file["file_name"], "url": file["url"]})
 
 
 def _finish_task(item) -> None:

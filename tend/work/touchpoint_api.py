@@ -10,7 +10,9 @@ import datetime
 from typing import Literal
 
 from django.conf import settings
-from ninja import Field, Query, Router, Schema
+from django.http import FileResponse, Http404
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tend.accounts.schemas import Strict
@@ -26,7 +28,7 @@ from tend.work.api import (
     _member,
     _person,
 )
-from tend.work.models import Touchpoint
+from tend.work.models import Touchpoint, TouchpointAttachment
 from tend.work.queries import can_change_touchpoint, get_touchpoint, touchpoint_people
 from tend.workspaces.access import READ, Actor
 
@@ -39,6 +41,15 @@ class ContactOut(Schema):
     id: int
     name: str
     email: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    file_name: str
+    size: int = Field(..., description="Bytes.")
+    content_type: str = Field(..., description="As the uploader's client named it.")
+    url: str = Field(..., description="The API path that downloads it.")
+    created_at: datetime.datetime
 
 
 class TouchpointOut(Schema):
@@ -59,6 +70,7 @@ class TouchpointOut(Schema):
     contacts: list[ContactOut] = Field(..., description="Customer contacts who took part.")
     mentions: list[PersonOut] = Field(..., description="Members @mentioned in the body.")
     follow_up_task_id: int | None
+    attachments: list[AttachmentOut]
     play_id: int | None
     source: str
     can_change: bool
@@ -145,11 +157,23 @@ def touchpoint_out(touchpoint: Touchpoint, actor: Actor) -> dict:
         ],
         "mentions": [_person(m.member) for m in touchpoint.mentions.all()],
         "follow_up_task_id": touchpoint.follow_up_task_id,
+        "attachments": [attachment_out(a) for a in touchpoint.attachments.all()],
         "play_id": touchpoint.play_id,
         "source": touchpoint.source,
         "can_change": can_change_touchpoint(actor, touchpoint),
         "created_at": touchpoint.created_at,
         "updated_at": touchpoint.updated_at,
+    }
+
+
+def attachment_out(attachment: TouchpointAttachment) -> dict:
+    return {
+        "id": attachment.pk,
+        "file_name": attachment.file_name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": f"/api/v1/touchpoints/{attachment.touchpoint_id}/attachments/{attachment.pk}",
+        "created_at": attachment.created_at,
     }
 
 
@@ -256,6 +280,66 @@ def patch_touchpoint(request, id: int, payload: TouchpointPatch):
 def remove_touchpoint(request, id: int):
     actor = request.auth
     actions.delete_touchpoint(actor, get_touchpoint(actor, id))
+    return Status(204, None)
+
+
+def _attachment(actor: Actor, id: int, attachment_id: int) -> TouchpointAttachment:
+    touchpoint = get_touchpoint(actor, id)
+    attachment = touchpoint.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("No such file on this touchpoint.")
+    attachment.touchpoint = touchpoint
+    return attachment
+
+
+@router.post(
+    "/touchpoints/{int:id}/attachments",
+    response={201: list[AttachmentOut], **ERRORS},
+    summary="Attach files to a touchpoint",
+    description=(
+        "Multipart form with one or more `files`. Each at most `TEND_ATTACHMENT_MAX_BYTES` "
+        "(10 MB by default), at most `TEND_ATTACHMENTS_PER_TOUCHPOINT` (10) on a "
+        "touchpoint; all or none are stored, and a refusal names `attachments`. Those who "
+        "may change the touchpoint."
+    ),
+)
+def post_attachments(request, id: int, files: File[list[UploadedFile]] = None):
+    actor = request.auth
+    touchpoint = get_touchpoint(actor, id)
+    stored = actions.add_attachments(actor, touchpoint, files or [])
+    return Status(201, [attachment_out(a) for a in stored])
+
+
+@router.get(
+    "/touchpoints/{int:id}/attachments/{int:attachment_id}",
+    response={200: None, **ERRORS},
+    summary="Download a touchpoint's file",
+    description="The bytes, as `application/octet-stream` with the file's name.",
+)
+def get_attachment(request, id: int, attachment_id: int):
+    attachment = _attachment(request.auth, id, attachment_id)
+    try:
+        handle = open(actions.attachment_path(attachment), "rb")  # noqa: SIM115  (FileResponse closes it)
+    except FileNotFoundError:
+        raise Http404("The file is missing from the server's storage.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.file_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.delete(
+    "/touchpoints/{int:id}/attachments/{int:attachment_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a touchpoint's file",
+)
+def remove_attachment(request, id: int, attachment_id: int):
+    actor = request.auth
+    actions.delete_attachment(actor, _attachment(actor, id, attachment_id))
     return Status(204, None)
 
 

@@ -12,4 +12,14 @@ urlpatterns = [
     path("<int:touchpoint_id>/", touchpoint.touchpoint_detail, name="detail"),
     path("<int:touchpoint_id>/edit/", touchpoint.touchpoint_edit, name="edit"),
     path("<int:touchpoint_id>/delete/", touchpoint.touchpoint_delete, name="delete"),
+    path(
+        "<int:touchpoint_id>/attachments/<int:attachment_id>/",
+        touchpoint.touchpoint_attachment,
+        name="attachment",
+    ),
+    path(
+        "<int:touchpoint_id>/attachments/<int:attachment_id>/delete/",
+        touchpoint.touchpoint_attachment_delete,
+        name="attachment_delete",
+    ),
 ]

@@ -212,7 +212,9 @@ def test_queries_do_not_grow_with_the_number_of_items(owner, practitioner, acme)
         add_history(owner, practitioner, acme, offset=n * 20)
     assert _queries(owner, url_api) == small_api
     assert _queries(owner, url_page) == small_page
-    assert small_api <= 21, small_api  # one per source (12) and the request's own
+    assert small_api <= 22, (
+        small_api
+    )  # one per source (12), touchpoints' people and files, the request's own
 
 
 def test_notable_usage_shows_and_pages_with_millisecond_times(owner, acme, workspace):

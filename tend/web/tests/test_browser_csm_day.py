@@ -9,6 +9,7 @@ the digest."""
 
 import datetime
 import os
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -40,8 +41,9 @@ def acme(workspace):
 
 
 def test_a_csm_logs_a_touchpoint_follows_the_account_and_hears_it_turn_poor(
-    login, owner, practitioner, acme
+    login, owner, practitioner, acme, settings, tmp_path
 ):
+    settings.TEND_ATTACHMENT_DIR = tmp_path / "attachments"
     create_rule(
         owner.actor,
         {
@@ -65,6 +67,9 @@ def test_a_csm_logs_a_touchpoint_follows_the_account_and_hears_it_turn_poor(
     form.locator("input[name=follow_up]").check()
     form.locator("input[name=follow_up_title]").fill("Send the SSO timeline")
     form.locator("input[name=follow_up_due]").fill("2031-01-15")
+    form.locator("input[name=attachments]").set_input_files(
+        [{"name": "sso-requirements.txt", "mimeType": "text/plain", "buffer": b"SAML, SCIM"}]
+    )
     form.get_by_role("button", name="Log touchpoint").click()
 
     # 2. Both are on the timeline.
@@ -75,7 +80,17 @@ def test_a_csm_logs_a_touchpoint_follows_the_account_and_hears_it_turn_poor(
     assert timeline.locator(".tl-text strong").inner_text() == "SSO"
     task = Task.objects.get(title="Send the SSO timeline")
     assert Touchpoint.objects.get().follow_up_task == task and task.assignee == practitioner.member
+    # The attached file is listed under the item and downloads.
+    with page.expect_download() as download:
+        timeline.get_by_role("link", name="sso-requirements.txt").click()
+    assert download.value.suggested_filename == "sso-requirements.txt"
+    assert Path(download.value.path()).read_bytes() == b"SAML, SCIM"
     shot(page, "scenario-timeline")
+    timeline.get_by_role("link", name="Call: Renewal check-in").click()
+    page.wait_for_url("**/touchpoints/*/")
+    assert "sso-requirements.txt" in page.locator("#attachments").inner_text()
+    shot(page, "scenario-touchpoint")
+    page.goto(f"/accounts/{acme.pk}/")
 
     # 3. Follow the account.
     page.click("button.follow-button")

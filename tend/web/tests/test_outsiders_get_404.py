@@ -38,6 +38,7 @@ from tend.work.models import (
     Task,
     TaskComment,
     Touchpoint,
+    TouchpointAttachment,
     TouchpointMention,
 )
 from tend.workspaces.models import ApiToken, Member, Team
@@ -69,6 +70,8 @@ PARAM_OBJECTS = {
     "message_id": "message",
     "task_id": "task",
     "touchpoint_id": "touchpoint",
+    "note_id": "touchpoint",  # Totango's PUT /api/v3/touchpoints/{note_id}
+    "attachment_id": "attachment",
     "project_id": "project",
     "template_id": "project_template",
     "play_id": "play",
@@ -215,6 +218,11 @@ def build_victim_world(workspace):
     )
     touchpoint.contacts.add(contact)
     TouchpointMention.objects.create(workspace=workspace, touchpoint=touchpoint, member=member)
+    # A file's row (its bytes are never reached: the outsider is refused first).
+    attachment = TouchpointAttachment.objects.create(
+        workspace=workspace, touchpoint=touchpoint, file_name="victim.pdf",
+        stored_name=f"{workspace.pk}/victim", size=10, uploaded_by=member,
+    )  # fmt: skip
     from tend.alerts.models import AlertRule
     from tend.notifications.actions import notify
 
@@ -241,6 +249,7 @@ def build_victim_world(workspace):
         "project_template": project_template,
         "import": victim_import,
         "touchpoint": touchpoint,
+        "attachment": attachment,
         "notification": notification,
         "alert_rule": alert_rule,
         "play": play,
@@ -305,6 +314,7 @@ def snapshot(workspace) -> str:
         RejectedRow.objects.filter(workspace=workspace),
         Touchpoint.objects.filter(workspace=workspace),
         TouchpointMention.objects.filter(workspace=workspace),
+        TouchpointAttachment.objects.filter(workspace=workspace),
         ProjectTemplate.objects.filter(workspace=workspace),
         Project.objects.filter(workspace=workspace),
         ProjectMilestone.objects.filter(workspace=workspace),

@@ -22,6 +22,7 @@ from django.utils import timezone
 from tend.accounts.models import Account, Contact
 from tend.lib.errors import InvalidInput
 from tend.notifications.actions import notify
+from tend.work.actions.attachments import check_uploads, store_attachments
 from tend.work.actions.tasks import KEY_MAX, SOURCE_MAX, create_task
 from tend.work.models import (
     Sentiment,
@@ -298,7 +299,8 @@ def log_touchpoint(actor: Actor, account: Account, data: dict) -> Touchpoint:
     """A touchpoint on ``account`` by a person or token. ``data``: subject (required), type
     (default note), occurred_at (default now), body, sentiment (default neutral), members
     and contacts (ids), and ``follow_up``: a task's data (title, due_date, assignee, …) to
-    create with it — both or neither are saved."""
+    create with it — both or neither are saved; ``attachments``: uploaded files to attach
+    (``tend.work.actions.attachments``)."""
     actor.require(CONTRIBUTE)
     if account is None or account.workspace_id != actor.workspace.pk:
         raise InvalidInput("account", "is not an account of this workspace")
@@ -317,6 +319,7 @@ def log_touchpoint(actor: Actor, account: Account, data: dict) -> Touchpoint:
         created_at=now,
         updated_at=now,
     )
+    uploads = check_uploads(None, data.get("attachments"))
     follow_up = data.get("follow_up")
     if follow_up:
         if not isinstance(follow_up, dict):
@@ -325,7 +328,10 @@ def log_touchpoint(actor: Actor, account: Account, data: dict) -> Touchpoint:
             values["follow_up_task"] = create_task(actor, account, follow_up)
         except InvalidInput as exc:
             raise InvalidInput(f"follow_up.{exc.field}", exc.message) from exc
-    return _insert(workspace, account, values, people, "")[0]
+    touchpoint = _insert(workspace, account, values, people, "")[0]
+    if uploads:
+        store_attachments(actor, touchpoint, uploads)
+    return touchpoint
 
 
 @transaction.atomic
@@ -385,6 +391,7 @@ def update_touchpoint(actor: Actor, touchpoint: Touchpoint, changes: dict) -> To
 
 @transaction.atomic
 def delete_touchpoint(actor: Actor, touchpoint: Touchpoint) -> None:
-    """Its follow-up task stays: it is work of its own by then."""
+    """Its follow-up task stays: it is work of its own by then. Its files leave the disk
+    when the deletion commits (``attachments.file_deleted``)."""
     _require_change(actor, touchpoint)
     touchpoint.delete()

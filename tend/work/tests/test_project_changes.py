@@ -40,6 +40,7 @@ def test_rename_through_the_api_and_the_page(owner, project):
     assert response.status_code == 200, response.content
     assert response.json()["name"] == "Acme onboarding"
     assert error_of(send(owner.api, "patch", url, {"name": ""}))[0] == "name"
+    assert error_of(send(owner.api, "patch", url, {})) == ("name", "is required")
     assert error_of(send(owner.api, "patch", url, {"name": "x" * 201}))[0] == "name"
     assert error_of(send(owner.api, "patch", url, {"name": "A", "status": "x"}))[0] == "status"
     page = owner.browser.post(f"/projects/{project.pk}/rename/", {"name": "Acme go-live"})

@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import transaction
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -103,7 +104,9 @@ def touchpoint_new(request):
         form = _form(request, account, request.POST)
         if form.is_valid():
             try:
-                touchpoint = actions.log_touchpoint(actor, account, _data(request, form))
+                data = _data(request, form)
+                data["attachments"] = request.FILES.getlist("attachments")
+                touchpoint = actions.log_touchpoint(actor, account, data)
             except InvalidInput as exc:
                 _form_error(form, exc)
             else:
@@ -135,6 +138,7 @@ def touchpoint_detail(request, touchpoint_id: int):
         "work/touchpoint_detail.html",
         {
             "touchpoint": touchpoint,
+            "attachments": touchpoint.attachments.all(),
             "account": touchpoint.account,
             "type_name": dict(actions.touchpoint_types(actor.workspace, include_archived=True)).get(
                 touchpoint.type, touchpoint.type
@@ -176,8 +180,12 @@ def touchpoint_edit(request, touchpoint_id: int):
         if form.is_valid():
             data = _data(request, form)
             data.pop("follow_up", None)
+            uploads = request.FILES.getlist("attachments")
             try:
-                actions.update_touchpoint(actor, touchpoint, data)
+                with transaction.atomic():  # the changes and the new files, or neither
+                    actions.update_touchpoint(actor, touchpoint, data)
+                    if uploads:
+                        actions.add_attachments(actor, touchpoint, uploads)
             except InvalidInput as exc:
                 _form_error(form, exc)
             else:
@@ -216,6 +224,43 @@ def touchpoint_delete(request, touchpoint_id: int):
     actions.delete_touchpoint(request.actor, touchpoint)
     messages.success(request, f"Deleted “{touchpoint.subject}”.")
     return go(request, reverse("accounts:profile", args=[account.pk]) + "#timeline")
+
+
+@member_required
+@require_GET
+def touchpoint_attachment(request, touchpoint_id: int, attachment_id: int):
+    """A file, as a download, for any member of the touchpoint's workspace (404 otherwise).
+    Always ``application/octet-stream`` with ``nosniff``: an uploaded HTML or SVG file is
+    never rendered by the browser on Tend's origin."""
+    touchpoint = get_touchpoint(request.actor, touchpoint_id)
+    attachment = touchpoint.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("No such file on this touchpoint.")
+    try:
+        handle = open(actions.attachment_path(attachment), "rb")  # noqa: SIM115  (FileResponse closes it)
+    except FileNotFoundError:
+        raise Http404("The file is missing from the server's storage.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.file_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@member_required
+@require_POST
+def touchpoint_attachment_delete(request, touchpoint_id: int, attachment_id: int):
+    touchpoint = _changeable(request, touchpoint_id)
+    attachment = touchpoint.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404("No such file on this touchpoint.")
+    actions.delete_attachment(request.actor, attachment)
+    messages.success(request, f"Removed “{attachment.file_name}”.")
+    return go(request, reverse("touchpoints:detail", args=[touchpoint.pk]))
 
 
 @member_required
