@@ -122,7 +122,10 @@ def usage_stopped_items(actor, account, cursor, limit, member):
     tz = zone(actor.workspace.time_zone)
     now = today(tz)
     stops = (
-        AccountDay.objects.filter(workspace=actor.workspace, account=account, events__gt=0)
+        # By account only (it is the actor's, fetched through the chokepoint): with the
+        # workspace beside it SQLite reads the workspace's index, every account's days
+        # (17 ms for 20,000 rows), instead of this account's (account, day) unique index.
+        AccountDay.objects.filter(account=account, events__gt=0)
         .annotate(
             next_day=Window(Lead("day", 1, Value(now)), order_by=F("day").asc()),
             next_row=Window(Lead("id"), order_by=F("day").asc()),
