@@ -22,7 +22,8 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.health.models import HealthProfile, ProfileVersion
-from tend.hub.models import Import, RejectedRow
+from tend.hub.models import Import, RejectedRow, SavedMapping
+from tend.hub.sftp.models import RemoteFile, SftpSource
 from tend.outbox.actions import queue_email
 from tend.outbox.models import DeliveryAttempt, Message
 from tend.segments.models import Segment, SegmentMember
@@ -78,6 +79,7 @@ PARAM_OBJECTS = {
     "import_id": "import",
     "subscription_id": "webhook",
     "delivery_id": "webhook_delivery",
+    "source_id": "sftp_source",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -112,6 +114,7 @@ API_COLLECTIONS = {
     "plays": "play",
     "imports": "import",
     "webhooks": "webhook",
+    "sftp-sources": "sftp_source",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -213,6 +216,18 @@ def build_victim_world(workspace):
     RejectedRow.objects.create(
         workspace=workspace, import_run=victim_import, row_number=2, key="v", reason="name: is required", cells=["v", ""]
     )
+    # An SFTP source (pointing nowhere reachable: the outsider is refused before any poll).
+    mapping = SavedMapping.objects.create(
+        workspace=workspace, object="account", name="Victim mapping", columns={"id": "external_id"}
+    )
+    sftp_source = SftpSource(
+        workspace=workspace, name="Victim feed", host="sftp.victim.test", username="feeds",
+        object="account", mapping=mapping, password="hunter2",
+    )  # fmt: skip
+    sftp_source.save()
+    RemoteFile.objects.create(
+        workspace=workspace, source=sftp_source, path="/out/a.csv", size=10, mtime=0
+    )
     touchpoint = Touchpoint.objects.create(
         workspace=workspace, account=account, subject="Kickoff", body="Went well", author=member
     )
@@ -243,6 +258,7 @@ def build_victim_world(workspace):
     )
     project, _ = start_account_project(account, project_template, start_date=timezone.localdate())
     objects = {
+        "sftp_source": sftp_source,
         "webhook": webhook,
         "webhook_delivery": webhook_delivery,
         "project": project,
@@ -312,6 +328,9 @@ def snapshot(workspace) -> str:
         TaskComment.objects.filter(workspace=workspace),
         Import.objects.filter(workspace=workspace),
         RejectedRow.objects.filter(workspace=workspace),
+        SavedMapping.objects.filter(workspace=workspace),
+        SftpSource.objects.filter(workspace=workspace),
+        RemoteFile.objects.filter(workspace=workspace),
         Touchpoint.objects.filter(workspace=workspace),
         TouchpointMention.objects.filter(workspace=workspace),
         TouchpointAttachment.objects.filter(workspace=workspace),
