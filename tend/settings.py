@@ -227,6 +227,11 @@ TEND_PAGE_SIZE_MAX = 1000
 # them, and at least every TEND_SEGMENT_IDLE_REFRESH_SECONDS otherwise (docs/segments.md).
 TEND_SEGMENT_REFRESH_SECONDS = env_int("TEND_SEGMENT_REFRESH_SECONDS", 60)
 TEND_SEGMENT_IDLE_REFRESH_SECONDS = env_int("TEND_SEGMENT_IDLE_REFRESH_SECONDS", 60)
+# Counts and segment evaluations read a per-process column cache of each workspace's accounts
+# when the condition allows (tend/accounts/columns.py); 0 sends every one to the database.
+# The cache holds at most TEND_SEGMENT_CACHE_MB per process, least recently used dropped first.
+TEND_SEGMENT_CACHE = env_bool("TEND_SEGMENT_CACHE", True)
+TEND_SEGMENT_CACHE_MB = env_int("TEND_SEGMENT_CACHE_MB", 512)
 
 # Outgoing HTTP (webhooks, Slack) refuses private, loopback and link-local targets; a
 # self-hoster may allow networks and host names here, comma-separated (docs/outgoing-http.md).

@@ -23,10 +23,12 @@ comparison holds.
 import datetime
 from collections.abc import Callable, Iterable
 
+import numpy as np
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from tend.accounts import columns
 from tend.accounts.models import (
     Account,
     AccountStatus,
@@ -46,6 +48,7 @@ from tend.lib.conditions import (
     Storage,
     compile_q,
     record_keys,
+    require_valid,
 )
 from tend.lib.dates import zone
 from tend.lib.json_sql import (
@@ -93,6 +96,45 @@ def matching_accounts(
     catalog = catalog or account_catalog(workspace)
     compiled = compile_q(condition, catalog, condition_now(workspace, now))
     return compiled.filter(Account.objects.filter(workspace=workspace))
+
+
+def count_accounts(
+    workspace: Workspace,
+    condition,
+    *,
+    catalog: Catalog | None = None,
+    now: datetime.datetime | None = None,
+) -> int:
+    """How many accounts of ``workspace`` satisfy ``condition``: from the column cache when it
+    can answer (``tend.accounts.columns``), else by the compiled query. Raises
+    ``InvalidCondition`` naming the clause when the condition does not validate."""
+    catalog = catalog or account_catalog(workspace)
+    require_valid(condition, catalog)
+    at = condition_now(workspace, now)
+    found = columns.count(workspace.pk, condition, catalog, at)
+    if found is not None:
+        return found
+    return matching_accounts(workspace, condition, catalog=catalog, now=at).count()
+
+
+def matching_ids(
+    workspace: Workspace,
+    condition,
+    *,
+    catalog: Catalog | None = None,
+    now: datetime.datetime | None = None,
+) -> np.ndarray:
+    """The sorted ids (``int64``) of the accounts of ``workspace`` that satisfy
+    ``condition``, from the column cache when it can answer, else by the compiled query."""
+    catalog = catalog or account_catalog(workspace)
+    require_valid(condition, catalog)
+    at = condition_now(workspace, now)
+    found = columns.match_ids(workspace.pk, condition, catalog, at)
+    if found is not None:
+        return found
+    matching = matching_accounts(workspace, condition, catalog=catalog, now=at)
+    ids = matching.order_by().values_list("pk", flat=True).iterator(chunk_size=20_000)
+    return np.sort(np.fromiter(ids, dtype=np.int64))
 
 
 def account_records(
@@ -172,6 +214,7 @@ def builtin_fields(workspace: Workspace) -> list[FieldSpec]:
             lookup="status",
             options=tuple(AccountStatus.values),
             get=lambda a: a.status,
+            column=("account", "status", None),
             group=group,
         ),
         FieldSpec(
@@ -276,6 +319,7 @@ def attribute_field(definition: AttributeDefinition) -> FieldSpec:
     common = {
         "label": definition.label,
         "get": _attribute_getter(key),
+        "column": ("account", "attributes", key),
         "group": "Attributes",
         "description": definition.description,
     }

@@ -361,3 +361,36 @@ class Contact(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ConditionStamp(models.Model):
+    """When an account's row in one of the tables conditions read (the account, its usage, its
+    health: ``source``) last changed, written by database triggers (``tend.accounts.stamps``),
+    so that the per-process column cache (``tend.accounts.columns``) reloads exactly the
+    accounts changed since it read them. ``version``: the workspace's ``ConditionVersion`` at
+    the write on SQLite, the writing transaction's id on PostgreSQL."""
+
+    account_id = models.BigIntegerField()
+    source = models.PositiveSmallIntegerField()
+    workspace_id = models.BigIntegerField()
+    version = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "source"], name="condition_stamp_unique"),
+        ]
+        indexes = [models.Index(fields=["workspace_id", "version"], name="condition_stamp_version")]
+
+    def __str__(self):
+        return f"account {self.account_id} source {self.source} at {self.version}"
+
+
+class ConditionVersion(models.Model):
+    """A workspace's count of writes to the tables conditions read (SQLite; see
+    ``ConditionStamp``), bumped by the same triggers inside the writing transaction."""
+
+    workspace_id = models.BigIntegerField(unique=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"workspace {self.workspace_id} at {self.version}"

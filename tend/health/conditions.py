@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 
+from tend.accounts.columns import add_column_source
 from tend.accounts.conditions import account_catalog, add_field_provider
 from tend.health.models import AccountHealth, HealthProfile, HealthSnapshot, Rank
 from tend.health.scoring import DefinitionError, parse_definition
@@ -118,6 +119,7 @@ def _dimension_field(key: str, label: str) -> FieldSpec:
         aliases={alias: KeyTransform(key, "health__dimensions")},
         present=Q(JSONTypeIs("health__dimensions", key, JSON_NUMBER)),
         get=_read(lambda health: (health.dimensions or {}).get(key)),
+        column=("health", "dimensions", key),
         prepare=_with_health,
         group=GROUP,
         description=f"The account's score (0–100) in the {label} dimension of its profile",
@@ -139,6 +141,7 @@ def health_fields(workspace: Workspace) -> list[FieldSpec]:
             lookup="health__rank",
             options=tuple(Rank.values),
             get=_read(lambda health: health.rank),
+            column=("health", "rank", None),
             prepare=_with_health,
             group=GROUP,
             description="good, average or poor; missing while the account has no score",
@@ -149,6 +152,7 @@ def health_fields(workspace: Workspace) -> list[FieldSpec]:
             "Health score",
             lookup="health__score",
             get=_read(lambda health: health.score),
+            column=("health", "score", None),
             prepare=_with_health,
             group=GROUP,
             description="The health score, 0–100",
@@ -179,4 +183,5 @@ def profile_catalog(workspace: Workspace) -> Catalog:
 
 
 def register() -> None:
+    add_column_source("health", AccountHealth, "account_id")
     add_field_provider(PROVIDER, health_fields)

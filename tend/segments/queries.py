@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tend.accounts.conditions import account_catalog, matching_accounts
+from tend.accounts.conditions import account_catalog, count_accounts
 from tend.accounts.models import Account
 from tend.lib.conditions import Catalog, require_valid
 from tend.segments.conditions import check_references
@@ -132,7 +132,7 @@ def count_matching(
     ``segment`` is the segment being edited, which the condition may not depend on."""
     actor.require(READ)
     catalog = check_condition(actor, condition, segment=segment, prefix=prefix)
-    return matching_accounts(actor.workspace, condition, catalog=catalog).count()
+    return count_accounts(actor.workspace, condition, catalog=catalog)
 
 
 def check_condition(

@@ -14,6 +14,7 @@
 
 from django.db.models import IntegerField, Q
 
+from tend.accounts.columns import add_column_source
 from tend.accounts.conditions import add_field_provider
 from tend.lib.conditions import FieldSpec, FieldType, Storage
 from tend.lib.dates import day_number
@@ -89,6 +90,7 @@ def usage_fields(workspace) -> list[FieldSpec]:
             prepare=_with_usage,
             group=GROUP,
             description=description,
+            column=("usage", name, None),
             past=_usage_then(workspace.pk, name) if name in WINDOW_METRICS else None,
         )
         for name, (label, description) in NUMBERS.items()
@@ -101,6 +103,7 @@ def usage_fields(workspace) -> list[FieldSpec]:
             lookup="usage__visit_frequency",
             options=tuple(VisitFrequency.values),
             get=_metric("visit_frequency"),
+            column=("usage", "visit_frequency", None),
             prepare=_with_usage,
             group=GROUP,
             description="daily, weekly, occasionally or inactive (see docs/usage.md)",
@@ -133,6 +136,7 @@ def usage_fields(workspace) -> list[FieldSpec]:
             "Modules used, 30 days",
             holds=_holds_modules,
             get=_metric("modules_30d"),
+            column=("usage", "modules_30d", None),
             prepare=_with_usage,
             group=GROUP,
             description="The product modules the account used in the last 30 days",
@@ -172,5 +176,6 @@ def metric_fields(workspace) -> list[FieldSpec]:
 
 
 def register() -> None:
+    add_column_source("usage", AccountUsage, "account_id")
     add_field_provider("usage", usage_fields)
     add_field_provider("metrics", metric_fields)

@@ -12,6 +12,7 @@ import datetime
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tend.accounts.columns import cacheable, match_ids_uncached
 from tend.accounts.models import Account
 from tend.lib.conditions import (
     CHANGE_DAYS,
@@ -47,6 +48,7 @@ class Population:
         pasts = [past_key(n, d) for n, spec in catalog.items() if spec.past for d in CHANGE_DAYS]
         self.records = catalog.records(self.accounts, now, [*catalog, *pasts])
         self.external_ids = dict(self.accounts.values_list("pk", "external_id"))
+        self.vectored_count = 0  # conditions the column cache answered
 
     def compiled(self, condition) -> set[str]:
         compiled = compile_q(condition, self.catalog, self.now)
@@ -59,15 +61,47 @@ class Population:
             if evaluate(condition, record, self.now)
         }
 
+    def vectored(self, condition) -> set[str] | None:
+        """The column cache's answer (``tend.accounts.columns``), or None where it defers to
+        the database."""
+        found = match_ids_uncached(self.workspace.pk, condition, self.catalog, self.now)
+        return None if found is None else {self.external_ids[pk] for pk in found.tolist()}
+
     def matching(self, condition) -> set[str]:
-        """The accounts matching ``condition``, after checking both ways agree."""
+        """The accounts matching ``condition``, after checking every way agrees: the compiled
+        query, the pure evaluator and (when it answers) the column cache."""
         assert validate(condition, self.catalog) == [], validate(condition, self.catalog)
         compiled, evaluated = self.compiled(condition), self.evaluated(condition)
         assert compiled == evaluated, (
             f"{condition}: only in SQL {sorted(compiled - evaluated)}, "
             f"only in Python {sorted(evaluated - compiled)}"
         )
+        vectored = self.vectored(condition)
+        if vectored is not None:
+            self.vectored_count += 1
+            assert vectored == compiled, (
+                f"{condition}: only in SQL {sorted(compiled - vectored)}, "
+                f"only in the columns {sorted(vectored - compiled)}"
+            )
         return compiled
+
+
+def cached_fields(population: Population, prefixes: tuple[str, ...]) -> list[str]:
+    """The fields the column cache holds (a ``column``) whose names start with ``prefixes``."""
+    return [
+        name
+        for name, spec in population.catalog.items()
+        if spec.column is not None and name.startswith(prefixes)
+    ]
+
+
+def check_cached(population: Population, condition) -> None:
+    """The column cache answers ``condition`` unless it holds a change clause, and agrees
+    with the compiled query and the pure evaluator."""
+    before = population.vectored_count
+    population.matching(condition)
+    if cacheable(condition, population.catalog):
+        assert population.vectored_count == before + 1, condition
 
 
 def _pool(spec, records: list[dict], now) -> list:

@@ -23,7 +23,13 @@ from tend.accounts.conditions import (
     matching_accounts,
 )
 from tend.accounts.models import Account, Stage
-from tend.accounts.tests.condition_checks import AGREEMENT, Population, random_conditions
+from tend.accounts.tests.condition_checks import (
+    AGREEMENT,
+    Population,
+    cached_fields,
+    check_cached,
+    random_conditions,
+)
 from tend.lib.conditions import FieldType, InvalidCondition, Storage, compile_q
 from tend.test import make_member
 
@@ -274,6 +280,14 @@ def test_the_compiled_filter_and_the_evaluator_agree_on_random_conditions(popula
     # Usage fields have a population of their own (tend/usage/tests); here they are all missing.
     fields = [name for name in population.catalog if not name.startswith("usage.")]
     population.matching(data.draw(random_conditions(population, fields)))
+
+
+@given(data=st.data())
+@AGREEMENT
+def test_the_column_cache_agrees_with_both_on_random_conditions_over_its_fields(population, data):
+    fields = cached_fields(population, ("status", "attributes."))
+    assert len(fields) == 1 + len(ATTRIBUTES)  # status and every attribute
+    check_cached(population, data.draw(random_conditions(population, fields)))
 
 
 def test_the_catalog_lists_built_ins_roles_and_attributes_typed_by_their_definition(population):

@@ -19,7 +19,7 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_POST
 
 from tend.accounts import condition_builder as cb
-from tend.accounts.conditions import account_catalog, matching_accounts
+from tend.accounts.conditions import account_catalog, count_accounts
 from tend.accounts.models import Account
 from tend.accounts.views.accounts.common import member_required
 from tend.lib.conditions import validate
@@ -110,6 +110,6 @@ def builder_count(request):
     if not errors:
         count = total
         if draft.condition is not None:
-            count = matching_accounts(workspace, draft.condition, catalog=catalog).count()
+            count = count_accounts(workspace, draft.condition, catalog=catalog)
     context = count_context(builder, draft, errors, count, total)
     return render(request, "accounts/condition_count.html", context)

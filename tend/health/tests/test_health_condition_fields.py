@@ -23,7 +23,13 @@ from hypothesis import strategies as st
 
 from tend.accounts.actions.accounts import create_account
 from tend.accounts.conditions import account_catalog, condition_now
-from tend.accounts.tests.condition_checks import AGREEMENT, Population, random_conditions
+from tend.accounts.tests.condition_checks import (
+    AGREEMENT,
+    Population,
+    cached_fields,
+    check_cached,
+    random_conditions,
+)
 from tend.health import sources
 from tend.health.actions.profiles import check_condition, create_profile, ensure_default_profile
 from tend.health.conditions import profile_catalog
@@ -143,6 +149,14 @@ def test_health_fields_give_the_known_answers_both_ways(population):
 def test_health_conditions_agree_both_ways_on_random_conditions(population, data):
     fields = ["status", *(name for name in population.catalog if name.startswith("health."))]
     population.matching(data.draw(random_conditions(population, fields)))
+
+
+@given(data=st.data())
+@AGREEMENT
+def test_the_column_cache_agrees_on_random_health_conditions(population, data):
+    fields = cached_fields(population, ("status", "health."))
+    assert {"health.rank", "health.score", "health.adoption"} <= set(fields)
+    check_cached(population, data.draw(random_conditions(population, fields)))
 
 
 def test_the_catalog_has_health_fields_of_their_types(population):

@@ -116,6 +116,10 @@ class FieldSpec:
     rows_key: str = ""
     # Values some days ago, for change filters: past(days, now, among) → (sql, params).
     past: Callable[[int, datetime.datetime, tuple[str, Any] | None], tuple[str, Any]] | None = None
+    # Where the column cache reads the stored value ``get`` returns (see
+    # ``tend.lib.conditions.vectors``): (source, column, JSON key or None). None: the field is
+    # only evaluated by the database (or one record at a time).
+    column: tuple[str, str, str | None] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "type", FieldType(self.type))
@@ -145,6 +149,9 @@ class FieldSpec:
             raise ValueError(f"field {self.name!r}: a field read from rows has no value_lookup")
         if self.past is not None and self.type != FieldType.NUMBER:
             raise ValueError(f"field {self.name!r}: only a number field can have past values")
+        cached = (Storage.NATIVE, Storage.ISO_DATE)
+        if self.column is not None and (self.rows is not None or self.storage not in cached):
+            raise ValueError(f"field {self.name!r}: only a stored native or date value is cached")
 
     @property
     def is_multi(self) -> bool:

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from tend.accounts.actions.accounts import create_account
 from tend.accounts.conditions import account_catalog, account_records, condition_now
-from tend.accounts.tests.condition_checks import AGREEMENT, Population, random_conditions
+from tend.accounts.tests.condition_checks import (
+    AGREEMENT,
+    Population,
+    cached_fields,
+    check_cached,
+    random_conditions,
+)
 from tend.lib.conditions import FieldType, Storage
 from tend.usage import rollups
 from tend.usage.models import AccountUsage
@@ -156,6 +162,14 @@ def test_usage_fields_give_the_known_answers_both_ways(population):
 def test_usage_conditions_agree_both_ways_on_random_conditions(population, data):
     fields = ["status", *(name for name in population.catalog if name.startswith("usage."))]
     population.matching(data.draw(random_conditions(population, fields)))
+
+
+@given(data=st.data())
+@AGREEMENT
+def test_the_column_cache_agrees_on_random_usage_conditions(population, data):
+    fields = cached_fields(population, ("status", "usage."))
+    assert "usage.modules" in fields and "usage.last_seen" not in fields
+    check_cached(population, data.draw(random_conditions(population, fields)))
 
 
 def test_every_usage_metric_is_a_field_of_its_type(population):
