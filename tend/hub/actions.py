@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tend.hub.mapping import NEW_PREFIX, OBJECT_TYPES, Fields
 from tend.hub.models import (
+    ATTRIBUTE_OBJECTS,
     FieldOwner,
     Import,
     ImportObject,
@@ -195,8 +196,8 @@ def start_import(actor: Actor, imp: Import, *, dry_run: bool) -> Import:
 def set_field_owner(actor: Actor, object: str, key: str, source: str) -> FieldOwner | None:
     """Make ``source`` the source of truth for an attribute (an empty source: nobody)."""
     actor.require(ADMIN)
-    if object not in ImportObject.values:
-        raise InvalidInput("object", f"must be one of {', '.join(ImportObject.values)}")
+    if object not in ATTRIBUTE_OBJECTS:
+        raise InvalidInput("object", f"must be one of {', '.join(ATTRIBUTE_OBJECTS)}")
     fields = Fields(actor.workspace, object)
     if key not in fields.definitions:
         raise InvalidInput("key", f"no {OBJECT_TYPES[object]} attribute with key {key!r}")

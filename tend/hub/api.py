@@ -1,7 +1,8 @@
 """``/imports``: upload a CSV or XLSX file and import it (or dry-run it), read its progress
 and counts, and download its rejected rows as CSV.
 
-``POST /imports`` takes multipart form data: ``file``, ``object`` (``account`` or ``user``),
+``POST /imports`` takes multipart form data: ``file``, ``object`` (``account``, ``user``,
+``contact``, ``usage``, ``metric``, ``task``, ``touchpoint`` or ``assignment``),
 ``mapping`` (JSON: column → field) or ``mapping_name`` (a saved mapping; neither: the
 suggested mapping), ``unknown_columns`` (``ignore`` or ``create``), ``source`` and
 ``dry_run``. The import runs as a background job; poll ``GET /imports/{id}``.
@@ -18,7 +19,7 @@ from ninja.responses import Status
 
 from tend.accounts.schemas import ErrorOut
 from tend.hub import actions
-from tend.hub.models import Import
+from tend.hub.models import Import, ImportObject
 from tend.hub.queries import errors_response, get_import, imports_of
 from tend.lib.cursor import encode_cursor, id_cursor
 from tend.lib.errors import InvalidInput
@@ -111,13 +112,14 @@ def parse_mapping(text: str | None):
         "column → field: `external_id`, `name`, `attributes.<key>`, `new.<key>`, or \"\" to "
         "ignore) or `mapping_name`, `unknown_columns`, `sheet`, `source`, `dry_run`. Answers "
         "202 with the queued import; every row is keyed by `external_id`, so nothing is "
-        "created twice."
+        "created twice. Records (`usage`, `metric`, `task`, `touchpoint`, `assignment`) have "
+        "their own fields and a key made of several of them: see docs/imports.md."
     ),
 )
 def create_import(
     request,
     file: File[UploadedFile] = None,
-    object: Form[Literal["account", "user", "contact"]] = None,
+    object: Form[Literal["account", "user", "contact", "usage", "metric", "task", "touchpoint", "assignment"]] = None,
     mapping: Form[str] = None,
     mapping_name: Form[str] = None,
     unknown_columns: Form[Literal["ignore", "create"]] = "ignore",
@@ -128,7 +130,7 @@ def create_import(
     actor = request.auth
     actor.require(WRITE)
     if object is None:
-        raise InvalidInput("object", "is required: account, user or contact")
+        raise InvalidInput("object", f"is required: one of {', '.join(ImportObject.values)}")
     if file is None:
         raise InvalidInput("file", "is required: a CSV or XLSX file")
     columns = parse_mapping(mapping)

@@ -10,7 +10,10 @@ from tend.jobs.registry import job
 from tend.lib.errors import InvalidInput
 
 log = logging.getLogger("tend.hub")
-MAX_ATTEMPTS = 5
+# A worker killed mid-file (a deploy, a restart, memory) costs its job an attempt, and a
+# 100 MB file may see several: each attempt carries on after the last committed chunk, so
+# more attempts lose nothing (a problem of the file itself fails at once, see PERMANENT).
+MAX_ATTEMPTS = 8
 # Problems of the file itself: running again would meet them again, so the import fails at
 # once with the reason instead of after every retry's backoff.
 PERMANENT = (csv.Error, UnicodeError, FileNotFoundError, zipfile.BadZipFile, InvalidInput)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tend.accounts.actions.accounts import attribute_definitions
 from tend.accounts.models import AttributeDefinition, ObjectType
 from tend.hub.models import FieldOwner, ImportObject, UnknownColumns
+from tend.hub.objects import Record, record
 from tend.lib.errors import InvalidInput
 
 # field → (label, words a header may use for it)
@@ -80,11 +81,26 @@ class Fields:
         if object not in ImportObject.values:
             raise InvalidInput("object", f"must be one of {', '.join(ImportObject.values)}")
         self.workspace, self.object = workspace, object
+        self.record: Record | None = record(object)
+        if self.record is not None:
+            # A record (usage, metric values, tasks …): its own fields, no attributes.
+            self.built_in = self.record.fields
+            self.definitions: dict[str, AttributeDefinition] = {}
+            self.owners: dict[str, str] = {}
+            return
+        if object not in BUILT_IN:
+            raise InvalidInput("object", f"{object!r} imports are not available")
         self.built_in = BUILT_IN[object]
-        self.definitions: dict[str, AttributeDefinition] = attribute_definitions(workspace, OBJECT_TYPES[object])
+        self.definitions = attribute_definitions(workspace, OBJECT_TYPES[object])
         self.owners = dict(
             FieldOwner.objects.filter(workspace=workspace, object=object).values_list("key", "source")
         )
+
+    def missing(self, mapping: dict[str, str]) -> list[str]:
+        """The required fields no column is mapped to (the key, for accounts and people)."""
+        used = set(mapping.values())
+        required = self.record.required if self.record is not None else ("external_id",)
+        return [f for f in required if f not in used]
 
     def targets(self) -> list[Target]:
         out = [Target(f, label) for f, (label, _) in self.built_in.items()]
@@ -137,7 +153,7 @@ class Fields:
         for header in headers:
             if header in mapping:
                 field = mapping[header] or ""
-            elif unknown == UnknownColumns.CREATE:
+            elif unknown == UnknownColumns.CREATE and self.record is None:
                 key = key_for(header)
                 field = ATTRIBUTE_PREFIX + key if key in self.definitions else NEW_PREFIX + key
             else:
@@ -150,6 +166,12 @@ class Fields:
             if field in used:
                 raise InvalidInput("mapping", f"columns {used[field]!r} and {header!r} both map to {field!r}")
             used[field] = header
+        if self.record is not None:
+            missing = self.missing(full)
+            if missing:
+                names = ", ".join(f"{self.label(f)} ({f})" for f in missing)
+                raise InvalidInput("mapping", f"no column is mapped to {names}: {'it is' if len(missing) == 1 else 'they are'} required")
+            return full
         if "external_id" not in used:
             raise InvalidInput("mapping", "no column is mapped to external_id: choose the key column")
         return full
@@ -157,6 +179,10 @@ class Fields:
     def _check_field(self, header: str, field: str) -> str:
         if not field or field in self.built_in:
             return field
+        if self.record is not None:
+            raise InvalidInput(
+                "mapping", f"column {header!r}: unknown field {field!r} ({self.object} rows have no attributes)"
+            )
         if field.startswith(ATTRIBUTE_PREFIX):
             if field[len(ATTRIBUTE_PREFIX):] not in self.definitions:
                 raise InvalidInput("mapping", f"column {header!r}: no attribute {field[len(ATTRIBUTE_PREFIX):]!r} is defined")
@@ -184,8 +210,11 @@ class Fields:
 class RowMapper:
     """Turns rows into bulk-upsert items with a fixed, checked mapping."""
 
-    def __init__(self, headers: list[str], mapping: dict[str, str], blocked: dict[str, str]):
+    def __init__(
+        self, headers: list[str], mapping: dict[str, str], blocked: dict[str, str], record: Record | None = None
+    ):
         self.width = len(headers)
+        self.record = record
         self.plan = []  # (position, field or attribute key, is attribute)
         for position, header in enumerate(headers):
             field = mapping.get(header, "")
@@ -197,7 +226,12 @@ class RowMapper:
                     break
             else:
                 self.plan.append((position, field, False))
-        self.key_position = next(p for p, f, attr in self.plan if f == "external_id" and not attr)
+        if record is not None:
+            where = {f: p for p, f, _ in self.plan}
+            self.key_positions = [where.get(f) for f in record.key]
+            self.key_position = -1
+        else:
+            self.key_position = next(p for p, f, attr in self.plan if f == "external_id" and not attr)
 
     def shape_problem(self, cells: list[str]) -> str | None:
         """Why a row's cells do not line up with the header (trailing empty cells are fine)."""
@@ -209,9 +243,18 @@ class RowMapper:
         return None
 
     def key(self, cells: list[str]) -> str:
+        if self.record is not None:
+            width = len(cells)
+            return self.record.row_key(
+                [cells[p] if p is not None and p < width else "" for p in self.key_positions]
+            )
         return cells[self.key_position] if self.key_position < len(cells) else ""
 
     def item(self, cells: list[str]) -> dict:
+        if self.record is not None:
+            # Every mapped cell as text, blanks too: the record's write says what a blank means.
+            width = len(cells)
+            return {name: cells[p] if p < width else "" for p, name, _ in self.plan}
         item: dict = {}
         attributes: dict = {}
         for position, name, is_attribute in self.plan:

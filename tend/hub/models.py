@@ -16,6 +16,16 @@ class ImportObject(models.TextChoices):
     ACCOUNT = "account", "Accounts"
     USER = "user", "End users"
     CONTACT = "contact", "Contacts"
+    # Records registered by the apps that own them (tend/hub/objects.py).
+    USAGE = "usage", "Usage (daily totals)"
+    METRIC = "metric", "Custom metric values"
+    TASK = "task", "Tasks"
+    TOUCHPOINT = "touchpoint", "Touchpoints"
+    ASSIGNMENT = "assignment", "Assignments"
+
+
+# The objects with attributes, sources of truth and one external id as their key.
+ATTRIBUTE_OBJECTS = (ImportObject.ACCOUNT, ImportObject.USER, ImportObject.CONTACT)
 
 
 class FileFormat(models.TextChoices):

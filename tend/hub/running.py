@@ -19,6 +19,7 @@ Steps of :func:`run_import` (the job body; safe to run again after a kill):
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -84,7 +85,8 @@ class Context:
         self.imp = imp
         self.fields = Fields(imp.workspace, imp.object)
         self.blocked = self.fields.blocked(imp.mapping, imp.source)
-        self.mapper = RowMapper(imp.headers, imp.mapping, self.blocked)
+        self.record = self.fields.record
+        self.mapper = RowMapper(imp.headers, imp.mapping, self.blocked, self.record)
         self.column_of = {}
         for header, field in imp.mapping.items():
             name = field
@@ -115,7 +117,13 @@ class Context:
             parts.append(f"{where}: {error.get('message', 'is invalid')}")
         return "; ".join(parts)
 
+    @property
+    def chunk_size(self) -> int:
+        return settings.TEND_IMPORT_CHUNK * (self.record.chunk_factor if self.record else 1)
+
     def create_attributes(self, actor: Actor) -> None:
+        if not self.new_attributes:
+            return
         existing = set(
             AttributeDefinition.objects.filter(
                 workspace=self.imp.workspace, object_type=OBJECT_TYPES[self.imp.object]
@@ -130,7 +138,16 @@ class Context:
                 )
 
     def upsert(self, actor: Actor, items: list[dict]):
+        if self.record is not None:
+            return Written(self.record.write(actor, items, source=self.imp.source))
         return UPSERT[self.imp.object](actor, items, source=f"import:{self.imp.source}"[:40])
+
+
+@dataclass
+class Written:
+    """A record's entries in the shape of the bulk upsert's result."""
+
+    results: list[dict]
 
 
 def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: bool, earlier: set | None = None):
@@ -241,7 +258,7 @@ def run_import(import_id: int) -> None:
             ctx.create_attributes(actor)
     total, duplicates = whole_file_pass(imp, ctx.mapper)
     Import.objects.filter(pk=imp.pk).update(rows_total=total, notes=ctx.notes())
-    chunk_size = settings.TEND_IMPORT_CHUNK
+    chunk_size = ctx.chunk_size
     done = imp.rows_done
     chunk: list = []
     position = 0
@@ -412,9 +429,11 @@ def preview(imp: Import, rows: int = PREVIEW_ROWS) -> list[dict]:
         # Duplicates among the sample only: the dry run finds them over the whole file.
         _, duplicates = duplicate_keys(sample, ctx.mapper)
         _, rejections, results = apply_rows(ctx, actor, sample, duplicates, dry_run=False)
-        ids = {entry["id"] for entry in results.values() if entry.get("id")}
-        related = ("parent", "stage") if imp.object == ImportObject.ACCOUNT else ("account",)
-        stored = {o.pk: o for o in MODEL[imp.object].objects.select_related(*related).filter(pk__in=ids)}
+        stored = {}
+        if ctx.record is None:
+            ids = {entry["id"] for entry in results.values() if entry.get("id")}
+            related = ("parent", "stage") if imp.object == ImportObject.ACCOUNT else ("account",)
+            stored = {o.pk: o for o in MODEL[imp.object].objects.select_related(*related).filter(pk__in=ids)}
         transaction.savepoint_rollback(savepoint)
     reasons = {number: reason for number, _, reason, _ in rejections}
     for number, cells in sample:
@@ -424,16 +443,21 @@ def preview(imp: Import, rows: int = PREVIEW_ROWS) -> list[dict]:
             "number": number,
             "status": entry["status"] if entry and entry["status"] != "error" else "rejected",
             "reason": reasons.get(number, ""),
-            "values": _shown(imp, ctx, obj, cells),
+            "values": _shown(imp, ctx, obj, cells, (entry or {}).get("shown") or {}),
         })
     return out
 
 
-def _shown(imp: Import, ctx: Context, obj, cells) -> list[str]:
+def _shown(imp: Import, ctx: Context, obj, cells, shown: dict) -> list[str]:
+    """The mapped cells of a row as stored: read back from the object (accounts and people)
+    or as the record's write said (``shown``), else as in the file."""
     values = []
     for header in imp.headers:
         field = imp.mapping.get(header, "")
         if not field or header in ctx.blocked:
+            continue
+        if field in shown:
+            values.append(shown[field])
             continue
         if obj is None:
             position = imp.headers.index(header)

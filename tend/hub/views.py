@@ -13,7 +13,15 @@ from django.views.decorators.http import require_POST
 
 from tend.hub import actions
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, Fields, key_for
-from tend.hub.models import FieldOwner, ImportObject, ImportStatus, RejectedRow, SavedMapping
+from tend.hub.models import (
+    ATTRIBUTE_OBJECTS,
+    FieldOwner,
+    ImportObject,
+    ImportStatus,
+    RejectedRow,
+    SavedMapping,
+)
+from tend.hub.objects import record
 from tend.hub.queries import errors_response, get_import, imports_of
 from tend.hub.reading import iter_rows
 from tend.hub.running import file_info, preview, stored_path
@@ -31,6 +39,11 @@ def _actor(request):
     if actor is None:
         raise Http404("No workspace.")
     return actor
+
+
+def importable_objects() -> list[tuple[str, str]]:
+    """What the new-import page offers: accounts, people, and every registered record."""
+    return [(v, label) for v, label in ImportObject.choices if v in ATTRIBUTE_OBJECTS or record(v)]
 
 
 @login_required
@@ -58,7 +71,7 @@ def import_new(request):
     status = 400 if errors else 200
     return render(
         request, "hub/new.html",
-        {"errors": errors, "values": values, "objects": ImportObject.choices,
+        {"errors": errors, "values": values, "objects": importable_objects(),
          "max_mb": settings.TEND_IMPORT_MAX_BYTES // (1024 * 1024)},
         status=status,
     )
@@ -118,14 +131,23 @@ def _mapping_page(request, actor, imp, errors=None, status=200):
             "header": header, "field": current, "samples": samples[header], "new_field": new_field,
             "owner": blocked.get(header, ""),
         })
+    missing = fields.missing(imp.mapping)
+    if not missing:
+        preview_error = ""
+    elif fields.record is None:
+        preview_error = "Choose the key: map one column to “External id (key)”."
+    else:
+        preview_error = f"Map a column to {', '.join(f'“{fields.label(f)}”' for f in missing)}: {'it is' if len(missing) == 1 else 'they are'} required."
     try:
-        shown = preview(imp) if imp.key_column else []
-        preview_error = "" if imp.key_column else "Choose the key: map one column to “External id (key)”."
+        shown = [] if missing else preview(imp)
     except InvalidInput as exc:
         shown, preview_error = [], exc.message
     shown_headers = [h for h in imp.headers if imp.mapping.get(h) and h not in blocked]
     context = {
-        "imp": imp, "columns": columns, "targets": targets, "errors": errors or {},
+        "imp": imp, "record": fields.record,
+        "key_fields": fields.record.key if fields.record else (),
+        "key_labels": [fields.label(f).lower() for f in fields.record.key] if fields.record else [],
+        "columns": columns, "targets": targets, "errors": errors or {},
         "preview": shown, "preview_error": preview_error, "shown_headers": shown_headers,
         "saved": SavedMapping.objects.filter(workspace=actor.workspace, object=imp.object),
         "can_write": actor.can(WRITE), "can_create": actor.can(ADMIN),
@@ -200,6 +222,8 @@ def owners(request):
         return redirect("hub:owners")
     rows = []
     for object, label in ImportObject.choices:
+        if object not in ATTRIBUTE_OBJECTS:
+            continue
         fields = Fields(actor.workspace, object)
         for key, definition in fields.definitions.items():
             rows.append({"object": object, "object_label": label, "key": key, "label": definition.label,

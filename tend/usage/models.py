@@ -558,3 +558,50 @@ class MetricLatest(models.Model):
 
     def __str__(self):
         return f"{self.metric_id} of account {self.account_id}: {self.value} on day {self.day}"
+
+
+# --- Usage imported from files ------------------------------------------------------------------
+
+
+class ImportedDay(models.Model):
+    """A day total imported from a file (a data warehouse's export, Data → Imports): events
+    and time spent per account, end user, activity and module on one local day.
+
+    Its values are also in the day tables (``AccountDay``, ``AccountActivityDay`` and, with an
+    end user, ``UserDay``), which every metric reads: importing a row adds the difference
+    between its value and the one this table held for the same key, so that a file's value
+    *replaces* the day's imported total and importing the same file twice counts it once
+    (:func:`tend.usage.actions.imports.import_usage_days`). Events counted from the event log
+    are separate and add up with it.
+
+    ``end_user_id`` is 0 for a row about the account as a whole (an integer rather than a
+    nullable key, so the unique constraint holds on both databases).
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, db_constraint=False, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    end_user_id = models.BigIntegerField(default=0, help_text="0: no end user named.")
+    day = models.IntegerField(help_text="Days since 1970-01-01 (the file's local date).")
+    activity = models.CharField(max_length=200)
+    module = models.CharField(max_length=200, blank=True)
+    events = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    source = models.CharField(max_length=40, blank=True, help_text="The import's source.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = scoped()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "end_user_id", "day", "activity", "module"],
+                name="usage_imported_day_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"imported {self.activity} of account {self.account_id} on day {self.day}: {self.events}"

@@ -18,7 +18,7 @@ from tend.workspaces.access import ADMIN, READ, WRITE
 
 router = Router(tags=["imports"])
 
-ObjectName = Literal["account", "user", "contact"]
+ObjectName = Literal["account", "user", "contact", "usage", "metric", "task", "touchpoint", "assignment"]
 
 
 class SourceOut(Schema):

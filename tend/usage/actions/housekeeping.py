@@ -22,6 +22,7 @@ from tend.usage.models import (
     AccountActivityDay,
     AccountDay,
     AccountUsage,
+    ImportedDay,
     IngestCount,
     IngestRejection,
     MetricLatest,
@@ -92,8 +93,12 @@ def delete_orphans() -> int:
         AccountUsage,
         MetricValue,
         MetricLatest,
+        ImportedDay,
     ):
         deleted += _delete_in_batches(model.objects.exclude(account_id__in=accounts))
     for model in (UserDay, UserUsage):
         deleted += _delete_in_batches(model.objects.exclude(end_user_id__in=users))
+    deleted += _delete_in_batches(
+        ImportedDay.objects.exclude(end_user_id=0).exclude(end_user_id__in=users)
+    )
     return deleted
