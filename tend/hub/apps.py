@@ -7,4 +7,4 @@ class HubConfig(AppConfig):
     verbose_name = "Data hub: imports"
 
     def ready(self):
-        from tend.hub import usage_objects  # noqa: F401  (registers usage days and metric values)
+        from tend.hub import registered  # noqa: F401  (usage days, metric values, assignments)

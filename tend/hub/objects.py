@@ -4,8 +4,8 @@ can hold — usage day totals, custom metric values, tasks, touchpoints, assignm
 Each is *registered* by the app that owns its data, with its fields and its write path, so
 the data hub runs the same upload, mapping, dry run, resumable job and report for all of
 them without importing those apps (``tend.work`` sits above the hub in the import layers:
-it registers its objects from its ``AppConfig.ready``). Usage and metrics sit below the hub,
-which registers them itself (``tend/hub/usage_objects.py``).
+it registers its objects from its ``AppConfig.ready``). Usage, metrics and assignments sit below the hub,
+which registers them itself (``tend/hub/registered.py``).
 
 A record has no attributes and no single external id: its **key** is a few of its fields
 together (for usage: account, end user, date, activity and module). Rows sharing a key in a

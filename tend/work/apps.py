@@ -11,7 +11,7 @@ class WorkConfig(AppConfig):
         # the panel is registered through the extension point accounts offers.
         from django.db.models.signals import post_delete
 
-        from tend.work import extensions
+        from tend.work import extensions, imports
         from tend.work.actions.attachments import file_deleted
         from tend.work.models import TouchpointAttachment
 
@@ -21,3 +21,5 @@ class WorkConfig(AppConfig):
         post_delete.connect(
             file_deleted, sender=TouchpointAttachment, dispatch_uid="work-attachment-file"
         )
+        # Tasks and touchpoints can be imported from files (Data → Imports).
+        imports.register_all()

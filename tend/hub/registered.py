@@ -1,7 +1,9 @@
-"""The usage app's importable records, registered by the hub (usage sits below it in the
-import layers and cannot register itself): day totals and custom metric values, written
-through ``tend.usage.actions.imports``."""
+"""Importable records of apps below the hub in the import layers (they cannot register
+themselves), registered by the hub: usage day totals and custom metric values, written
+through ``tend.usage.actions.imports``, and assignments, through
+``tend.accounts.actions.assignments``."""
 
+from tend.accounts.actions.assignments import import_assignments
 from tend.hub.models import ImportObject
 from tend.hub.objects import Record, register
 from tend.usage.actions.imports import day_key, import_metric_values, import_usage_days
@@ -82,3 +84,25 @@ METRIC = Record(
 
 register(USAGE)
 register(METRIC)
+
+ASSIGNMENTS = Record(
+    name=ImportObject.ASSIGNMENT,
+    fields={
+        "account_external_id": ("Account (external id)", ACCOUNT_WORDS),
+        "role": ("Role (key or name)", ("role", "assignment role", "role key", "role name")),
+        "member": (
+            "Member (email)",
+            ("member", "email", "member email", "owner", "csm", "user email", "assignee"),
+        ),
+    },
+    required=("account_external_id", "role"),
+    key=("account_external_id", "role"),
+    key_of=lambda cells: "\x1f".join((cells[0].strip(), cells[1].strip().lower())),
+    write=import_assignments,
+    about=(
+        "Each row says who holds a role (CSM, account executive …) on an account: the member "
+        "replaces the role's current holder, and a blank member removes the assignment."
+    ),
+)
+
+register(ASSIGNMENTS)
