@@ -49,7 +49,15 @@ def rows(limit: int):
         user, activity = divmod(rest, len(ACTIVITIES))
         name = ACTIVITIES[activity]
         date = (first + datetime.timedelta(days=day % DAYS, weeks=52 * (day // DAYS))).isoformat()
-        yield [date, f"acct-{account}", f"acct-{account}-u{user}", name, MODULES[name], str(1 + n % 17), str(n % 300)]
+        yield [
+            date,
+            f"acct-{account}",
+            f"acct-{account}-u{user}",
+            name,
+            MODULES[name],
+            str(1 + n % 17),
+            str(n % 300),
+        ]
 
 
 def write_csv(path: Path) -> None:
@@ -71,7 +79,10 @@ def workspace(slug: str):
         ws = Workspace.objects.create(name=slug, slug=slug)
         member = make_member(ws, "admin", email=f"{slug}@example.com")
         accounts = Account.objects.bulk_create(
-            [Account(workspace=ws, external_id=f"acct-{a}", name=f"Account {a}") for a in range(ACCOUNTS)]
+            [
+                Account(workspace=ws, external_id=f"acct-{a}", name=f"Account {a}")
+                for a in range(ACCOUNTS)
+            ]
         )
         EndUser.objects.bulk_create(
             [
@@ -132,7 +143,12 @@ def main():
     figures["import_and_rollup_s"] = round(time.perf_counter() - t, 2)
     with scope(workspace=actor.workspace.pk):
         real = Import.objects.get(pk=real.pk)
-        assert (real.created, real.rejected) == (ROWS, 0), (real.created, real.rejected, real.status, real.error)
+        assert (real.created, real.rejected) == (ROWS, 0), (
+            real.created,
+            real.rejected,
+            real.status,
+            real.error,
+        )
         figures["import_s"] = round(real.duration.total_seconds(), 2)
     t = time.perf_counter()
     with scopes_disabled():
@@ -140,7 +156,9 @@ def main():
         figures["rollup_after_s"] = round(time.perf_counter() - t, 2)
         assert ImportedDay.objects.filter(workspace=actor.workspace).count() == ROWS
         assert AccountUsage.objects.filter(workspace=actor.workspace, dirty=0).count() == ACCOUNTS
-    figures["end_to_end_s"] = round(figures["upload_s"] + figures["import_and_rollup_s"] + figures["rollup_after_s"], 2)
+    figures["end_to_end_s"] = round(
+        figures["upload_s"] + figures["import_and_rollup_s"] + figures["rollup_after_s"], 2
+    )
     with scope(workspace=actor.workspace.pk):
         t = time.perf_counter()
         with open(path, "rb") as f:
@@ -154,7 +172,15 @@ def main():
 
     # Baseline: the same rows straight into the usage app's write path, chunk by chunk.
     base_actor = actor_for(workspace("bench-usage-imports-baseline"))
-    fields = ["date", "account_external_id", "user_external_id", "activity", "module", "count", "seconds"]
+    fields = [
+        "date",
+        "account_external_id",
+        "user_external_id",
+        "activity",
+        "module",
+        "count",
+        "seconds",
+    ]
     t = time.perf_counter()
     with scope(workspace=base_actor.workspace.pk):
         batch = []

@@ -230,6 +230,7 @@ class RowMapper:
             where = {f: p for p, f, _ in self.plan}
             self.key_positions = [where.get(f) for f in record.key]
             self.key_position = -1
+            self.row_key = record.key_of or record.row_key
         else:
             self.key_position = next(p for p, f, attr in self.plan if f == "external_id" and not attr)
 
@@ -245,9 +246,7 @@ class RowMapper:
     def key(self, cells: list[str]) -> str:
         if self.record is not None:
             width = len(cells)
-            return self.record.row_key(
-                [cells[p] if p is not None and p < width else "" for p in self.key_positions]
-            )
+            return self.row_key([cells[p] if p is not None and p < width else "" for p in self.key_positions])
         return cells[self.key_position] if self.key_position < len(cells) else ""
 
     def item(self, cells: list[str]) -> dict:

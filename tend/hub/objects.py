@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 Write = Callable[..., list[dict]]
+# Between the parts of a record's key (a character no file's cell means as text).
+KEY_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Record:
     def row_key(self, cells: list[str]) -> str:
         if self.key_of is not None:
             return self.key_of(cells)
-        return "\x1f".join(c.strip() for c in cells)
+        return KEY_SEPARATOR.join(c.strip() for c in cells)
 
 
 _registry: dict[str, Record] = {}

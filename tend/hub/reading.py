@@ -147,7 +147,7 @@ def iter_rows(path: Path, info, sheet: str = "") -> Iterator[tuple[int, list[str
     with open(path, encoding=info.encoding, newline="") as f:
         reader = csv.reader(f, delimiter=info.delimiter, strict=False)
         for number, row in enumerate(reader, start=1):
-            if row and any(cell.strip() for cell in row):
+            if row and "".join(row).strip():  # a blank row (whitespace at most) is skipped
                 yield number, row
 
 

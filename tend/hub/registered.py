@@ -21,13 +21,13 @@ DATE_WORDS = ("date", "day", "usage date", "event date", "activity date", "metri
 
 
 def _usage_key(cells: list[str]) -> str:
-    account, user, date, activity, module = (c.strip() for c in cells)
-    return "\x1f".join((account, user, day_key(date), activity, module))
+    account, user, date, activity, module = cells
+    return f"{account.strip()}\x1f{user.strip()}\x1f{day_key(date)}\x1f{activity.strip()}\x1f{module.strip()}"
 
 
 def _metric_key(cells: list[str]) -> str:
-    account, metric, date = (c.strip() for c in cells)
-    return "\x1f".join((account, metric, day_key(date)))
+    account, metric, date = cells
+    return f"{account.strip()}\x1f{metric.strip()}\x1f{day_key(date)}"
 
 
 USAGE = Record(

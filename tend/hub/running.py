@@ -33,6 +33,7 @@ from tend.accounts.models import Account, AttributeDefinition, AttributeType, Co
 from tend.events import emit_many
 from tend.hub.mapping import ATTRIBUTE_PREFIX, NEW_PREFIX, OBJECT_TYPES, Fields, RowMapper
 from tend.hub.models import FINISHED, Import, ImportObject, ImportStatus, RejectedRow
+from tend.hub.objects import KEY_SEPARATOR
 from tend.hub.reading import FileInfo, iter_rows
 from tend.notifications.actions import notify
 from tend.outbox.actions import queue_email
@@ -160,16 +161,19 @@ def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: b
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     rejections: list[tuple[int, str, str, list[str]]] = []  # number, key, reason, cells
     items, numbers = [], []
+    mapper = ctx.mapper
+    # A record's key is a few cells put together: worked out only when it is needed.
+    keyed = bool(duplicates) or ctx.record is None
     for number, cells in rows:
-        key = ctx.mapper.key(cells)
-        problem = ctx.mapper.shape_problem(cells)
+        key = mapper.key(cells) if keyed else None
+        problem = mapper.shape_problem(cells)
         if problem is None and key in duplicates:
             others = [str(n) for n in duplicates[key] if n != number]
-            problem = f"duplicate key {key!r}: also on row{'s' if len(others) > 1 else ''} {', '.join(others[:10])}{' …' if len(others) > 10 else ''}"
+            problem = f"duplicate key {shown_key(key)!r}: also on row{'s' if len(others) > 1 else ''} {', '.join(others[:10])}{' …' if len(others) > 10 else ''}"
         if problem:
-            rejections.append((number, key, problem, cells))
+            rejections.append((number, shown_key(key if key is not None else mapper.key(cells)), problem, cells))
             continue
-        items.append(ctx.mapper.item(cells))
+        items.append(mapper.item(cells))
         numbers.append((number, key, cells))
     results = {}
     if items:
@@ -186,12 +190,18 @@ def apply_rows(ctx: Context, actor: Actor, rows, duplicates: dict, *, dry_run: b
         for entry, (number, key, cells) in zip(result.results, numbers, strict=True):
             results[number] = entry
             if entry["status"] == "error":
+                key = shown_key(key if key is not None else mapper.key(cells))
                 rejections.append((number, key, ctx.reason(entry["errors"]), cells))
             else:
                 counts[entry["status"]] += 1
     counts["rejected"] = len(rejections)
     rejections.sort()
     return counts, rejections, results
+
+
+def shown_key(key: str) -> str:
+    """A row's key as people read it: a record's parts joined by " · " (blank ones left out)."""
+    return " · ".join(part for part in key.split(KEY_SEPARATOR) if part) if KEY_SEPARATOR in key else key
 
 
 def _stand_ins(ctx: Context, items: list[dict], earlier: set) -> None:

@@ -14,6 +14,7 @@ users are never created here: a row naming an unknown one is refused.
 """
 
 import datetime
+import functools
 import math
 from collections import defaultdict
 
@@ -45,6 +46,7 @@ FIRST_DAY, LAST_DAY = day_number(datetime.date(1900, 1, 1)), day_number(datetime
 MAX_EVENTS = 2**31 - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_day(text) -> int | None:
     """A date as a warehouse writes it: ``2026-11-30`` (ISO), or an ISO date and time (the
     date part counts). None when it is not one."""
@@ -59,11 +61,16 @@ def parse_day(text) -> int | None:
     return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
+@functools.lru_cache(maxsize=4096)
 def day_key(text) -> str:
     """A date cell as it keys a row (``2026-11-30`` and ``2026-11-30T00:00:00`` are one day);
     the text itself when it is not a date (the row is refused anyway)."""
     day = parse_day(text)
-    return str(day) if day is not None else (text or "").strip()
+    return (
+        (EPOCH + datetime.timedelta(days=day)).isoformat()
+        if day is not None
+        else (text or "").strip()
+    )
 
 
 def _number(text, *, integer: bool) -> float | int | None:
