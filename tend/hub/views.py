@@ -146,7 +146,7 @@ def _mapping_page(request, actor, imp, errors=None, status=200):
     context = {
         "imp": imp, "record": fields.record,
         "key_fields": fields.record.key if fields.record else (),
-        "key_labels": [fields.label(f).lower() for f in fields.record.key] if fields.record else [],
+        "key_labels": [fields.label(f).split(" (")[0].lower() for f in fields.record.key] if fields.record else [],
         "columns": columns, "targets": targets, "errors": errors or {},
         "preview": shown, "preview_error": preview_error, "shown_headers": shown_headers,
         "saved": SavedMapping.objects.filter(workspace=actor.workspace, object=imp.object),
