@@ -125,8 +125,8 @@ def _mapping_page(request, actor, imp, errors=None, status=200):
     for header in imp.headers:
         current = imp.mapping.get(header, "")
         new_field = NEW_PREFIX + key_for(header)
-        if ATTRIBUTE_PREFIX + key_for(header) in {t.field for t in targets}:
-            new_field = ""
+        if fields.record is not None or ATTRIBUTE_PREFIX + key_for(header) in {t.field for t in targets}:
+            new_field = ""  # records have no attributes; an attribute with this key exists
         columns.append({
             "header": header, "field": current, "samples": samples[header], "new_field": new_field,
             "owner": blocked.get(header, ""),

@@ -39,9 +39,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROWS = int(os.environ.get("HUB_KILLED_USAGE_ROWS", 20_000))
 KILLS = 5
-ACCOUNTS = 50
 USERS_PER_ACCOUNT = 4
 ACTIVITIES = ("login", "report", "export", "share")
+DAYS = 80
+# Enough accounts that every row of the file has a key of its own.
+ACCOUNTS = max(50, -(-ROWS // (USERS_PER_ACCOUNT * len(ACTIVITIES) * DAYS)))
 
 
 # Rows per chunk: TEND_IMPORT_CHUNK × the usage record's chunk factor (5).
@@ -88,7 +90,7 @@ def write_file(path, rng: random.Random) -> dict:
             day_back, rest = divmod(n, keys_per_day)
             account, rest = divmod(rest, USERS_PER_ACCOUNT * len(ACTIVITIES))
             user, activity = divmod(rest, len(ACTIVITIES))
-            date = today - datetime.timedelta(days=1 + day_back % 80)
+            date = today - datetime.timedelta(days=1 + day_back)
             count = rng.randrange(0, 50)
             a, u, act = f"a-{account}", f"a-{account}-u{user}", ACTIVITIES[activity]
             f.write(f"{date.isoformat()},{a},{u},{act},{count}\r\n")
@@ -112,10 +114,16 @@ def test_a_usage_import_killed_five_times_stores_the_files_totals_exactly(owner,
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     ws = owner.workspace
-    for a in range(ACCOUNTS):
-        account = Account.objects.create(workspace=ws, external_id=f"a-{a}", name=f"Account {a}")
-        for u in range(USERS_PER_ACCOUNT):
-            EndUser.objects.create(workspace=ws, account=account, external_id=f"a-{a}-u{u}")
+    accounts = Account.objects.bulk_create(
+        [Account(workspace=ws, external_id=f"a-{a}", name=f"Account {a}") for a in range(ACCOUNTS)]
+    )
+    EndUser.objects.bulk_create(
+        [
+            EndUser(workspace=ws, account=account, external_id=f"a-{a}-u{u}")
+            for a, account in enumerate(accounts)
+            for u in range(USERS_PER_ACCOUNT)
+        ]
+    )
     path = tmp_path / "usage.csv"
     expected = write_file(path, rng)
     with open(path, "rb") as f:

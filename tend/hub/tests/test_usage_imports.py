@@ -285,3 +285,41 @@ def test_metric_values_are_stored_with_the_latest_value_and_rejected_rows_named(
     assert MetricValue.objects.filter(metric=nps).count() == 2
     latest.refresh_from_db()
     assert latest.value == 43
+
+
+def test_a_saved_usage_mapping_maps_the_next_file_through_the_api(owner, people, upload):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = f"ds,acct,feature,n\n{iso(1)},acme,login,3\n"
+    imp = upload(owner, csv_bytes(text), name="u.csv", object="usage")
+    actions.set_mapping(
+        owner.actor,
+        imp,
+        {"ds": "date", "acct": "account_external_id", "feature": "activity", "n": "count"},
+        save_as="Warehouse export",
+    )
+    response = owner.api.post(
+        "/api/v1/imports",
+        {
+            "file": SimpleUploadedFile("u.csv", csv_bytes(text)),
+            "object": "usage",
+            "mapping_name": "Warehouse export",
+        },
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["mapping"] == {
+        "ds": "date",
+        "acct": "account_external_id",
+        "feature": "activity",
+        "n": "count",
+    }
+    # A saved mapping is per object: the same name means nothing to a metric import.
+    response = owner.api.post(
+        "/api/v1/imports",
+        {
+            "file": SimpleUploadedFile("u.csv", csv_bytes(text)),
+            "object": "metric",
+            "mapping_name": "Warehouse export",
+        },
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "mapping_name"
