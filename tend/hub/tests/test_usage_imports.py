@@ -323,3 +323,24 @@ def test_a_saved_usage_mapping_maps_the_next_file_through_the_api(owner, people,
         },
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "mapping_name"
+
+
+def test_an_xlsx_export_with_real_dates_and_numbers_imports(owner, people, upload, run_now):
+    from tend.hub.tests.test_reading import xlsx
+
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    content = xlsx(
+        {
+            "Usage": [
+                ["Date", "Account", "Activity", "Count", "Seconds"],
+                [yesterday, "acme", "login", 4.0, 12.5],
+                [datetime.datetime.combine(yesterday, datetime.time(0)), "acme", "export", 2, None],
+            ]
+        }
+    )
+    imp = run_now(owner, upload(owner, content, name="usage.xlsx", object="usage"))
+    assert (imp.created, imp.rejected) == (2, 0), list(
+        RejectedRow.objects.values_list("reason", flat=True)
+    )
+    day = AccountDay.objects.get(account__external_id="acme")
+    assert (day.day, day.events, day.seconds) == (day_number(yesterday), 6, 12.5)
