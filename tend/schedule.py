@@ -41,4 +41,6 @@ SCHEDULE = [
     Periodic("webhooks-purge", "webhooks.purge", at="03:50"),
     # SFTP sources due by their own schedule (every N minutes each) get a poll job (docs/imports.md).
     Periodic("hub-sftp-poll-due", "hub.sftp_poll_due", every=timedelta(minutes=1)),
+    # Scheduled exports due (daily at a local time, or every N hours) get a run job (docs/exports.md).
+    Periodic("hub-export-due", "hub.export_due", every=timedelta(minutes=1)),
 ]

@@ -39,3 +39,24 @@ register(
         }
     },
 )
+register(
+    "export.failed",
+    "Scheduled export failed",
+    group="Exports",
+    description=(
+        "A scheduled export to SFTP failed after its retries (the first failed run since the "
+        "last good one); no file was written. `export` says which, the run and why."
+    ),
+    example={
+        "export": {
+            "id": 3,
+            "name": "Nightly usage",
+            "dataset": "usage_account_days",
+            "format": "parquet",
+            "host": "sftp.example.com",
+            "folder": "/warehouse/tend",
+            "run_id": 41,
+            "error": "authentication failed: sftp.example.com:22 refused the user name 'tend' with this password",
+        }
+    },
+)

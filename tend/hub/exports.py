@@ -39,9 +39,25 @@ def parse_format(value: str | None) -> str:
     return value
 
 
-def dataset_chunks(workspace, dataset: datasets.Dataset, format: str) -> Iterator[bytes]:
+class RowCount:
+    """Counts the rows a stream of chunks has read (a scheduled export's run reports it)."""
+
+    def __init__(self):
+        self.rows = 0
+
+    def wrap(self, rows):
+        for row in rows:
+            self.rows += 1
+            yield row
+
+
+def dataset_chunks(
+    workspace, dataset: datasets.Dataset, format: str, count: RowCount | None = None
+) -> Iterator[bytes]:
     columns = dataset.columns(workspace)
     rows = dataset.rows(workspace, columns)
+    if count is not None:
+        rows = count.wrap(rows)
     if format == PARQUET:
         return parquet_chunks([(c.key, c.type) for c in columns], rows)
     return exports.chunks(format, [c.key for c in columns], rows, sheet_title=dataset.label)

@@ -38,4 +38,6 @@ def run_import_job(job_row) -> None:
 
 
 # The SFTP sources' jobs (tend/hub/sftp/jobs.py), registered with the hub's.
+# The scheduled exports' jobs (tend/hub/export_schedules/jobs.py), likewise.
+from tend.hub.export_schedules import jobs as _export_jobs  # noqa: E402, F401
 from tend.hub.sftp import jobs as _sftp_jobs  # noqa: E402, F401

@@ -198,4 +198,6 @@ class FieldOwner(models.Model):
 
 
 # SFTP sources live in their own module (tend/hub/sftp/); imported here so Django sees them.
+# Scheduled exports to SFTP (tend/hub/export_schedules/), likewise.
+from tend.hub.export_schedules.models import ExportRun, ExportSchedule  # noqa: E402, F401
 from tend.hub.sftp.models import RemoteFile, SftpSource  # noqa: E402, F401

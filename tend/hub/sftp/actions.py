@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from tend.hub.actions import clean_source
 from tend.hub.models import ImportObject, SavedMapping
-from tend.hub.sftp.client import Connection, SftpError, parse_private_key
+from tend.hub.sftp.client import Connection, Credentials, SftpError, parse_private_key
 from tend.hub.sftp.models import (
     MAX_EVERY_MINUTES,
     MIN_EVERY_MINUTES,
     AfterImport,
     AuthMethod,
+    SftpLogin,
     SftpSource,
 )
 from tend.jobs.registry import enqueue
@@ -46,7 +47,7 @@ FIELDS = (
 )
 
 
-def _text(data: dict, field: str, limit: int, *, required: bool = True) -> str:
+def clean_text(data: dict, field: str, limit: int, *, required: bool = True) -> str:
     value = data.get(field)
     if value is None:
         value = ""
@@ -60,7 +61,7 @@ def _text(data: dict, field: str, limit: int, *, required: bool = True) -> str:
     return value
 
 
-def _int(data: dict, field: str, low: int, high: int) -> int:
+def clean_int(data: dict, field: str, low: int, high: int) -> int:
     value = data.get(field)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
@@ -71,8 +72,8 @@ def _int(data: dict, field: str, low: int, high: int) -> int:
     return value
 
 
-def _folder(data: dict, field: str, *, required: bool = True) -> str:
-    value = _text(data, field, 500, required=required)
+def clean_folder(data: dict, field: str, *, required: bool = True) -> str:
+    value = clean_text(data, field, 500, required=required)
     if "\x00" in value:
         raise InvalidInput(field, "may not contain NUL")
     return posixpath.normpath(value) if value else ""
@@ -94,6 +95,69 @@ def _check_host(host: str) -> None:
         )
 
 
+def clean_login(merged: dict, data: dict, current: SftpLogin | None) -> dict:
+    """The log-in fields (host, port, username, auth_method, password, private_key) of an
+    SFTP source or export destination, checked; ``merged`` holds the stored values with the
+    change over them, ``data`` the change alone (secrets are never read back). A secret is
+    required for a new one; left out or blank on a change keeps the stored one."""
+    out = {
+        "host": clean_text(merged, "host", 255),
+        "port": clean_int(merged, "port", 1, 65535) if merged.get("port") not in (None, "") else 22,
+        "username": clean_text(merged, "username", 255),
+    }
+    _check_host(out["host"])
+    auth = merged.get("auth_method") or AuthMethod.PASSWORD
+    if auth not in AuthMethod.values:
+        raise InvalidInput("auth_method", f"must be one of {', '.join(AuthMethod.values)}")
+    out["auth_method"] = auth
+    # Secrets: required for a new source; left out (or blank) on a change keeps the stored one.
+    password = data.get("password") or ""
+    key = data.get("private_key") or ""
+    if not isinstance(password, str):
+        raise InvalidInput("password", "expected text")
+    if not isinstance(key, str):
+        raise InvalidInput("private_key", "expected text")
+    if key:
+        try:
+            parse_private_key(key)
+        except SftpError as exc:
+            raise InvalidInput("private_key", exc.message) from None
+    if auth == AuthMethod.PASSWORD and not password and not (current and current.password_sealed):
+        raise InvalidInput("password", "is required for password authentication")
+    if auth == AuthMethod.KEY and not key and not (current and current.private_key_sealed):
+        raise InvalidInput("private_key", "is required for key authentication")
+    out["password"], out["private_key"] = password, key.strip()
+    return out
+
+
+def apply_values(obj: SftpLogin, values: dict) -> None:
+    """Set checked values; a blank secret keeps the stored one, and only the secret in use
+    is kept."""
+    for field, value in values.items():
+        if field in ("password", "private_key"):
+            if value:
+                setattr(obj, field, value)
+        else:
+            setattr(obj, field, value)
+    if obj.auth_method == AuthMethod.PASSWORD:
+        obj.private_key_sealed = ""
+    else:
+        obj.password_sealed = ""
+
+
+def forget_host_key_if_moved(obj: SftpLogin, before: tuple[str, int], data: dict) -> None:
+    """A new host or port, or ``trust_new_host_key``, forgets the stored fingerprint: the
+    next connection trusts the key it meets."""
+    if before != (obj.host, obj.port) or data.get("trust_new_host_key") in (
+        True,
+        "on",
+        "true",
+        "1",
+    ):
+        obj.host_key_fingerprint = ""
+        obj.host_key_seen_at = None
+
+
 def _clean(actor: Actor, data: dict, source: SftpSource | None) -> dict:
     """Check every field; for a change, fields not in ``data`` keep their value."""
     current = {}
@@ -107,19 +171,16 @@ def _clean(actor: Actor, data: dict, source: SftpSource | None) -> dict:
     if unknown:
         raise InvalidInput(unknown[0], "is not a field of an SFTP source")
     out = {
-        "name": _text(merged, "name", 80),
-        "host": _text(merged, "host", 255),
-        "port": _int(merged, "port", 1, 65535) if merged.get("port") not in (None, "") else 22,
-        "username": _text(merged, "username", 255),
-        "folder": _folder(merged, "folder"),
-        "pattern": _text(merged, "pattern", 200),
+        "name": clean_text(merged, "name", 80),
+        "folder": clean_folder(merged, "folder"),
+        "pattern": clean_text(merged, "pattern", 200),
         "source_name": clean_source(merged.get("source_name") or "SFTP"),
-        "every_minutes": _int(merged, "every_minutes", MIN_EVERY_MINUTES, MAX_EVERY_MINUTES)
+        "every_minutes": clean_int(merged, "every_minutes", MIN_EVERY_MINUTES, MAX_EVERY_MINUTES)
         if merged.get("every_minutes") not in (None, "")
         else 15,
         "enabled": merged.get("enabled", True),
+        **clean_login(merged, data, source),
     }
-    _check_host(out["host"])
     if "/" in out["pattern"]:
         raise InvalidInput(
             "pattern", "is a file name pattern such as *.csv; put the folder in folder"
@@ -128,15 +189,11 @@ def _clean(actor: Actor, data: dict, source: SftpSource | None) -> dict:
         raise InvalidInput("pattern", "may not match only .done marker files")
     if not isinstance(out["enabled"], bool):
         raise InvalidInput("enabled", "expected true or false")
-    auth = merged.get("auth_method") or AuthMethod.PASSWORD
-    if auth not in AuthMethod.values:
-        raise InvalidInput("auth_method", f"must be one of {', '.join(AuthMethod.values)}")
-    out["auth_method"] = auth
     after = merged.get("after_import") or AfterImport.ARCHIVE
     if after not in AfterImport.values:
         raise InvalidInput("after_import", f"must be one of {', '.join(AfterImport.values)}")
     out["after_import"] = after
-    archive = _folder(merged, "archive_folder", required=False)
+    archive = clean_folder(merged, "archive_folder", required=False)
     if after == AfterImport.ARCHIVE:
         if not archive:
             raise InvalidInput(
@@ -149,7 +206,7 @@ def _clean(actor: Actor, data: dict, source: SftpSource | None) -> dict:
     if object not in ImportObject.values:
         raise InvalidInput("object", f"must be one of {', '.join(ImportObject.values)}")
     out["object"] = object
-    mapping_name = _text(merged, "mapping", 80)
+    mapping_name = clean_text(merged, "mapping", 80)
     mapping = SavedMapping.objects.filter(
         workspace=actor.workspace, object=object, name=mapping_name
     ).first()
@@ -164,38 +221,7 @@ def _clean(actor: Actor, data: dict, source: SftpSource | None) -> dict:
         clash = clash.exclude(pk=source.pk)
     if clash.exists():
         raise InvalidInput("name", f"another SFTP source is called {out['name']!r}")
-    # Secrets: required for a new source; left out (or blank) on a change keeps the stored one.
-    password = data.get("password") or ""
-    key = data.get("private_key") or ""
-    if not isinstance(password, str):
-        raise InvalidInput("password", "expected text")
-    if not isinstance(key, str):
-        raise InvalidInput("private_key", "expected text")
-    if key:
-        try:
-            parse_private_key(key)
-        except SftpError as exc:
-            raise InvalidInput("private_key", exc.message) from None
-    if auth == AuthMethod.PASSWORD and not password and not (source and source.password_sealed):
-        raise InvalidInput("password", "is required for password authentication")
-    if auth == AuthMethod.KEY and not key and not (source and source.private_key_sealed):
-        raise InvalidInput("private_key", "is required for key authentication")
-    out["password"], out["private_key"] = password, key.strip()
     return out
-
-
-def _apply(source: SftpSource, values: dict) -> None:
-    for field, value in values.items():
-        if field in ("password", "private_key"):
-            if value:
-                setattr(source, field, value)
-        else:
-            setattr(source, field, value)
-    # Only the secret in use is kept.
-    if source.auth_method == AuthMethod.PASSWORD:
-        source.private_key_sealed = ""
-    else:
-        source.password_sealed = ""
 
 
 @transaction.atomic
@@ -205,7 +231,7 @@ def create_source(actor: Actor, data: dict) -> SftpSource:
     source = SftpSource(
         workspace=actor.workspace, created_by=actor.member, next_poll_at=timezone.now()
     )
-    _apply(source, values)
+    apply_values(source, values)
     source.save()
     return source
 
@@ -216,12 +242,10 @@ def update_source(actor: Actor, source: SftpSource, data: dict) -> SftpSource:
     host key fingerprint: the next connection trusts the key it meets."""
     actor.require(ADMIN)
     values = _clean(actor, data, source)
-    moved = (values["host"], values["port"]) != (source.host, source.port)
+    before = (source.host, source.port)
     was_enabled = source.enabled
-    _apply(source, values)
-    if moved or data.get("trust_new_host_key") in (True, "on", "true", "1"):
-        source.host_key_fingerprint = ""
-        source.host_key_seen_at = None
+    apply_values(source, values)
+    forget_host_key_if_moved(source, before, data)
     if source.enabled and not was_enabled:
         source.next_poll_at = timezone.now()
     source.updated_at = timezone.now()
@@ -247,9 +271,7 @@ def request_poll(actor: Actor, source: SftpSource):
     )
 
 
-def credentials(source: SftpSource):
-    from tend.hub.sftp.client import Credentials
-
+def credentials(source: SftpLogin) -> Credentials:
     return Credentials(
         host=source.host,
         port=source.port,
@@ -260,13 +282,13 @@ def credentials(source: SftpSource):
     )
 
 
-def remember_host_key(source: SftpSource, fingerprint: str) -> None:
+def remember_host_key(source: SftpLogin, fingerprint: str) -> None:
     """Trust on first use: store the fingerprint seen at the first good connection (only if
     none is stored, so two connections racing cannot replace one another's)."""
     if source.host_key_fingerprint or not fingerprint:
         return
     now = timezone.now()
-    SftpSource.objects.filter(pk=source.pk, host_key_fingerprint="").update(
+    type(source).objects.filter(pk=source.pk, host_key_fingerprint="").update(
         host_key_fingerprint=fingerprint, host_key_seen_at=now
     )
     source.host_key_fingerprint, source.host_key_seen_at = fingerprint, now

@@ -16,7 +16,11 @@ Rules every connection follows:
   with :class:`HostKeyChanged`. Nothing is read from or written to ``~/.ssh``.
 * **Time**: connecting and logging in are bounded (``CONNECT_TIMEOUT``), each read of a
   download must make progress within ``STALL_TIMEOUT``, and a whole download within a
-  deadline that grows with the file's size.
+  deadline that grows with the file's size; an upload's every write must be taken within
+  ``STALL_TIMEOUT`` (plus time for its size) and the whole upload end within ``deadline``.
+* **Uploads are atomic**: written to ``.<name>.part`` beside the final name and renamed
+  over it only once complete, so a reader of the folder never sees half a file; an upload
+  that fails removes its part file if the connection still allows.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ import contextlib
 import hashlib
 import ipaddress
 import logging
+import posixpath
 import socket
 import stat
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +84,22 @@ class Entry:
 class Download:
     size: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: str
+    size: int
+    seconds: float
+
+
+# An upload may take this long in all, unless the caller says otherwise.
+UPLOAD_DEADLINE = 3 * 60 * 60.0
+
+
+def part_name(name: str) -> str:
+    """The temporary name an upload is written under (hidden, so loaders skip it)."""
+    return f".{name}.part"
 
 
 @dataclass(frozen=True)
@@ -316,3 +338,59 @@ class Connection:
 
     def makedirs(self, path: str) -> None:
         self._call(self._sftp.makedirs(path, exist_ok=True), CALL_TIMEOUT)
+
+    def remove(self, path: str) -> None:
+        self._call(self._sftp.remove(path), CALL_TIMEOUT)
+
+    def upload(
+        self,
+        chunks: Iterable[bytes],
+        folder: str,
+        name: str,
+        *,
+        deadline: float = UPLOAD_DEADLINE,
+    ) -> Upload:
+        """Write ``chunks`` to ``folder/.<name>.part``, then rename it to ``folder/name``
+        (replacing a file of that name). The chunks are produced here, in the caller's thread
+        (they may read the database), and each is written with its own bound. On any error
+        the part file is removed if possible and the error raised: no final file appears."""
+        started = time.monotonic()
+        target = posixpath.join(folder, name)
+        part = posixpath.join(folder, part_name(name))
+        done = 0
+        try:
+            remote = self._call(self._sftp.open(part, "wb"), CALL_TIMEOUT)
+            try:
+                for block in chunks:
+                    if not block:
+                        continue
+                    if time.monotonic() - started > deadline:
+                        raise SftpError(
+                            f"the upload of {target} to {self.creds.host} took longer than "
+                            f"{int(deadline)} seconds and was given up"
+                        )
+                    self._call(remote.write(block, done), STALL_TIMEOUT + len(block) / MIN_RATE)
+                    done += len(block)
+            finally:
+                with contextlib.suppress(Exception):
+                    self._call(remote.close(), CALL_TIMEOUT)
+            self._replace(part, target)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._call(self._sftp.remove(part), 10)
+            raise
+        return Upload(target, done, time.monotonic() - started)
+
+    def _replace(self, part: str, target: str) -> None:
+        """Rename atomically over an existing file where the server can (OpenSSH's
+        posix-rename); otherwise remove the old file first, then rename."""
+
+        async def _rename():
+            try:
+                await self._sftp.posix_rename(part, target)
+            except asyncssh.SFTPOpUnsupported:
+                if await self._sftp.exists(target):
+                    await self._sftp.remove(target)
+                await self._sftp.rename(part, target)
+
+        self._call(_rename(), CALL_TIMEOUT)

@@ -37,9 +37,11 @@ class PollStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class SftpSource(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=80)
+class SftpLogin(models.Model):
+    """Where and how to log in to an SFTP server, shared by sources (imports) and scheduled
+    exports (``tend.hub.export_schedules``): the secret in use sealed, the host key trusted on
+    first use."""
+
     host = models.CharField(max_length=255)
     port = models.PositiveIntegerField(default=22)
     username = models.CharField(max_length=255)
@@ -49,6 +51,46 @@ class SftpSource(models.Model):
     # Sealed with tend.lib.sealing (Fernet, keys from TEND_SECRETS_KEYS); "" when not set.
     password_sealed = models.TextField(blank=True)
     private_key_sealed = models.TextField(blank=True)
+    # Trust on first use: the fingerprint (SHA256:…) of the first host key seen.
+    host_key_fingerprint = models.CharField(max_length=100, blank=True)
+    host_key_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def password(self) -> str:
+        return unseal(self.password_sealed) if self.password_sealed else ""
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.password_sealed = seal(value) if value else ""
+
+    @property
+    def private_key(self) -> str:
+        return unseal(self.private_key_sealed) if self.private_key_sealed else ""
+
+    @private_key.setter
+    def private_key(self, value: str) -> None:
+        self.private_key_sealed = seal(value) if value else ""
+
+    @property
+    def has_secret(self) -> bool:
+        sealed = (
+            self.password_sealed
+            if self.auth_method == AuthMethod.PASSWORD
+            else self.private_key_sealed
+        )
+        return bool(sealed)
+
+    @property
+    def address(self) -> str:
+        return f"{self.username}@{self.host}:{self.port}"
+
+
+class SftpSource(SftpLogin):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
     folder = models.CharField(max_length=500, default=".", help_text="The remote folder polled.")
     pattern = models.CharField(
         max_length=200, default="*.csv", help_text="A glob the file names must match."
@@ -65,9 +107,6 @@ class SftpSource(models.Model):
     archive_folder = models.CharField(max_length=500, blank=True)
     every_minutes = models.PositiveIntegerField(default=15)
     enabled = models.BooleanField(default=True)
-    # Trust on first use: the fingerprint (SHA256:…) of the first host key seen.
-    host_key_fingerprint = models.CharField(max_length=100, blank=True)
-    host_key_seen_at = models.DateTimeField(null=True, blank=True)
     # Polling.
     next_poll_at = models.DateTimeField(default=timezone.now)
     polling_until = models.DateTimeField(
@@ -105,37 +144,8 @@ class SftpSource(models.Model):
         return self.name
 
     @property
-    def password(self) -> str:
-        return unseal(self.password_sealed) if self.password_sealed else ""
-
-    @password.setter
-    def password(self, value: str) -> None:
-        self.password_sealed = seal(value) if value else ""
-
-    @property
-    def private_key(self) -> str:
-        return unseal(self.private_key_sealed) if self.private_key_sealed else ""
-
-    @private_key.setter
-    def private_key(self, value: str) -> None:
-        self.private_key_sealed = seal(value) if value else ""
-
-    @property
-    def has_secret(self) -> bool:
-        sealed = (
-            self.password_sealed
-            if self.auth_method == AuthMethod.PASSWORD
-            else self.private_key_sealed
-        )
-        return bool(sealed)
-
-    @property
     def every(self) -> timedelta:
         return timedelta(minutes=self.every_minutes)
-
-    @property
-    def address(self) -> str:
-        return f"{self.username}@{self.host}:{self.port}"
 
     @property
     def badge(self) -> str:

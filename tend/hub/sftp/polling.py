@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from tend.events import emit
 from tend.hub import actions as hub_actions
+from tend.hub import alerts
 from tend.hub.jobs import PERMANENT
 from tend.hub.running import fail_import
 from tend.hub.sftp.actions import credentials, remember_host_key
@@ -56,10 +57,7 @@ from tend.hub.sftp.models import (
     SftpSource,
 )
 from tend.lib.errors import InvalidInput
-from tend.notifications.actions import notify
-from tend.outbox.actions import queue_email
 from tend.workspaces.access import system_actor
-from tend.workspaces.models import Member, Seat
 
 log = logging.getLogger("tend.hub.sftp")
 MARKER = ".done"
@@ -386,27 +384,13 @@ def alert_failing(source: SftpSource) -> None:
 
 def tell_admins(source: SftpSource, *, subject: str, text: str, key: str) -> None:
     """In-app and email, to the workspace's admins (as ``tend.hub.running.tell_admins``)."""
-    members = list(
-        Member.objects.filter(
-            workspace_id=source.workspace_id, seat=Seat.ADMIN, is_active=True, user__is_active=True
-        ).select_related("user")
-    )
-    if not members:
-        return
-    queue_email(
+    alerts.tell_admins(
         source.workspace,
-        to=sorted({m.user.email for m in members}),
-        subject=subject[:200],
+        subject=subject,
         text=text,
-        source="Imports",
         key=key,
+        url=f"/data/imports/sftp/{source.pk}/",
+        cause=f"SFTP source {source.name}",
+        kind="import",
+        source="Imports",
     )
-    for member in members:
-        notify(
-            member,
-            kind="import",
-            title=subject[:200],
-            key=key,
-            url=f"/data/imports/sftp/{source.pk}/",
-            cause=f"SFTP source {source.name}",
-        )

@@ -2,7 +2,9 @@
 with a generated host key, password and public-key logins, run in a thread of its own.
 
 ``drop_after``: when set, the server aborts the connection once a download has read that many
-bytes of a file (a connection lost mid-transfer)."""
+bytes of a file (a connection lost mid-transfer). ``drop_after_write``: likewise once an
+upload has written that many bytes. ``on_write``: called (in the server's thread) with the
+path and offset of each write an upload makes, to look at the folder meanwhile."""
 
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ class SftpTestServer:
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self.client_key = asyncssh.generate_private_key("ssh-ed25519")
         self.drop_after: int | None = None
+        self.drop_after_write: int | None = None
+        self.on_write = None
         self.drops = 0
         self.logins = 0
+        self.opened: dict[int, str] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._listener = None
@@ -75,6 +80,21 @@ class SftpTestServer:
                     self.channel.get_connection().abort()
                     raise asyncssh.SFTPFailure("connection dropped by the test")
                 return super().read(file_obj, offset, size)
+
+            def open(self, path, pflags, attrs):
+                file_obj = super().open(path, pflags, attrs)
+                server.opened[id(file_obj)] = path.decode()
+                return file_obj
+
+            def write(self, file_obj, offset, data):
+                if server.on_write is not None:
+                    server.on_write(server.opened.get(id(file_obj)), offset)
+                limit = server.drop_after_write
+                if limit is not None and offset + len(data) > limit:
+                    server.drops += 1
+                    self.channel.get_connection().abort()
+                    raise asyncssh.SFTPFailure("connection dropped by the test")
+                return super().write(file_obj, offset, data)
 
         return await asyncssh.listen(
             "127.0.0.1",

@@ -1,0 +1,149 @@
+"""A scheduled export's run: the body of the ``hub.export_run`` job.
+
+1. connect to the destination (host key trusted on first use, refused if changed);
+2. stream the dataset's chunks (``tend.hub.exports.dataset_chunks``, CSV or Parquet, read
+   from the database while they are written) to ``.<name>.part`` in the folder, then rename
+   it to the file name — a loader watching the folder sees the whole file or none;
+3. record the outcome on the run and the schedule. A failure (refused, host key changed,
+   connection lost mid-upload, a write that stalls…) leaves no final file, removes the part
+   file if it can, is recorded and raised so the job runner tries again (10 s, then 20 s);
+   when no attempt is left the run is failed, and the first failed run since the last good
+   one tells the admins (in the app and by email) and emits ``export.failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from tend.events import emit
+from tend.hub import alerts
+from tend.hub.export_schedules.actions import render_file_name
+from tend.hub.export_schedules.models import ExportRun, ExportSchedule, RunStatus
+from tend.hub.exports import RowCount, dataset_chunks
+from tend.hub.sftp.actions import credentials, remember_host_key
+from tend.hub.sftp.client import Connection, SftpError
+from tend.lib import datasets
+
+log = logging.getLogger("tend.hub.exports")
+DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+def run_export(run_id: int, *, last_attempt: bool = True) -> ExportRun:
+    """One attempt at a run (see the module docstring); a run already finished is left."""
+    run = ExportRun.objects.select_related("schedule__workspace").get(pk=run_id)
+    if run.status in DONE:
+        return run
+    schedule = run.schedule
+    started = timezone.now()
+    clock = time.monotonic()
+    ExportRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, attempts=run.attempts + 1, started_at=started, error=""
+    )
+    ExportSchedule.objects.filter(pk=schedule.pk).update(
+        last_status=RunStatus.RUNNING, last_run_at=started
+    )
+    count = RowCount()
+    try:
+        dataset = datasets.get(schedule.dataset)
+        if dataset is None:
+            raise SftpError(f"the dataset {schedule.dataset!r} is no longer offered")
+        name = render_file_name(schedule, started)
+        with Connection(credentials(schedule)) as conn:
+            remember_host_key(schedule, conn.fingerprint)
+            conn.makedirs(schedule.folder)
+            upload = conn.upload(
+                dataset_chunks(schedule.workspace, dataset, schedule.format, count),
+                schedule.folder,
+                name,
+            )
+    except Exception as exc:
+        message = exc.message if isinstance(exc, SftpError) else f"{type(exc).__name__}: {exc}"
+        record_failure(run, message, last_attempt=last_attempt, clock=clock)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        ExportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SUCCEEDED,
+            path=upload.path,
+            rows=count.rows,
+            bytes=upload.size,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            finished_at=now,
+            error="",
+        )
+        ExportSchedule.objects.filter(pk=schedule.pk).update(
+            last_status=RunStatus.SUCCEEDED,
+            last_error="",
+            last_rows=count.rows,
+            last_bytes=upload.size,
+            last_success_at=now,
+            failures=0,
+        )
+    log.info("export run %s: %s rows, %s bytes to %s", run.pk, count.rows, upload.size, upload.path)
+    run.refresh_from_db()
+    return run
+
+
+def record_failure(run: ExportRun, error: str, *, last_attempt: bool, clock: float) -> None:
+    now = timezone.now()
+    status = RunStatus.FAILED if last_attempt else RunStatus.RETRYING
+    with transaction.atomic():
+        schedule = (
+            ExportSchedule.objects.select_for_update()
+            .select_related("workspace")
+            .get(pk=run.schedule_id)
+        )
+        ExportRun.objects.filter(pk=run.pk).update(
+            status=status,
+            error=error[:4000],
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            finished_at=now if last_attempt else None,
+        )
+        schedule.last_status, schedule.last_error = status, error[:4000]
+        fields = ["last_status", "last_error"]
+        if last_attempt:
+            schedule.failures += 1
+            fields.append("failures")
+        schedule.save(update_fields=fields)
+        if last_attempt and schedule.failures == 1:
+            alert_failing(schedule, run)
+
+
+def alert_failing(schedule: ExportSchedule, run: ExportRun) -> None:
+    """Once per run of failures: the admins, and the ``export.failed`` event."""
+    alerts.tell_admins(
+        schedule.workspace,
+        subject=f"Scheduled export {schedule.name} failed",
+        text=(
+            f"The scheduled export {schedule.name} ({schedule.dataset} as {schedule.format} to "
+            f"{schedule.address}, folder {schedule.folder}) failed, after retries:\n\n"
+            f"{schedule.last_error}\n\nNo file was written. It runs again on its schedule "
+            f"({schedule.when}); you are told once until it works again. Details: Data → "
+            f"Exports → Scheduled (/data/exports/scheduled/{schedule.pk}/)."
+        ),
+        key=f"hub.export.{schedule.pk}.failing.{run.pk}",
+        url=f"/data/exports/scheduled/{schedule.pk}/",
+        cause=f"Scheduled export {schedule.name}",
+        kind="export",
+        source="Exports",
+    )
+    emit(
+        schedule.workspace_id,
+        "export.failed",
+        {
+            "export": {
+                "id": schedule.pk,
+                "name": schedule.name,
+                "dataset": schedule.dataset,
+                "format": schedule.format,
+                "host": schedule.host,
+                "folder": schedule.folder,
+                "run_id": run.pk,
+                "error": schedule.last_error,
+            }
+        },
+    )
