@@ -20,6 +20,7 @@ from tend.digest import api as digest_api
 from tend.health import api as health_api
 from tend.hub import api as hub_api
 from tend.hub import export_api
+from tend.hub.export_schedules import api as export_schedules_api
 from tend.hub.sftp import api as sftp_api
 from tend.lib.errors import InvalidInput
 from tend.notifications import api as notifications_api
@@ -165,6 +166,7 @@ for router in [
     *segments_api.routers,
     hub_api.router,
     export_api.router,
+    export_schedules_api.router,
     sftp_api.router,
     work_api.router,
     touchpoint_api.router,

@@ -37,7 +37,7 @@ def run_import_job(job_row) -> None:
         raise
 
 
-# The SFTP sources' jobs (tend/hub/sftp/jobs.py), registered with the hub's.
-# The scheduled exports' jobs (tend/hub/export_schedules/jobs.py), likewise.
+# The jobs of SFTP sources (tend/hub/sftp/jobs.py) and of scheduled exports
+# (tend/hub/export_schedules/jobs.py), registered with the hub's.
 from tend.hub.export_schedules import jobs as _export_jobs  # noqa: E402, F401
 from tend.hub.sftp import jobs as _sftp_jobs  # noqa: E402, F401

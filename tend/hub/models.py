@@ -197,7 +197,7 @@ class FieldOwner(models.Model):
         return f"{self.object}.{self.key} owned by {self.source}"
 
 
-# SFTP sources live in their own module (tend/hub/sftp/); imported here so Django sees them.
-# Scheduled exports to SFTP (tend/hub/export_schedules/), likewise.
+# SFTP sources (tend/hub/sftp/) and scheduled exports (tend/hub/export_schedules/) live in
+# their own modules; imported here so Django sees them.
 from tend.hub.export_schedules.models import ExportRun, ExportSchedule  # noqa: E402, F401
 from tend.hub.sftp.models import RemoteFile, SftpSource  # noqa: E402, F401

@@ -44,6 +44,7 @@ FIELDS = (
     "name", "dataset", "format", "host", "port", "username", "auth_method", "password",
     "private_key", "folder", "file_name", "schedule", "time_of_day", "every_hours", "enabled",
 )  # fmt: skip
+DEFAULT_FILE_NAME = "{dataset}-{date}.{ext}"
 PLACEHOLDERS = ("dataset", "date", "time", "timestamp", "ext")
 EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.PARQUET: "parquet"}
 
@@ -123,11 +124,9 @@ def _clean(actor: Actor, data: dict, schedule: ExportSchedule | None) -> dict:
     out["format"] = fmt
     out.update(clean_login(merged, data, schedule))
     out["folder"] = clean_folder(merged, "folder")
-    out["file_name"] = check_file_name(
-        clean_text(
-            {"file_name": merged.get("file_name") or "{dataset}-{date}.{ext}"}, "file_name", 200
-        )
-    )
+    if merged.get("file_name") is None:
+        merged["file_name"] = DEFAULT_FILE_NAME
+    out["file_name"] = check_file_name(clean_text(merged, "file_name", 200))
     kind = merged.get("schedule") or ScheduleKind.DAILY
     if kind not in ScheduleKind.values:
         raise InvalidInput("schedule", f"must be one of {', '.join(ScheduleKind.values)}")
@@ -221,10 +220,12 @@ def check_connection(actor: Actor, schedule: ExportSchedule) -> str:
     actor.require(WRITE)
     with Connection(credentials(schedule)) as conn:
         remember_host_key(schedule, conn.fingerprint)
-        entries = conn.listdir(schedule.folder)
-    files = [e for e in entries if e.is_file]
+        found = conn.exists(schedule.folder)
+        files = [e for e in conn.listdir(schedule.folder) if e.is_file] if found else []
+    said = f"Connected to {schedule.host}:{schedule.port} as {schedule.username} (host key {conn.fingerprint}). "
+    if not found:
+        return said + f"{schedule.folder} does not exist yet: the first run makes it."
     return (
-        f"Connected to {schedule.host}:{schedule.port} as {schedule.username} (host key "
-        f"{conn.fingerprint}). {schedule.folder} holds {len(files)} file"
-        f"{'s' if len(files) != 1 else ''}; exports will be written there."
+        said + f"{schedule.folder} holds {len(files)} file{'s' if len(files) != 1 else ''}; "
+        "exports are written there."
     )
