@@ -32,10 +32,11 @@ log = logging.getLogger("tend.hub.exports")
 DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED)
 
 
-def run_export(run_id: int, *, last_attempt: bool = True) -> ExportRun:
-    """One attempt at a run (see the module docstring); a run already finished is left."""
-    run = ExportRun.objects.select_related("schedule__workspace").get(pk=run_id)
-    if run.status in DONE:
+def run_export(run_id: int, *, last_attempt: bool = True) -> ExportRun | None:
+    """One attempt at a run (see the module docstring); a run already finished is left, and
+    one whose schedule was deleted meanwhile (its runs with it) is nothing to do."""
+    run = ExportRun.objects.select_related("schedule__workspace").filter(pk=run_id).first()
+    if run is None or run.status in DONE:
         return run
     schedule = run.schedule
     started = timezone.now()

@@ -180,3 +180,49 @@ def test_run_now_twice_queues_one_run_and_one_job(owner, make_schedule):
     assert request_run(owner.actor, schedule).pk == first.pk
     assert Job.objects.filter(kind="hub.export_run").count() == 1
     assert ExportSchedule.objects.get().last_status == RunStatus.QUEUED
+
+
+def test_a_server_that_stops_taking_writes_is_given_up_on_within_the_bound(
+    owner, book, make_schedule, sftp_server, monkeypatch
+):
+    import time
+
+    from tend.hub.sftp import client
+
+    monkeypatch.setattr(client, "STALL_TIMEOUT", 0.5)
+    monkeypatch.setattr(client, "MIN_RATE", 10**9)
+    schedule = make_schedule(file_name="accounts.csv")
+    stalled = []
+
+    def stall(path, offset):
+        if not stalled:
+            stalled.append(offset)
+            time.sleep(4)  # the server's loop stops answering meanwhile
+
+    sftp_server.on_write = stall
+    run = request_run(owner.actor, schedule)
+    started = time.monotonic()
+    with pytest.raises(SftpError, match="did not answer in time"):
+        run_export(run.pk, last_attempt=False)
+    assert time.monotonic() - started < 15
+    assert not (sftp_server.root / "warehouse/accounts.csv").exists()
+    sftp_server.on_write = None
+    time.sleep(4)  # the stalled server catches up (and removes the part file it was asked to)
+    assert run_export(run.pk).status == RunStatus.SUCCEEDED
+    assert sorted(p.name for p in (sftp_server.root / "warehouse").iterdir()) == ["accounts.csv"]
+
+
+def test_a_destination_logged_in_to_with_a_private_key(owner, book, make_schedule, sftp_server):
+    schedule = make_schedule(
+        auth_method="key", password="", private_key=sftp_server.client_key_text
+    )
+    assert schedule.password_sealed == "" and schedule.private_key_sealed
+    run = run_once(owner, schedule)
+    assert run.status == RunStatus.SUCCEEDED and run.rows == ACCOUNTS
+
+
+def test_a_run_whose_schedule_was_deleted_meanwhile_is_nothing_to_do(owner, make_schedule):
+    schedule = make_schedule()
+    run = request_run(owner.actor, schedule)
+    schedule.delete()
+    assert run_export(run.pk) is None
