@@ -89,6 +89,9 @@ class ExportSchedule(SftpLogin):
     every_hours = models.PositiveIntegerField(default=24, help_text="For every N hours.")
     enabled = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(null=True, blank=True)
+    # A run's claim: one run of a schedule writes at a time (they would share the part file).
+    running_until = models.DateTimeField(null=True, blank=True)
+    run_claim = models.CharField(max_length=64, blank=True)
     # The last run's outcome, also in its ExportRun row.
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(

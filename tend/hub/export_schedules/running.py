@@ -15,29 +15,70 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tend.events import emit
 from tend.hub import alerts
-from tend.hub.export_schedules.actions import render_file_name
+from tend.hub.export_schedules.actions import RUN_JOB, render_file_name
 from tend.hub.export_schedules.models import ExportRun, ExportSchedule, RunStatus
 from tend.hub.exports import RowCount, dataset_chunks
 from tend.hub.sftp.actions import credentials, remember_host_key
-from tend.hub.sftp.client import Connection, SftpError
+from tend.hub.sftp.client import UPLOAD_DEADLINE, Connection, SftpError
+from tend.jobs.registry import enqueue
 from tend.lib import datasets
 
 log = logging.getLogger("tend.hub.exports")
+CLAIM = timedelta(seconds=UPLOAD_DEADLINE + 30 * 60)
+WAIT = timedelta(minutes=1)
 DONE = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+def claim(schedule_id: int, holder: str) -> bool:
+    """Take the schedule for one run (two runs would write the same part file); a claim
+    left by a killed worker lapses after ``CLAIM``."""
+    now = timezone.now()
+    return bool(
+        ExportSchedule.objects.filter(pk=schedule_id)
+        .filter(Q(running_until__isnull=True) | Q(running_until__lt=now) | Q(run_claim=holder))
+        .update(running_until=now + CLAIM, run_claim=holder)
+    )
+
+
+def release(schedule_id: int, holder: str) -> None:
+    ExportSchedule.objects.filter(pk=schedule_id, run_claim=holder).update(
+        running_until=None, run_claim=""
+    )
 
 
 def run_export(run_id: int, *, last_attempt: bool = True) -> ExportRun | None:
     """One attempt at a run (see the module docstring); a run already finished is left, and
-    one whose schedule was deleted meanwhile (its runs with it) is nothing to do."""
+    one whose schedule was deleted meanwhile (its runs with it) is nothing to do. While
+    another run of the schedule is writing, this one is queued again a minute later."""
     run = ExportRun.objects.select_related("schedule__workspace").filter(pk=run_id).first()
     if run is None or run.status in DONE:
         return run
+    holder = f"run:{run.pk}"
+    if not claim(run.schedule_id, holder):
+        enqueue(
+            RUN_JOB,
+            {"run_id": run.pk},
+            workspace_id=run.workspace_id,
+            due_at=timezone.now() + WAIT,
+            unique_key=f"{RUN_JOB}:{run.pk}",
+        )
+        log.info("export run %s waits for another run of its schedule", run.pk)
+        return run
+    try:
+        return _attempt(run, last_attempt=last_attempt)
+    finally:
+        release(run.schedule_id, holder)
+
+
+def _attempt(run: ExportRun, *, last_attempt: bool) -> ExportRun:
     schedule = run.schedule
     started = timezone.now()
     clock = time.monotonic()

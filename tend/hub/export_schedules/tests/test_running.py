@@ -226,3 +226,29 @@ def test_a_run_whose_schedule_was_deleted_meanwhile_is_nothing_to_do(owner, make
     run = request_run(owner.actor, schedule)
     schedule.delete()
     assert run_export(run.pk) is None
+
+
+def test_one_run_of_a_schedule_writes_at_a_time(owner, book, make_schedule, sftp_server):
+    from datetime import timedelta
+
+    from tend.hub.export_schedules.running import claim
+
+    schedule = make_schedule(file_name="accounts.csv")
+    assert claim(schedule.pk, "run:elsewhere")  # another run is writing
+    run = request_run(owner.actor, schedule)
+    Job.objects.filter(kind="hub.export_run").delete()  # as if its job were this one, running
+    assert run_export(run.pk).status == RunStatus.QUEUED
+    [again] = Job.objects.filter(kind="hub.export_run")
+    assert again.payload == {"run_id": run.pk}
+    assert again.due_at > timezone.now() + timedelta(seconds=50)
+    assert not (sftp_server.root / "warehouse").exists()
+    # Its claim released (or lapsed), the run writes; and leaves the schedule free.
+    ExportSchedule.objects.filter(pk=schedule.pk).update(running_until=None, run_claim="")
+    assert run_export(run.pk).status == RunStatus.SUCCEEDED
+    schedule.refresh_from_db()
+    assert (schedule.running_until, schedule.run_claim) == (None, "")
+    # A claim left by a killed worker lapses.
+    ExportSchedule.objects.filter(pk=schedule.pk).update(
+        running_until=timezone.now() - timedelta(seconds=1), run_claim="run:killed"
+    )
+    assert run_once(owner, schedule).status == RunStatus.SUCCEEDED
