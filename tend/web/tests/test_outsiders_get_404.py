@@ -5,6 +5,8 @@ A new route whose parameter is not in ``PARAM_OBJECTS`` fails this test until it
 so no route can escape the walk.
 """
 
+import datetime
+
 import pytest
 from django.core import serializers
 from django.utils import timezone
@@ -22,6 +24,7 @@ from tend.accounts.models import (
     Tag,
 )
 from tend.health.models import HealthProfile, ProfileVersion
+from tend.hub.export_schedules.models import ExportRun, ExportSchedule
 from tend.hub.models import Import, RejectedRow, SavedMapping
 from tend.hub.sftp.models import RemoteFile, SftpSource
 from tend.outbox.actions import queue_email
@@ -80,6 +83,7 @@ PARAM_OBJECTS = {
     "subscription_id": "webhook",
     "delivery_id": "webhook_delivery",
     "source_id": "sftp_source",
+    "schedule_id": "export_schedule",
 }
 # Parameters that name an object by another field than its id.
 PARAM_FIELDS = {"metric": "key", "number": "number"}
@@ -115,6 +119,7 @@ API_COLLECTIONS = {
     "imports": "import",
     "webhooks": "webhook",
     "sftp-sources": "sftp_source",
+    "export-schedules": "export_schedule",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -228,6 +233,15 @@ def build_victim_world(workspace):
     RemoteFile.objects.create(
         workspace=workspace, source=sftp_source, path="/out/a.csv", size=10, mtime=0
     )
+    # A scheduled export and a run of it (likewise pointing nowhere reachable).
+    export_schedule = ExportSchedule(
+        workspace=workspace, name="Victim export", dataset="accounts", host="sftp.victim.test",
+        username="feeds", password="hunter2", time_of_day=datetime.time(6, 30),
+    )  # fmt: skip
+    export_schedule.save()
+    ExportRun.objects.create(
+        workspace=workspace, schedule=export_schedule, trigger="schedule", status="failed"
+    )
     touchpoint = Touchpoint.objects.create(
         workspace=workspace, account=account, subject="Kickoff", body="Went well", author=member
     )
@@ -259,6 +273,7 @@ def build_victim_world(workspace):
     project, _ = start_account_project(account, project_template, start_date=timezone.localdate())
     objects = {
         "sftp_source": sftp_source,
+        "export_schedule": export_schedule,
         "webhook": webhook,
         "webhook_delivery": webhook_delivery,
         "project": project,
@@ -331,6 +346,8 @@ def snapshot(workspace) -> str:
         SavedMapping.objects.filter(workspace=workspace),
         SftpSource.objects.filter(workspace=workspace),
         RemoteFile.objects.filter(workspace=workspace),
+        ExportSchedule.objects.filter(workspace=workspace),
+        ExportRun.objects.filter(workspace=workspace),
         Touchpoint.objects.filter(workspace=workspace),
         TouchpointMention.objects.filter(workspace=workspace),
         TouchpointAttachment.objects.filter(workspace=workspace),
