@@ -13,6 +13,13 @@ class AccountsConfig(AppConfig):
         from tend.workspaces.actions import workspace_created
 
         workspace_created.connect(set_up_workspace, dispatch_uid="accounts.set_up_workspace")
+        # The column cache's stamps have no foreign key: they go with their workspace.
+        from django.db.models.signals import post_delete
+
+        from tend.accounts.stamps import forget_workspace
+        from tend.workspaces.models import Workspace
+
+        post_delete.connect(forget_workspace, sender=Workspace, dispatch_uid="accounts.stamps")
         # The list's attribute filter plugs in like the filters of upper apps do.
         from tend.accounts import attribute_filter
 

@@ -99,3 +99,12 @@ def install(table: str, id_column: str, source: int):
             schema_editor.execute(statement, params=None)
 
     return forward, backward
+
+
+def forget_workspace(sender, instance, **kwargs) -> None:
+    """A deleted workspace's stamps and version (``post_delete`` of ``Workspace``): they have
+    no foreign key, and deleting its accounts has just stamped every one of them."""
+    from tend.accounts.models import ConditionStamp, ConditionVersion
+
+    ConditionStamp.objects.filter(workspace_id=instance.pk).delete()
+    ConditionVersion.objects.filter(workspace_id=instance.pk).delete()
