@@ -13,7 +13,7 @@ from tend.alerts.actions import create_rule, delete_rule, follow, unfollow, upda
 from tend.alerts.models import AlertRule
 from tend.alerts.queries import firing_counts, follows_of, rule_for
 from tend.lib.api_schemas import ERRORS, PageFilters
-from tend.lib.cursor import encode_cursor, id_cursor
+from tend.lib.cursor import encode_cursor, id_cursor, id_page
 from tend.notifications.queries import member_of
 from tend.segments.queries import get_segment
 from tend.workspaces.access import ADMIN, get_for
@@ -117,17 +117,9 @@ def _one(rule):
 def list_rules(request, filters: Query[PageFilters]):
     actor = request.auth
     rows = AlertRule.objects.filter(workspace=actor.workspace)
-    after = id_cursor(filters.cursor, "after")
-    if after is not None:
-        rows = rows.filter(id__gt=after)
-    found = list(rows.order_by("id")[: filters.limit + 1])
-    more = len(found) > filters.limit
-    found = found[: filters.limit]
+    found, next_cursor = id_page(rows, filters.cursor, filters.limit)
     counts = firing_counts(actor.workspace, [r.pk for r in found])
-    return {
-        "items": [rule_out(r, counts) for r in found],
-        "next_cursor": encode_cursor({"after": found[-1].pk}) if more else None,
-    }
+    return {"items": [rule_out(r, counts) for r in found], "next_cursor": next_cursor}
 
 
 @router.post("/alert-rules", response={201: RuleOut, **ERRORS}, summary="Create an alert rule")

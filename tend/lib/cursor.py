@@ -39,3 +39,15 @@ def id_cursor(value: str | None, key: str = "id") -> int | None:
     if not isinstance(found, int) or isinstance(found, bool):
         raise InvalidInput("cursor", "cursor is not one this API issued")
     return found
+
+
+def id_page(queryset, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """One page of ``queryset`` by ascending id after ``cursor`` (a cursor of this function):
+    up to ``limit`` rows and the next page's cursor, None on the last page. One query."""
+    after = id_cursor(cursor, "after")
+    if after is not None:
+        queryset = queryset.filter(id__gt=after)
+    rows = list(queryset.order_by("id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor({"after": rows[-1].pk}) if more else None

@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from tend.events import registry
 from tend.lib.api_schemas import ERRORS, PageFilters, Strict
-from tend.lib.cursor import encode_cursor, id_cursor
+from tend.lib.cursor import encode_cursor, id_cursor, id_page
 from tend.webhooks import actions
 from tend.webhooks.models import Delivery, Subscription
 from tend.workspaces.access import ADMIN, get_for
@@ -179,16 +179,8 @@ def list_webhooks(request, filters: Query[PageFilters]):
     actor = request.auth
     actor.require(ADMIN)
     rows = Subscription.objects.filter(workspace=actor.workspace)
-    after = id_cursor(filters.cursor, "after")
-    if after is not None:
-        rows = rows.filter(id__gt=after)
-    rows = list(rows.order_by("id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    return {
-        "items": [subscription_out(s) for s in rows],
-        "next_cursor": encode_cursor({"after": rows[-1].pk}) if more else None,
-    }
+    rows, next_cursor = id_page(rows, filters.cursor, filters.limit)
+    return {"items": [subscription_out(s) for s in rows], "next_cursor": next_cursor}
 
 
 @router.post(

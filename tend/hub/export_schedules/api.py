@@ -13,7 +13,7 @@ from tend.hub.export_schedules import actions
 from tend.hub.export_schedules.models import ExportRun, ExportSchedule
 from tend.hub.export_schedules.queries import get_schedule, runs_of, schedules_of
 from tend.lib.api_schemas import ERRORS, PageFilters, Strict
-from tend.lib.cursor import encode_cursor, id_cursor
+from tend.lib.cursor import encode_cursor, id_cursor, id_page
 from tend.workspaces.access import ADMIN, READ, WRITE
 
 router = Router(tags=["exports"])
@@ -150,16 +150,8 @@ def list_schedules(request, filters: Query[PageFilters]):
     actor = request.auth
     actor.require(READ)
     rows = schedules_of(actor)
-    after = id_cursor(filters.cursor, "after")
-    if after is not None:
-        rows = rows.filter(id__gt=after)
-    rows = list(rows.order_by("id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    return {
-        "items": [schedule_out(s) for s in rows],
-        "next_cursor": encode_cursor({"after": rows[-1].pk}) if more else None,
-    }
+    rows, next_cursor = id_page(rows, filters.cursor, filters.limit)
+    return {"items": [schedule_out(s) for s in rows], "next_cursor": next_cursor}
 
 
 @router.post(
