@@ -232,6 +232,11 @@ TEND_SEGMENT_IDLE_REFRESH_SECONDS = env_int("TEND_SEGMENT_IDLE_REFRESH_SECONDS",
 # The cache holds at most TEND_SEGMENT_CACHE_MB per process, least recently used dropped first.
 TEND_SEGMENT_CACHE = env_bool("TEND_SEGMENT_CACHE", True)
 TEND_SEGMENT_CACHE_MB = env_int("TEND_SEGMENT_CACHE_MB", 512)
+# A workspace's entry (or a column it lacks) is read by a background thread while the database
+# answers, when the workspace has more accounts than TEND_SEGMENT_CACHE_INLINE_ACCOUNTS; smaller
+# ones are read inline. TEND_SEGMENT_CACHE_BACKGROUND=0 reads every one inline.
+TEND_SEGMENT_CACHE_BACKGROUND = env_bool("TEND_SEGMENT_CACHE_BACKGROUND", True)
+TEND_SEGMENT_CACHE_INLINE_ACCOUNTS = env_int("TEND_SEGMENT_CACHE_INLINE_ACCOUNTS", 20_000)
 
 # Outgoing HTTP (webhooks, Slack) refuses private, loopback and link-local targets; a
 # self-hoster may allow networks and host names here, comma-separated (docs/outgoing-http.md).

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -63,6 +64,7 @@ STAYING = settings(
 def _empty_cache():
     columns.clear()
     yield
+    assert columns.wait_for_builders(10)
     columns.clear()
 
 
@@ -302,3 +304,117 @@ def test_entries_beyond_the_memory_bound_are_dropped_least_recently_used_first(
         assert other is not None and len(other) == 0
         assert list(columns._entries) == []  # over the bound: nothing kept
     assert columns.count(workspace.pk, condition, account_catalog(workspace), now) == len(first)
+
+
+# --- Cold entries of large workspaces: the database answers while a builder thread reads ---
+
+PAYING = {"field": "status", "op": "eq", "value": "paying"}
+
+
+def _sql_count(workspace) -> int:
+    return matching_accounts(workspace, PAYING).count()
+
+
+def _counted_by_sql(workspace, catalog) -> tuple[int, bool]:
+    """(count_accounts, whether it read the accounts table: the compiled query answered)."""
+    with CaptureQueriesContext(connection) as queries:
+        found = count_accounts(workspace, PAYING, catalog=catalog)
+    table = Account._meta.db_table
+    # The compiled query's count (the bounded size check is a count of a subquery).
+    return found, any(f'"__count" FROM "{table}"' in q["sql"] for q in queries)
+
+
+@override_settings(TEND_SEGMENT_CACHE_INLINE_ACCOUNTS=4)
+def test_a_cold_count_is_answered_by_the_database_while_a_thread_builds_the_entry(
+    world, monkeypatch
+):
+    workspace = world.workspace
+    catalog = account_catalog(workspace)
+    expected = _sql_count(workspace)
+    started, release = threading.Event(), threading.Event()
+    real = columns._build_entry
+
+    def slow(*args):
+        started.set()
+        assert release.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(columns, "_build_entry", slow)
+    try:
+        found, by_sql = _counted_by_sql(workspace, catalog)
+        # Answered while the builder is held: the count did not wait for it.
+        assert (found, by_sql) == (expected, True)
+        assert started.wait(10) and columns.building(workspace.pk)
+        assert workspace.pk not in columns._entries
+        assert matching_ids(workspace, PAYING, catalog=catalog).tolist() == sorted(
+            matching_accounts(workspace, PAYING).values_list("pk", flat=True)
+        )
+    finally:
+        release.set()
+    assert columns.wait_for_builders(10)
+    assert workspace.pk in columns._entries and not columns.building(workspace.pk)
+    assert _counted_by_sql(workspace, catalog) == (expected, False)  # from the cache now
+    # A condition on a column the entry does not hold yet: the database again, then the cache.
+    seats = {"field": "attributes.seats", "op": "gte", "value": 10}
+    sql_seats = matching_accounts(workspace, seats).count()
+    assert columns.count(workspace.pk, seats, catalog, condition_now(workspace)) is None
+    assert count_accounts(workspace, seats, catalog=catalog) == sql_seats
+    assert columns.wait_for_builders(10)
+    assert columns.count(workspace.pk, seats, catalog, condition_now(workspace)) == sql_seats
+    assert columns.count(workspace.pk, PAYING, catalog, condition_now(workspace)) == expected
+
+
+@override_settings(TEND_SEGMENT_CACHE_INLINE_ACCOUNTS=4)
+def test_writes_committed_while_a_builder_reads_are_seen_by_the_next_count(world, monkeypatch):
+    """The builder takes its mark before it reads: a write committed after the columns were
+    read but before the entry is installed is stamped above the mark and reloaded."""
+    workspace = world.workspace
+    catalog = account_catalog(workspace)
+    target = next(a for a in _accounts(workspace) if a.status != "paying")
+    real = columns._build_entry
+
+    def write_meanwhile(*args):
+        entry = real(*args)
+        Account.objects.filter(pk=target.pk).update(status="paying")  # committed
+        return entry
+
+    monkeypatch.setattr(columns, "_build_entry", write_meanwhile)
+    before = _sql_count(workspace)
+    assert count_accounts(workspace, PAYING, catalog=catalog) == before
+    assert columns.wait_for_builders(10)
+    assert _counted_by_sql(workspace, catalog) == (before + 1, False)
+
+
+@override_settings(TEND_SEGMENT_CACHE_INLINE_ACCOUNTS=4)
+def test_a_failing_builder_leaves_the_database_answering(world, monkeypatch, caplog):
+    workspace = world.workspace
+    catalog = account_catalog(workspace)
+    expected = _sql_count(workspace)
+
+    def broken(*args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(columns, "_build_entry", broken)
+    with caplog.at_level("ERROR", logger="tend.accounts.columns"):
+        assert _counted_by_sql(workspace, catalog) == (expected, True)
+        assert columns.wait_for_builders(10)
+    assert "disk on fire" in caplog.text and workspace.pk not in columns._entries
+    assert _counted_by_sql(workspace, catalog) == (expected, True)  # and another builder
+    assert columns.wait_for_builders(10)
+    monkeypatch.undo()
+    assert count_accounts(workspace, PAYING, catalog=catalog) == expected
+    assert columns.wait_for_builders(10)
+    assert _counted_by_sql(workspace, catalog) == (expected, False)
+
+
+def test_small_workspaces_and_synchronous_settings_build_inline(world):
+    workspace = world.workspace
+    catalog = account_catalog(workspace)
+    expected = _sql_count(workspace)
+    assert _counted_by_sql(workspace, catalog) == (expected, False)  # 8 accounts: inline
+    columns.clear()
+    with override_settings(
+        TEND_SEGMENT_CACHE_INLINE_ACCOUNTS=4, TEND_SEGMENT_CACHE_BACKGROUND=False
+    ):
+        assert _counted_by_sql(workspace, catalog) == (expected, False)
+        assert not columns.building(workspace.pk)
