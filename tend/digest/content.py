@@ -4,8 +4,10 @@ tasks, in a fixed number of queries whatever they follow (``build``).
 Contents, for the window ``since`` → ``until``:
 
 1. for each followed account: its health rank changes, journey stage changes, status
-   changes, and its entries and exits of segments the member may see — except those of a
-   segment they follow, which are listed under that segment instead (never twice);
+   changes, its usage dropping to zero (when the stop became known: its seventh quiet day
+   over, as on the timeline), and its entries and exits of segments the member may see —
+   except those of a segment they follow, which are listed under that segment instead
+   (never twice);
 2. for each followed segment (one the member may see): the accounts that entered or left it;
 3. the member's open tasks due today and overdue, by the member's local today.
 
@@ -20,8 +22,9 @@ from django.db.models import Q
 from tend.accounts.models import Account, StageChange, StatusChange
 from tend.alerts.models import Follow
 from tend.health.models import HealthChange
-from tend.lib.dates import zone
+from tend.lib.dates import date_of, zone
 from tend.segments.models import ChangeKind, Segment, SegmentChange
+from tend.usage.timeline import QUIET_DAYS, stops_known_between
 from tend.work.models import Task
 from tend.workspaces.models import Member
 
@@ -36,7 +39,7 @@ DAY = datetime.timedelta(days=1)
 @dataclass
 class Change:
     at: datetime.datetime
-    kind: str  # health | stage | status | segment
+    kind: str  # health | stage | status | usage | segment
     text: str
     tone: str = ""  # good | poor | … for the page's badges
 
@@ -223,6 +226,19 @@ def build(member: Member, now: datetime.datetime, since: datetime.datetime | Non
                     "status",
                     f"Status {s.get_from_status_display()} → {s.get_to_status_display()}",
                     s.to_status,
+                )
+            )
+        # Usage days are the workspace's local days, whatever the member's own zone.
+        usage_zone = zone(member.workspace.time_zone)
+        for account_id, last, known_at in stops_known_between(account_ids, since, now, usage_zone):
+            last_day = date_of(last)
+            sections[account_id].changes.append(
+                Change(
+                    known_at,
+                    "usage",
+                    f"Usage dropped to zero: no events since {last_day:%b} {last_day.day} "
+                    f"({QUIET_DAYS} days)",
+                    "poor",
                 )
             )
 

@@ -17,7 +17,7 @@ they are left out when the timeline is filtered by member.
 
 import datetime
 
-from django.db.models import F, Min, Q, Value, Window
+from django.db.models import F, Max, Min, Q, Value, Window
 from django.db.models.functions import Lead
 
 from tend.accounts.timeline import TimelineItem, TimelineSource, add_timeline_source
@@ -162,6 +162,26 @@ def usage_stopped_items(actor, account, cursor, limit, member):
             items.append(item)
     items.sort(key=lambda item: item.sort_key, reverse=True)
     return items[:limit]
+
+
+def stops_known_between(account_ids, since, until, tz) -> list[tuple[int, int, datetime.datetime]]:
+    """The accounts among ``account_ids`` whose stop became known in ``(since, until]``: no
+    events since their last active day, and the ``QUIET_DAYS``-th quiet day over — the
+    moment ``usage_stopped_items`` starts showing it (the start of the local day
+    ``last + QUIET_DAYS + 1``). Each as ``(account id, last active day, known at)``; one
+    query (each account's latest active day, from the (account, day) index)."""
+    latest = (
+        AccountDay.objects.filter(account_id__in=account_ids, events__gt=0)
+        .values("account_id")
+        .annotate(last=Max("day"))
+        .values_list("account_id", "last")
+    )
+    found = []
+    for account_id, last in latest:
+        known_at = _day_start(last + QUIET_DAYS + 1, tz)
+        if since < known_at <= until:
+            found.append((account_id, last, known_at))
+    return found
 
 
 def register() -> None:

@@ -69,3 +69,28 @@ def test_members_are_due_once_their_local_hour_has_come(world, owner):
     send_digest(me, NOW + 5 * H)
     assert me.pk not in due(NOW + 6 * H)  # sent today already
     assert DigestRun.objects.filter(member=me).count() == 1
+
+
+def test_a_followed_account_whose_usage_stopped_is_listed_the_day_it_becomes_known(
+    world, workspace
+):
+    """A stop is known once its seventh quiet day is over (as on the timeline): Globex, last
+    active on Nov 22, in the digest of Nov 30; Acme, known a day earlier, and Initech, not
+    followed, are not; an account active again is not either."""
+    from tend.usage.models import AccountDay
+
+    def active(acc, date):
+        day = (date - datetime.date(1970, 1, 1)).days
+        AccountDay.objects.create(workspace=workspace, account=acc, day=day, events=5)
+
+    active(world["globex"], datetime.date(2026, 11, 10))
+    active(world["globex"], datetime.date(2026, 11, 22))
+    active(world["acme"], datetime.date(2026, 11, 21))
+    active(world["initech"], datetime.date(2026, 11, 22))
+    lines = build(world["me"], NOW).lines()
+    stop = "Globex: Usage dropped to zero: no events since Nov 22 (7 days)"
+    assert lines == EXPECTED[:3] + [stop] + EXPECTED[3:]
+    # The next day's digest does not repeat it; usage resuming means no stop at all.
+    assert stop not in build(world["me"], NOW + DAY).lines()
+    active(world["globex"], datetime.date(2026, 11, 29))
+    assert stop not in build(world["me"], NOW).lines()
