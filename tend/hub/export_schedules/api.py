@@ -12,7 +12,8 @@ from ninja.responses import Status
 from tend.hub.export_schedules import actions
 from tend.hub.export_schedules.models import ExportRun, ExportSchedule
 from tend.hub.export_schedules.queries import get_schedule, runs_of, schedules_of
-from tend.lib.api_schemas import ERRORS, PageFilters, Strict
+from tend.hub.sftp.schemas import LoginIn, LoginOut, LoginPatch
+from tend.lib.api_schemas import ERRORS, PageFilters
 from tend.lib.cursor import encode_cursor, id_cursor, id_page
 from tend.workspaces.access import ADMIN, READ, WRITE
 
@@ -21,20 +22,11 @@ router = Router(tags=["exports"])
 Status_ = Literal["never", "queued", "running", "retrying", "succeeded", "failed"]
 
 
-class ScheduleOut(Schema):
+class ScheduleOut(LoginOut):
     id: int
     name: str
     dataset: str
     format: Literal["csv", "parquet"]
-    host: str
-    port: int
-    username: str
-    auth_method: Literal["password", "key"]
-    has_password: bool = Field(..., description="A password is stored (it is never shown).")
-    has_private_key: bool = Field(..., description="A private key is stored (it is never shown).")
-    host_key_fingerprint: str = Field(
-        ..., description="SHA256 fingerprint trusted on first connection; empty until then."
-    )
     folder: str
     file_name: str
     schedule: Literal["daily", "hours"]
@@ -61,18 +53,10 @@ DESCRIPTIONS = {
 }
 
 
-class ScheduleIn(Strict):
+class ScheduleIn(LoginIn):
     name: str = Field(..., max_length=80)
     dataset: str = Field(..., max_length=60, description=DESCRIPTIONS["dataset"])
     format: Literal["csv", "parquet"] = "csv"
-    host: str = Field(..., max_length=255)
-    port: int = Field(22, ge=1, le=65535)
-    username: str = Field(..., max_length=255)
-    auth_method: Literal["password", "key"] = "password"
-    password: str | None = Field(None, description="Write-only.")
-    private_key: str | None = Field(
-        None, description="Write-only; an unencrypted OpenSSH or PEM private key."
-    )
     folder: str = Field("/", max_length=500)
     file_name: str = Field(
         "{dataset}-{date}.{ext}", max_length=200, description=DESCRIPTIONS["file_name"]
@@ -83,25 +67,16 @@ class ScheduleIn(Strict):
     enabled: bool = True
 
 
-class SchedulePatch(Strict):
+class SchedulePatch(LoginPatch):
     name: str | None = Field(None, max_length=80)
     dataset: str | None = Field(None, max_length=60)
     format: Literal["csv", "parquet"] | None = None
-    host: str | None = Field(None, max_length=255)
-    port: int | None = Field(None, ge=1, le=65535)
-    username: str | None = Field(None, max_length=255)
-    auth_method: Literal["password", "key"] | None = None
-    password: str | None = None
-    private_key: str | None = None
     folder: str | None = Field(None, max_length=500)
     file_name: str | None = Field(None, max_length=200)
     schedule: Literal["daily", "hours"] | None = None
     time_of_day: str | None = None
     every_hours: int | None = None
     enabled: bool | None = None
-    trust_new_host_key: bool | None = Field(
-        None, description="Forget the stored host key: the next connection trusts the key it meets."
-    )
 
 
 class SchedulePage(Schema):
@@ -130,12 +105,9 @@ class RunPage(Schema):
 
 
 def schedule_out(s: ExportSchedule) -> dict:
-    skip = ("has_password", "has_private_key", "time_of_day")
     return {
-        **{n: getattr(s, n) for n in ScheduleOut.model_fields if n not in skip},
+        **{n: getattr(s, n) for n in ScheduleOut.model_fields if n != "time_of_day"},
         "time_of_day": f"{s.time_of_day:%H:%M}" if s.time_of_day else None,
-        "has_password": bool(s.password_sealed),
-        "has_private_key": bool(s.private_key_sealed),
     }
 
 

@@ -21,6 +21,7 @@ from tend.hub.export_schedules.models import (
 from tend.hub.export_schedules.queries import get_schedule, runs_of, schedules_of
 from tend.hub.sftp.client import SftpError
 from tend.hub.sftp.models import AuthMethod
+from tend.hub.sftp.views import login_data
 from tend.lib import datasets
 from tend.lib.errors import InvalidInput
 from tend.workspaces.access import ADMIN, READ, WRITE
@@ -72,10 +73,7 @@ def _form(request, actor, schedule: ExportSchedule | None):
     if request.method == "POST":
         values = {f: request.POST.get(f, "") for f in TEXT_FIELDS}
         values["enabled"] = request.POST.get("enabled") == "on"
-        data = {**values, "password": request.POST.get("password", ""),
-                "private_key": request.POST.get("private_key", "")}  # fmt: skip
-        if schedule is not None and request.POST.get("trust_new_host_key") == "on":
-            data["trust_new_host_key"] = True
+        data = login_data(request, values, editing=schedule is not None)
         try:
             if schedule is None:
                 schedule = actions.create_schedule(actor, data)

@@ -12,7 +12,8 @@ from ninja.responses import Status
 from tend.hub.sftp import actions
 from tend.hub.sftp.models import RemoteFile, SftpSource
 from tend.hub.sftp.queries import files_of, get_source, sources_of
-from tend.lib.api_schemas import ERRORS, PageFilters, Strict
+from tend.hub.sftp.schemas import LoginIn, LoginOut, LoginPatch
+from tend.lib.api_schemas import ERRORS, PageFilters
 from tend.lib.cursor import encode_cursor, id_cursor, id_page
 from tend.workspaces.access import ADMIN, READ, WRITE
 
@@ -21,18 +22,9 @@ router = Router(tags=["imports"])
 ObjectName = Literal["account", "user", "contact", "usage", "metric", "task", "touchpoint", "assignment"]
 
 
-class SourceOut(Schema):
+class SourceOut(LoginOut):
     id: int
     name: str
-    host: str
-    port: int
-    username: str
-    auth_method: Literal["password", "key"]
-    has_password: bool = Field(..., description="A password is stored (it is never shown).")
-    has_private_key: bool = Field(..., description="A private key is stored (it is never shown).")
-    host_key_fingerprint: str = Field(
-        ..., description="SHA256 fingerprint trusted on first connection; empty until then."
-    )
     folder: str
     pattern: str
     object: str
@@ -52,16 +44,8 @@ class SourceOut(Schema):
     updated_at: datetime.datetime
 
 
-class SourceIn(Strict):
+class SourceIn(LoginIn):
     name: str = Field(..., max_length=80)
-    host: str = Field(..., max_length=255)
-    port: int = Field(22, ge=1, le=65535)
-    username: str = Field(..., max_length=255)
-    auth_method: Literal["password", "key"] = "password"
-    password: str | None = Field(None, description="Write-only.")
-    private_key: str | None = Field(
-        None, description="Write-only; an unencrypted OpenSSH or PEM private key."
-    )
     folder: str = Field(..., max_length=500)
     pattern: str = Field("*.csv", max_length=200, description="A glob on file names.")
     object: ObjectName
@@ -73,14 +57,8 @@ class SourceIn(Strict):
     enabled: bool = True
 
 
-class SourcePatch(Strict):
+class SourcePatch(LoginPatch):
     name: str | None = Field(None, max_length=80)
-    host: str | None = Field(None, max_length=255)
-    port: int | None = Field(None, ge=1, le=65535)
-    username: str | None = Field(None, max_length=255)
-    auth_method: Literal["password", "key"] | None = None
-    password: str | None = None
-    private_key: str | None = None
     folder: str | None = Field(None, max_length=500)
     pattern: str | None = Field(None, max_length=200)
     object: ObjectName | None = None
@@ -90,9 +68,6 @@ class SourcePatch(Strict):
     archive_folder: str | None = Field(None, max_length=500)
     every_minutes: int | None = None
     enabled: bool | None = None
-    trust_new_host_key: bool | None = Field(
-        None, description="Forget the stored host key: the next connection trusts the key it meets."
-    )
 
 
 class SourcePage(Schema):
@@ -128,14 +103,9 @@ class PollOut(Schema):
 
 
 def source_out(s: SftpSource) -> dict:
-    names = [
-        n for n in SourceOut.model_fields if n not in ("has_password", "has_private_key", "mapping")
-    ]
     return {
-        **{n: getattr(s, n) for n in names},
+        **{n: getattr(s, n) for n in SourceOut.model_fields if n != "mapping"},
         "mapping": s.mapping.name,
-        "has_password": bool(s.password_sealed),
-        "has_private_key": bool(s.private_key_sealed),
     }
 
 

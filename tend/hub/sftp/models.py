@@ -75,13 +75,16 @@ class SftpLogin(models.Model):
         self.private_key_sealed = seal(value) if value else ""
 
     @property
+    def has_password(self) -> bool:
+        return bool(self.password_sealed)
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.private_key_sealed)
+
+    @property
     def has_secret(self) -> bool:
-        sealed = (
-            self.password_sealed
-            if self.auth_method == AuthMethod.PASSWORD
-            else self.private_key_sealed
-        )
-        return bool(sealed)
+        return self.has_password if self.auth_method == AuthMethod.PASSWORD else self.has_private_key
 
     @property
     def address(self) -> str:

@@ -62,15 +62,22 @@ def _values_from(source: SftpSource | None) -> dict:
     return values
 
 
+def login_data(request, values: dict, *, editing: bool) -> dict:
+    """A posted form's values with its log-in secrets (write-only: never in ``values``, which
+    go back into the form) and, when editing, the "trust a new host key" box."""
+    data = {**values, "password": request.POST.get("password", ""),
+            "private_key": request.POST.get("private_key", "")}  # fmt: skip
+    if editing and request.POST.get("trust_new_host_key") == "on":
+        data["trust_new_host_key"] = True
+    return data
+
+
 def _form(request, actor, source: SftpSource | None):
     errors, values = {}, _values_from(source)
     if request.method == "POST":
         values = {f: request.POST.get(f, "") for f in TEXT_FIELDS}
         values["enabled"] = request.POST.get("enabled") == "on"
-        data = {**values, "password": request.POST.get("password", ""),
-                "private_key": request.POST.get("private_key", "")}  # fmt: skip
-        if source is not None and request.POST.get("trust_new_host_key") == "on":
-            data["trust_new_host_key"] = True
+        data = login_data(request, values, editing=source is not None)
         try:
             if source is None:
                 source = actions.create_source(actor, data)
