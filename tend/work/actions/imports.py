@@ -71,8 +71,9 @@ def _members_by_email(workspace, items: list[dict], field: str) -> dict[str, Mem
     }
 
 
-def _common(workspace, items: list[dict]):
-    """Each item's key and account, or its error; and the stored rows by key."""
+def _common(workspace, items: list[dict], model):
+    """Each item's key and account, or its error; the stored ``model`` rows by key; and the
+    external ids of their accounts (to say where a row that would move lives)."""
     accounts = {
         k: r[1]
         for k, r in select_by_keys(
@@ -122,7 +123,25 @@ def _common(workspace, items: list[dict]):
             )
         else:
             resolved.append((PREFIX + external_id, accounts[account]))
-    return resolved
+    keys = [r[0] for r in resolved if isinstance(r, tuple)]
+    stored = {o.key: o for o in model.objects.filter(workspace=workspace, key__in=keys)}
+    account_keys = dict(
+        Account.objects.filter(
+            workspace=workspace, pk__in={o.account_id for o in stored.values()}
+        ).values_list("pk", "external_id")
+    )
+    return resolved, stored, account_keys
+
+
+def _lookup(found, stored: dict, account_keys: dict) -> dict | tuple:
+    """An item's entry when it is settled already (its error, or a stored row of another
+    account), else its key, account id and stored row (None: new). Read at the item's turn:
+    a row created by an earlier item of the batch counts as stored."""
+    if isinstance(found, dict):
+        return found
+    key, account_id = found
+    record = stored.get(key)
+    return _moved(record, account_id, account_keys) or (key, account_id, record)
 
 
 def _error(exc: InvalidInput) -> dict:
@@ -152,27 +171,16 @@ def import_tasks(actor: Actor, items: list[dict], *, source: str = "") -> list[d
     member's email), ``status`` (open, done, cancelled)."""
     actor.require(CONTRIBUTE)
     workspace = actor.workspace
-    resolved = _common(workspace, items)
-    keys = [r[0] for r in resolved if isinstance(r, tuple)]
-    stored = {t.key: t for t in Task.objects.filter(workspace=workspace, key__in=keys)}
-    account_keys = dict(
-        Account.objects.filter(
-            workspace=workspace, pk__in={t.account_id for t in stored.values()}
-        ).values_list("pk", "external_id")
-    )
+    resolved, stored, account_keys = _common(workspace, items, Task)
     members = _members_by_email(workspace, items, "assignee")
     today = timezone.now().astimezone(zone(workspace.time_zone)).date()
     entries = []
     for item, found in zip(items, resolved, strict=True):
-        if isinstance(found, dict):
-            entries.append(found)
+        looked_up = _lookup(found, stored, account_keys)
+        if isinstance(looked_up, dict):
+            entries.append(looked_up)
             continue
-        key, account_id = found
-        task = stored.get(key)
-        moved = _moved(task, account_id, account_keys)
-        if moved:
-            entries.append(moved)
-            continue
+        key, account_id, task = looked_up
         try:
             data = {}
             for name in ("title", "description"):
@@ -240,25 +248,14 @@ def import_touchpoints(actor: Actor, items: list[dict], *, source: str = "") -> 
     actor.require(CONTRIBUTE)
     workspace = actor.workspace
     tz = zone(workspace.time_zone)
-    resolved = _common(workspace, items)
-    keys = [r[0] for r in resolved if isinstance(r, tuple)]
-    stored = {t.key: t for t in Touchpoint.objects.filter(workspace=workspace, key__in=keys)}
-    account_keys = dict(
-        Account.objects.filter(
-            workspace=workspace, pk__in={t.account_id for t in stored.values()}
-        ).values_list("pk", "external_id")
-    )
+    resolved, stored, account_keys = _common(workspace, items, Touchpoint)
     entries = []
     for item, found in zip(items, resolved, strict=True):
-        if isinstance(found, dict):
-            entries.append(found)
+        looked_up = _lookup(found, stored, account_keys)
+        if isinstance(looked_up, dict):
+            entries.append(looked_up)
             continue
-        key, account_id = found
-        touchpoint = stored.get(key)
-        moved = _moved(touchpoint, account_id, account_keys)
-        if moved:
-            entries.append(moved)
-            continue
+        key, account_id, touchpoint = looked_up
         account = Account(pk=account_id, workspace=workspace)
         try:
             data = {}
