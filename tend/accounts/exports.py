@@ -270,7 +270,7 @@ def file_name(title: str, format: str, when: datetime.datetime | None = None) ->
     return f"{slugify(title) or 'export'}-{day}.{format}"
 
 
-def _scoped(workspace_id: int, chunks: Iterator[bytes]) -> Iterator[bytes]:
+def scoped_stream(workspace_id: int, chunks: Iterator[bytes]) -> Iterator[bytes]:
     # The response is written after the view returned and the request's workspace scope
     # ended, so the rows are read inside a scope of their own.
     with scope(workspace=workspace_id):
@@ -298,7 +298,7 @@ def export_response(
     rows = account_rows(workspace, queryset, columns, catalog=catalog)
     chunks = exports.chunks(format, header, rows, sheet_title=title)
     response = StreamingHttpResponse(
-        _scoped(workspace.pk, chunks), content_type=exports.CONTENT_TYPES[format]
+        scoped_stream(workspace.pk, chunks), content_type=exports.CONTENT_TYPES[format]
     )
     response["Content-Disposition"] = f'attachment; filename="{file_name(title, format)}"'
     # Proxies that buffer (nginx) would hold the stream back until the end.

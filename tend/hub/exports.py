@@ -11,9 +11,8 @@ zone, and the workspace's may change.
 from collections.abc import Iterator
 
 from django.http import Http404, StreamingHttpResponse
-from django_scopes import scope
 
-from tend.accounts.exports import file_name
+from tend.accounts.exports import file_name, scoped_stream
 from tend.lib import datasets, exports
 from tend.lib.errors import InvalidInput
 from tend.lib.exports.parquet_stream import parquet_chunks
@@ -63,13 +62,6 @@ def dataset_chunks(
     return exports.chunks(format, [c.key for c in columns], rows, sheet_title=dataset.label)
 
 
-def _scoped(workspace_id: int, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # Written after the view returned and the request's scope ended: read in a scope of
-    # its own.
-    with scope(workspace=workspace_id):
-        yield from chunks
-
-
 def export_dataset(actor: Actor, key: str, format: str) -> StreamingHttpResponse:
     """The download of dataset ``key`` in ``format`` for ``actor``'s workspace (read
     right). Unknown dataset: 404; bad format: ``InvalidInput`` naming ``format``."""
@@ -78,7 +70,7 @@ def export_dataset(actor: Actor, key: str, format: str) -> StreamingHttpResponse
     format = parse_format(format)
     workspace = actor.workspace
     response = StreamingHttpResponse(
-        _scoped(workspace.pk, dataset_chunks(workspace, dataset, format)),
+        scoped_stream(workspace.pk, dataset_chunks(workspace, dataset, format)),
         content_type=CONTENT_TYPES[format],
     )
     name = file_name(dataset.key.replace("_", "-"), format)
